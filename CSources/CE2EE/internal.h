@@ -1,0 +1,17 @@
+/* Shared between the core's translation units; not part of the public API. */
+#ifndef E2EE_INTERNAL_H
+#define E2EE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Precomputes the BLAKE2b parameter states of the three KDFs (called once). */
+int e2ee_kdf_templates_init(void);
+
+/* Reuse guards come from a small per-thread pool filled by libsodium's
+ * CSPRNG: a guard is public and only has to differ between a rolled-back
+ * state and its original, so one getrandom() per 64 guards is enough. */
+void e2ee_guard_pool_init(void);
+void e2ee_guard_draw(uint8_t guard[4]);
+
+#endif

@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-e2ee",
+    products: [
+        .library(name: "E2EE", targets: ["E2EE"]),
+        .executable(name: "bench", targets: ["bench"]),
+    ],
+    targets: [
+        // The C core: hot-path KDFs and AEAD over libb2 and libsodium. Private to E2EE.
+        .target(
+            name: "CE2EE",
+            path: "CSources/CE2EE",
+            linkerSettings: [.linkedLibrary("sodium"), .linkedLibrary("b2")]
+        ),
+        .target(
+            name: "E2EE",
+            dependencies: ["CE2EE"],
+            path: "Sources/E2EE"
+        ),
+        // Raw libsodium/libb2 entry points, so the bench can time the primitives we wrap.
+        .target(
+            name: "CBenchRaw",
+            path: "Benchmarks/CBenchRaw",
+            linkerSettings: [.linkedLibrary("sodium"), .linkedLibrary("b2")]
+        ),
+        .executableTarget(
+            name: "bench",
+            dependencies: ["E2EE", "CBenchRaw"],
+            path: "Benchmarks/bench"
+        ),
+        .testTarget(
+            name: "E2EETests",
+            dependencies: ["E2EE"],
+            path: "Tests/E2EETests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

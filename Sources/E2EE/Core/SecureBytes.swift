@@ -1,0 +1,111 @@
+internal import CE2EE
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Byte storage for secrets: wiped when the last copy is released, compared
+/// in constant time, never printed.
+///
+/// Every private, root, chain and message key of the library lives in one of
+/// these. Copies share storage until one is mutated (copy on write), so a key
+/// passed around is never duplicated in memory behind the caller's back.
+public struct SecureBytes: Sendable {
+    @usableFromInline
+    final class Storage: @unchecked Sendable {
+        // Immutable once shared: mutation goes through `ensureUnique` first.
+        let pointer: UnsafeMutableRawPointer
+        let count: Int
+
+        init(count: Int) {
+            self.count = count
+            self.pointer = .allocate(byteCount: Swift.max(count, 1), alignment: 16)
+        }
+
+        deinit {
+            e2ee_memzero(pointer, count)
+            pointer.deallocate()
+        }
+    }
+
+    @usableFromInline
+    var storage: Storage
+
+    /// `count` fresh bytes from libsodium's CSPRNG.
+    public init(randomCount count: Int) {
+        precondition(count >= 0, "negative byte count")
+        storage = Storage(count: count)
+        e2ee_random_bytes(storage.pointer, count)
+    }
+
+    /// A copy of `bytes`. The caller stays responsible for wiping its own copy.
+    public init<Bytes: ContiguousBytes>(_ bytes: Bytes) {
+        storage = bytes.withUnsafeBytes { raw in
+            let s = Storage(count: raw.count)
+            if let base = raw.baseAddress, raw.count > 0 {
+                s.pointer.copyMemory(from: base, byteCount: raw.count)
+            }
+            return s
+        }
+    }
+
+    /// `count` bytes written by `body`, which receives uninitialised memory.
+    /// If `body` throws, the memory is wiped and released.
+    init<E: Error>(count: Int, initializingWith body: (UnsafeMutableRawBufferPointer) throws(E) -> Void) throws(E) {
+        let s = Storage(count: count)
+        try body(UnsafeMutableRawBufferPointer(start: s.pointer, count: count))
+        storage = s
+    }
+
+    public var count: Int { storage.count }
+
+    /// Read access to the secret bytes; do not let the pointer escape.
+    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(start: storage.pointer, count: storage.count))
+    }
+
+    /// Write access; copies first if the storage is shared.
+    mutating func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        if !isKnownUniquelyReferenced(&storage) {
+            let copy = Storage(count: storage.count)
+            copy.pointer.copyMemory(from: storage.pointer, byteCount: storage.count)
+            storage = copy
+        }
+        return try body(UnsafeMutableRawBufferPointer(start: storage.pointer, count: storage.count))
+    }
+
+    /// The pointer of the storage, valid while `self` is alive and unmutated.
+    var baseAddress: UnsafeRawPointer { UnsafeRawPointer(storage.pointer) }
+
+    /// A copy of the bytes as an array, for serialisation and tests only:
+    /// the array is not wiped on release.
+    var unsafeArrayCopy: [UInt8] {
+        withUnsafeBytes { Array($0) }
+    }
+}
+
+extension SecureBytes: Equatable {
+    /// Constant-time in the contents (time depends on the lengths only).
+    public static func == (lhs: SecureBytes, rhs: SecureBytes) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return e2ee_memequal(lhs.storage.pointer, rhs.storage.pointer, lhs.count) == 0
+    }
+}
+
+extension SecureBytes: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "SecureBytes(\(count) bytes)" }
+    public var debugDescription: String { description }
+}
+
+/// Constant-time equality of two byte strings of public or secret data.
+/// Returns false for different lengths (the lengths themselves are not hidden).
+public func constantTimeEquals<A: ContiguousBytes, B: ContiguousBytes>(_ a: A, _ b: B) -> Bool {
+    a.withUnsafeBytes { ra in
+        b.withUnsafeBytes { rb in
+            guard ra.count == rb.count else { return false }
+            guard let pa = ra.baseAddress, let pb = rb.baseAddress else { return true }
+            return e2ee_memequal(pa, pb, ra.count) == 0
+        }
+    }
+}

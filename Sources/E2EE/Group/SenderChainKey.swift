@@ -1,0 +1,33 @@
+internal import CE2EE
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A sender-key chain key for group messages (PROTOCOL.md §5, `KDF_GK`).
+public struct SenderChainKey: Sendable, Equatable, CustomStringConvertible {
+    public static let byteCount = 32
+    var bytes: SecureBytes
+
+    public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
+        bytes = try SecureBytes(checkedKey: rawRepresentation)
+    }
+
+    /// A fresh random chain key for a new sending chain.
+    public init() {
+        bytes = SecureBytes(randomCount: 32)
+    }
+
+    public var description: String { "SenderChainKey(<redacted>)" }
+
+    /// One `KDF_GK` step: returns the message key and moves the chain on.
+    public mutating func next() -> MessageKey {
+        MessageKey(bytes: bytes.chainStep(kind: E2EE_CHAIN_GROUP))
+    }
+
+    /// `count` steps in one C call, for backlogs.
+    public mutating func messageKeys(count: Int) throws(CryptoError) -> [MessageKey] {
+        try bytes.chainAdvance(count: count, kind: E2EE_CHAIN_GROUP).map(MessageKey.init(bytes:))
+    }
+}

@@ -1,0 +1,35 @@
+internal import CE2EE
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A 32-byte message key: one per message, used once by ``AEADv1``.
+public struct MessageKey: Sendable, Equatable, CustomStringConvertible {
+    public static let byteCount = 32
+    let bytes: SecureBytes
+
+    init(bytes: SecureBytes) {
+        self.bytes = bytes
+    }
+
+    /// A key from its 32 raw bytes (for example restored from a record).
+    public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
+        bytes = try SecureBytes(checkedKey: rawRepresentation)
+    }
+
+    public var description: String { "MessageKey(<redacted>)" }
+
+    /// Pointer to the 32 key bytes, valid while `self` is alive.
+    var keyPointer: UnsafePointer<UInt8> { bytes.baseAddress.assumingMemoryBound(to: UInt8.self) }
+}
+
+extension SecureBytes {
+    /// A copy of a 32-byte key, rejecting any other length.
+    init<Bytes: ContiguousBytes>(checkedKey raw: Bytes) throws(CryptoError) {
+        let n = raw.withUnsafeBytes { $0.count }
+        guard n == 32 else { throw .invalidLength(expected: 32, got: n) }
+        self.init(raw)
+    }
+}

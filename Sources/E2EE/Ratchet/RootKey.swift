@@ -1,0 +1,43 @@
+internal import CE2EE
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The Double Ratchet root key (PROTOCOL.md §3, `KDF_RK`).
+public struct RootKey: Sendable, Equatable, CustomStringConvertible {
+    public static let byteCount = 32
+    var bytes: SecureBytes
+
+    init(bytes: SecureBytes) {
+        self.bytes = bytes
+    }
+
+    public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
+        bytes = try SecureBytes(checkedKey: rawRepresentation)
+    }
+
+    public var description: String { "RootKey(<redacted>)" }
+
+    /// One DH ratchet step: `(rk', ck) = KDF_RK(rk, dh)`. Returns the next
+    /// root key and the new chain key; `self` is left untouched so that a
+    /// failed decryption can drop the result.
+    public func advanced(with dh: SharedSecret) -> (rootKey: RootKey, chainKey: ChainKey) {
+        var ck = SecureBytes?.none
+        let rk = try! SecureBytes(count: 32) { (rkOut) throws(CryptoError) in
+            ck = try SecureBytes(count: 32) { (ckOut) throws(CryptoError) in
+                let rc = bytes.withUnsafeBytes { rk in
+                    dh.bytes.withUnsafeBytes { d in
+                        e2ee_kdf_rk(rkOut.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                    ckOut.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                    rk.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                    d.baseAddress!.assumingMemoryBound(to: UInt8.self), d.count)
+                    }
+                }
+                try check(rc, .invalidParameter("KDF_RK"))
+            }
+        }
+        return (RootKey(bytes: rk), ChainKey(bytes: ck!))
+    }
+}

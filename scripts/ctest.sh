@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the C core with its standalone test (Tests/CTests/test_core.c) under
+# ASan and UBSan, with the Swift toolchain's clang, and runs it.
+# Usage: scripts/ctest.sh   (from any directory)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if command -v clang >/dev/null 2>&1; then
+    cc=clang
+else
+    cc=/opt/swift/usr/bin/clang
+fi
+
+builddir=.build-ctest
+mkdir -p "$builddir"
+
+shopt -s nullglob
+sources=(CSources/CE2EE/*.c)
+shopt -u nullglob
+if [ "${#sources[@]}" -eq 0 ]; then
+    echo "ctest.sh: no C sources in CSources/CE2EE" >&2
+    exit 1
+fi
+
+"$cc" -std=c11 -g -O1 -Wall -Wextra -Werror \
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+    -I CSources/CE2EE/include \
+    "${sources[@]}" Tests/CTests/test_core.c \
+    -lsodium -lb2 -o "$builddir/test_core"
+
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
+"$builddir/test_core"
