@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* ---- check machinery --------------------------------------------------- */
 
@@ -429,7 +431,56 @@ static void test_hkdf(void)
     }
 }
 
-/* ---- 4. AEAD_v1 ---------------------------------------------------------- */
+/* ---- 4a. ChaCha20-Poly1305-IETF (the primitive under AEAD_v1) ------------ */
+
+static void test_chacha20poly1305(void)
+{
+    static const char pt_text[] =
+        "Ladies and Gentlemen of the class of '99: If I could offer you only one tip "
+        "for the future, sunscreen would be it.";
+    enum { PT = sizeof pt_text - 1, CT = PT + 16 };
+    uint8_t key[32], nonce[12], ad[12], want[CT];
+    uint8_t *pt = xmalloc(PT), *ct = xmalloc(CT), *out = xmalloc(PT);
+
+    /* RFC 8439 §2.8.2. */
+    for (int i = 0; i < 32; i++) {
+        key[i] = (uint8_t)(0x80 + i);
+    }
+    hex2bin(nonce, 12, "070000004041424344454647");
+    hex2bin(ad, 12, "50515253c0c1c2c3c4c5c6c7");
+    hex2bin(want, CT,
+            "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
+            "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
+            "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
+            "3ff4def08e4b7a9de576d26586cec64b6116"
+            "1ae10b594f09e26a7e902ecbd0600691");
+    memcpy(pt, pt_text, PT);
+    CHECK(e2ee_chacha20poly1305_seal(ct, CT, pt, PT, ad, sizeof ad, nonce, key) == 0);
+    CHECK_MEM(ct, want, CT);
+    memset(out, 0xAA, PT);
+    CHECK(e2ee_chacha20poly1305_open(out, PT, ct, CT, ad, sizeof ad, nonce, key) == 0);
+    CHECK_MEM(out, pt, PT);
+
+    ct[0] ^= 0x01;
+    memset(out, 0xAA, PT);
+    CHECK(e2ee_chacha20poly1305_open(out, PT, ct, CT, ad, sizeof ad, nonce, key) == -1 && is_zero(out, PT));
+    ct[0] ^= 0x01;
+    nonce[11] ^= 0x01;
+    memset(out, 0xAA, PT);
+    CHECK(e2ee_chacha20poly1305_open(out, PT, ct, CT, ad, sizeof ad, nonce, key) == -1 && is_zero(out, PT));
+    nonce[11] ^= 0x01;
+
+    /* Lengths: out_len = pt_len + 16, pt_out_len = ct_len - 16, ct_len >= 16. */
+    CHECK(e2ee_chacha20poly1305_seal(ct, CT - 1, pt, PT, ad, sizeof ad, nonce, key) == -1);
+    CHECK(e2ee_chacha20poly1305_open(out, PT - 1, ct, CT, ad, sizeof ad, nonce, key) == -1);
+    CHECK(e2ee_chacha20poly1305_open(out, 0, ct, 15, ad, sizeof ad, nonce, key) == -1);
+
+    free(pt);
+    free(ct);
+    free(out);
+}
+
+/* ---- 4b. AEAD_v1 --------------------------------------------------------- */
 
 static void test_aead_sizes(void)
 {
@@ -625,6 +676,38 @@ static void test_aead_random_guard(void)
     }
     CHECKF(collisions == 0, "%zu pairs of random guards equal among %d calls", collisions, CALLS);
     CHECK(n_open_bad == 0);
+}
+
+/* A forked child must not draw the guards its parent draws next. */
+static void test_aead_guard_fork(void)
+{
+    uint8_t key[32], pt[1] = { 0 }, sealed[21], child_guard[4] = { 0 };
+    int fds[2];
+    pid_t pid;
+    int status = 0;
+
+    fill(key, 32, 950);
+    CHECK(e2ee_aead_seal(sealed, 21, pt, 1, NULL, 0, key, NULL) == 0); /* primes any guard cache */
+    if (pipe(fds) != 0) {
+        fprintf(stderr, "pipe failed\n");
+        exit(2);
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        int ok = e2ee_aead_seal(sealed, 21, pt, 1, NULL, 0, key, NULL) == 0 &&
+                 write(fds[1], sealed, 4) == 4;
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    close(fds[1]);
+    if (pid > 0) {
+        CHECK(read(fds[0], child_guard, 4) == 4);
+        CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        CHECK(e2ee_aead_seal(sealed, 21, pt, 1, NULL, 0, key, NULL) == 0);
+        CHECKF(memcmp(sealed, child_guard, 4) != 0, "parent and forked child drew the same guard");
+    }
+    close(fds[0]);
 }
 
 /* ---- 5. batches ---------------------------------------------------------- */
@@ -858,7 +941,7 @@ static void test_x25519(void)
         CHECK(crypto_scalarmult_base(derived, sk1) == 0);
         CHECK_MEM(derived, pk1, 32);
 
-        seed[0] ^= 1;
+        fill(seed, 32, 3301); /* not seed[0] ^= 1: clamping would erase that bit */
         CHECK(e2ee_x25519_keypair(pk3, sk3, seed) == 0);
         CHECK(memcmp(pk3, pk1, 32) != 0 && memcmp(sk3, sk1, 32) != 0);
 
@@ -1107,10 +1190,12 @@ int main(void)
     test_blake2b_personal();
     test_chain_advance();
     test_hkdf();
+    test_chacha20poly1305();
     test_aead_sizes();
     test_aead_tamper();
     test_aead_lengths();
     test_aead_random_guard();
+    test_aead_guard_fork();
     test_seal_batch();
     test_open_batch();
     test_x25519();

@@ -177,7 +177,8 @@ int e2ee_ed25519_sign(uint8_t sig[E2EE_ED25519_SIGBYTES],
 E2EE_WUR int e2ee_ed25519_verify(const uint8_t sig[E2EE_ED25519_SIGBYTES],
                                  const uint8_t *msg, size_t msg_len,
                                  const uint8_t pk[E2EE_ED25519_PUBLICKEYBYTES]);
-/* 0 if pk is a canonical encoding of a prime-order-subgroup point. */
+/* 0 if pk is a canonical encoding of a prime-order-subgroup point other than
+ * the identity (libsodium's crypto_core_ed25519_is_valid_point). */
 E2EE_WUR int e2ee_ed25519_public_validate(const uint8_t pk[E2EE_ED25519_PUBLICKEYBYTES]);
 /* The birational map of PROTOCOL.md §1, for using an identity key in DH. */
 E2EE_WUR int e2ee_ed25519_pk_to_x25519(uint8_t x_pk[E2EE_X25519_BYTES],

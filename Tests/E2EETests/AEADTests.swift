@@ -1,0 +1,169 @@
+import Testing
+@testable import E2EE
+
+@Suite("AEAD_v1 behaviour")
+struct AEADTests {
+    let k: MessageKey
+    let ad = pattern(106, seed: 9)
+
+    init() throws {
+        k = try key(pattern(32, seed: 1))
+    }
+
+    @Test(arguments: [0, 1, 15, 16, 17, 100, 4096, 65536])
+    func roundTrip(size: Int) throws {
+        let pt = pattern(size, seed: 4)
+        let sealed = try AEADv1.seal(pt, using: k, authenticating: ad)
+        #expect(sealed.count == size + AEADv1.overhead)
+        #expect(try AEADv1.open(sealed, using: k, authenticating: ad) == pt)
+    }
+
+    @Test func everyBitFlipIsRejected() throws {
+        let pt = pattern(33, seed: 2)
+        let sealed = try AEADv1.seal(pt, using: k, authenticating: ad)
+        // Guard, ciphertext and tag: every bit of the sealed message.
+        for bit in 0..<(sealed.count * 8) {
+            var bad = sealed
+            bad[bit / 8] ^= UInt8(1 << (bit % 8))
+            #expect(throws: CryptoError.authenticationFailure, "sealed bit \(bit)") {
+                try AEADv1.open(bad, using: k, authenticating: ad)
+            }
+        }
+        for bit in 0..<(ad.count * 8) {
+            var badAD = ad
+            badAD[bit / 8] ^= UInt8(1 << (bit % 8))
+            #expect(throws: CryptoError.authenticationFailure, "AD bit \(bit)") {
+                try AEADv1.open(sealed, using: k, authenticating: badAD)
+            }
+        }
+    }
+
+    @Test func wrongKeyTruncationAndExtension() throws {
+        let sealed = try AEADv1.seal(pattern(50, seed: 3), using: k, authenticating: ad)
+        let other = try key(pattern(32, seed: 2))
+        #expect(throws: CryptoError.authenticationFailure) { try AEADv1.open(sealed, using: other, authenticating: ad) }
+        for n in [0, 1, 4, 19, sealed.count - 1] {
+            #expect(throws: CryptoError.authenticationFailure, "truncated to \(n)") {
+                try AEADv1.open(Array(sealed.prefix(n)), using: k, authenticating: ad)
+            }
+        }
+        #expect(throws: CryptoError.authenticationFailure) {
+            try AEADv1.open(sealed + [0], using: k, authenticating: ad)
+        }
+        #expect(throws: CryptoError.authenticationFailure) {
+            try AEADv1.open(sealed, using: k, authenticating: ad.dropLast())
+        }
+    }
+
+    @Test func guardsAreRandomAndFixedGuardsAreHonoured() throws {
+        var guards = Set<[UInt8]>()
+        for _ in 0..<200 {
+            let sealed = try AEADv1.seal([1, 2, 3], using: k, authenticating: [])
+            guards.insert(Array(sealed.prefix(4)))
+        }
+        // 200 draws from 2^32: a collision is a ~5e-6 event; many would mean a broken pool.
+        #expect(guards.count >= 199)
+        let fixed = try AEADv1.seal([1, 2, 3], using: k, authenticating: [], reuseGuard: [9, 8, 7, 6])
+        #expect(Array(fixed.prefix(4)) == [9, 8, 7, 6])
+        #expect(throws: CryptoError.invalidLength(expected: 4, got: 3)) {
+            try AEADv1.seal([1], using: k, authenticating: [], reuseGuard: [1, 2, 3])
+        }
+    }
+
+    @Test func keysMustBe32Bytes() {
+        for n in [0, 16, 31, 33, 64] {
+            #expect(throws: CryptoError.invalidLength(expected: 32, got: n)) {
+                try MessageKey(rawRepresentation: [UInt8](repeating: 1, count: n))
+            }
+        }
+    }
+}
+
+@Suite("AEAD_v1 batches")
+struct AEADBatchTests {
+    static let sizes = [0, 1, 15, 16, 17, 100, 4096, 65536]
+
+    /// Items of every size, twice over, each with its own key, AD and guard.
+    func makeItems() throws -> (plain: [[UInt8]], items: [AEADv1.BatchItem]) {
+        var plain = [[UInt8]](), items = [AEADv1.BatchItem]()
+        for (i, size) in (Self.sizes + Self.sizes).enumerated() {
+            let pt = pattern(size, seed: UInt8(i))
+            plain.append(pt)
+            items.append(AEADv1.BatchItem(input: pt, key: try key(pattern(32, seed: UInt8(100 + i))),
+                                          associatedData: pattern(i * 7, seed: UInt8(i)),
+                                          reuseGuard: [UInt8(i), 1, 2, 3]))
+        }
+        return (plain, items)
+    }
+
+    @Test(arguments: [AEADv1.Parallelism.serial, .automatic, .threads(3)])
+    func sealBatchEqualsSingleSeal(parallelism: AEADv1.Parallelism) throws {
+        let (plain, items) = try makeItems()
+        let batch = AEADv1.sealBatch(items, parallelism: parallelism)
+        #expect(batch.count == items.count)
+        #expect(batch.failureCount == 0)
+        for (i, item) in items.enumerated() {
+            let single = try AEADv1.seal(plain[i], using: item.key, authenticating: item.associatedData,
+                                         reuseGuard: item.reuseGuard)
+            #expect(try Array(batch[i].get()) == single, "item \(i)")
+        }
+    }
+
+    @Test(arguments: [AEADv1.Parallelism.serial, .automatic, .threads(2), .threads(64)])
+    func openBatchEqualsSingleOpenWithCorruptItems(parallelism: AEADv1.Parallelism) throws {
+        let (plain, items) = try makeItems()
+        var sealed = [AEADv1.BatchItem]()
+        for (i, item) in items.enumerated() {
+            var s = try AEADv1.seal(item.input, using: item.key, authenticating: item.associatedData)
+            var k = item.key
+            // Every third item is corrupted a different way.
+            switch i % 9 {
+            case 0: s[s.count / 2] ^= 0x40
+            case 3: k = try key(pattern(32, seed: 250))
+            case 6: s.removeLast()
+            default: break
+            }
+            sealed.append(AEADv1.BatchItem(input: s, key: k, associatedData: item.associatedData))
+        }
+        let batch = AEADv1.openBatch(sealed, parallelism: parallelism)
+        #expect(batch.failureCount == (0..<items.count).filter { $0 % 3 == 0 }.count)
+        for (i, item) in sealed.enumerated() {
+            let single = Result { () throws(CryptoError) in
+                try AEADv1.open(item.input, using: item.key, authenticating: item.associatedData)
+            }
+            switch (batch[i], single) {
+            case (.success(let b), .success(let s)):
+                #expect(Array(b) == s, "item \(i)")
+                #expect(s == plain[i], "item \(i)")
+            case (.failure(let b), .failure(let s)):
+                #expect(b == s)
+                #expect(i % 3 == 0, "item \(i) should have opened")
+            default:
+                Issue.record("batch and single disagree on item \(i)")
+            }
+        }
+    }
+
+    @Test func emptyBatch() {
+        #expect(AEADv1.openBatch([]).isEmpty)
+        #expect(AEADv1.sealBatch([]).isEmpty)
+    }
+
+    @Test func largeParallelBatchMatchesSerial() throws {
+        // 2000 × 100 B crosses the automatic threshold, so workers really split it.
+        var items = [AEADv1.BatchItem]()
+        for i in 0..<2000 {
+            let k = try key(pattern(32, seed: UInt8(i % 251)))
+            let s = try AEADv1.seal(pattern(100, seed: UInt8(i % 13)), using: k, authenticating: [UInt8(i % 256)])
+            items.append(AEADv1.BatchItem(input: i == 1500 ? s.reversed() : s, key: k, associatedData: [UInt8(i % 256)]))
+        }
+        let serial = AEADv1.openBatch(items, parallelism: .serial)
+        let parallel = AEADv1.openBatch(items, parallelism: .automatic)
+        #expect(serial.failureCount == 1)
+        #expect(parallel.failureCount == 1)
+        #expect(parallel[1500].isFailure)
+        for i in 0..<items.count where i != 1500 {
+            #expect(try Array(serial[i].get()) == Array(parallel[i].get()))
+        }
+    }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the system libraries swift-e2ee links (libsodium, libb2) and the
+# tools its checks use, only when something is missing. Debian/Ubuntu.
+set -euo pipefail
+
+need=()
+for pkg in libsodium-dev libb2-dev pkg-config; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+
+if [ "${#need[@]}" -gt 0 ]; then
+    echo "deps: installing ${need[*]}"
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# The vector check needs Python's `cryptography` (the independent implementation).
+if [ "${1:-}" = "--with-python" ] && ! python3 -c "import cryptography" 2>/dev/null; then
+    echo "deps: installing python cryptography"
+    python3 -m pip install -q cryptography 2>/dev/null \
+        || { ${sudo:-} apt-get install -y -qq python3-cryptography >/dev/null; }
+fi

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every test of swift-e2ee: vectors re-derived by the independent Python script,
+# a warning-free build, `swift test`, the Swift tests again under AddressSanitizer,
+# and the C core's own test under ASan + UBSan.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/deps.sh --with-python
+
+echo "== test vectors against the independent Python implementation"
+python3 scripts/gen_vectors.py --check
+
+echo "== build (warnings are errors)"
+log=$(mktemp)
+swift build --build-tests 2>&1 | tee "$log"
+if grep -E "warning:" "$log"; then
+    echo "test.sh: the build has warnings" >&2
+    exit 1
+fi
+rm -f "$log"
+
+echo "== swift test"
+swift test
+
+echo "== swift test under AddressSanitizer"
+swift test --sanitize=address --scratch-path .build-asan
+
+echo "== C core under AddressSanitizer + UndefinedBehaviorSanitizer"
+bash scripts/ctest.sh
