@@ -22,3 +22,22 @@ bench_raw_kdf_ck(uint8_t out[64], const uint8_t key[32])
     }
     return 0;
 }
+
+int
+bench_raw_chain_advance(uint8_t ck[32], uint8_t *mks_out, size_t mks_out_len, size_t n)
+{
+    uint8_t out[64];
+    size_t i;
+
+    if (ck == NULL || (mks_out == NULL && n > 0) || n > SIZE_MAX / 32 || mks_out_len < n * 32) {
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (bench_raw_kdf_ck(out, ck) != 0) {
+            return -1;
+        }
+        memcpy(ck, out, 32);
+        memcpy(mks_out + i * 32, out + 32, 32);
+    }
+    return 0;
+}

@@ -67,6 +67,22 @@ public enum AEADv1 {
         return out
     }
 
+    /// Seals into caller memory (`out.count == plaintext.count + overhead`),
+    /// so a message can be assembled in one buffer.
+    static func seal(into out: UnsafeMutableRawBufferPointer, plaintext: UnsafeRawBufferPointer, using key: MessageKey,
+                     authenticating associatedData: UnsafeRawBufferPointer, reuseGuard: [UInt8]?) throws(CryptoError) {
+        if let g = reuseGuard, g.count != guardByteCount {
+            throw .invalidLength(expected: guardByteCount, got: g.count)
+        }
+        let rc = withGuard(reuseGuard) { g in
+            e2ee_aead_seal(out.baseAddress?.assumingMemoryBound(to: UInt8.self), out.count,
+                           plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), plaintext.count,
+                           associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), associatedData.count,
+                           key.keyPointer, g)
+        }
+        try check(rc, .invalidParameter("plaintext too long for ChaCha20-Poly1305"))
+    }
+
     @inline(__always)
     static func withGuard<R>(_ g: [UInt8]?, _ body: (UnsafePointer<UInt8>?) -> R) -> R {
         guard let g else { return body(nil) }

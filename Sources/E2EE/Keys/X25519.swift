@@ -54,6 +54,13 @@ public enum X25519 {
             self.init(secret: try SecureBytes(checkedKey: rawRepresentation))
         }
 
+        /// From a stored pair, without the scalar multiplication (records are
+        /// authenticated at rest, and a mismatched pair only fails to decrypt).
+        init(secret: SecureBytes, publicKey: PublicKey) {
+            self.secret = secret
+            self.publicKey = publicKey
+        }
+
         init(secret: SecureBytes) {
             self.secret = secret
             var pk = [UInt8](repeating: 0, count: keyByteCount)

@@ -1,0 +1,113 @@
+/// Why an incoming message was not received by a ``SessionSet``.
+public enum ReceiveError: Error, Equatable, Sendable {
+    /// A PreKeyMessage that opened no existing session and could not start one.
+    case setup(SessionSetupError)
+    /// A message for an existing session that did not decrypt.
+    case decrypt(DecryptError)
+}
+
+/// All sessions with one peer device: the current one and up to
+/// ``Limits/maxArchivedSessions`` older ones, newest first. Incoming messages
+/// are routed here (PROTOCOL.md §2): a PreKeyMessage by its base key, a
+/// RatchetMessage by trying the current session, then the archived ones; the
+/// session that works becomes current.
+public struct SessionSet: Sendable {
+    public internal(set) var current: Session?
+    public internal(set) var archived: [Session]
+
+    public init(current: Session? = nil, archived: [Session] = []) {
+        self.current = current
+        self.archived = Array(archived.prefix(Limits.maxArchivedSessions))
+    }
+
+    /// Makes `session` current, archiving the previous current one.
+    public mutating func promote(_ session: Session) {
+        if let old = current { archived.insert(old, at: 0) }
+        if archived.count > Limits.maxArchivedSessions { archived.removeLast(archived.count - Limits.maxArchivedSessions) }
+        current = session
+    }
+
+    /// Encrypts with the current session.
+    public mutating func encrypt(_ plaintext: [UInt8], random: any RandomSource = .system) throws(EncryptError) -> [UInt8] {
+        guard var s = current else { throw .noSendingChain }
+        let out = try s.encrypt(plaintext, random: random)
+        current = s
+        return out
+    }
+
+    /// Receives one message. A PreKeyMessage with a new base key starts a new
+    /// session through `account` (consuming its one-time prekey only on
+    /// success). On any error neither the sessions nor the account change.
+    public mutating func decrypt(_ bytes: [UInt8], account: inout Account, maxPlaintext: Int = Limits.defaultMaxPlaintext,
+                                 random: any RandomSource = .system) throws(ReceiveError) -> [UInt8] {
+        let message: WireMessage
+        do { message = try WireMessage(serialized: bytes, maxPlaintext: maxPlaintext) } catch {
+            throw .decrypt(.malformed(error))
+        }
+        switch message {
+        case .preKey(let m):
+            if let i = index(where: { $0.matches(m) }) {
+                return try decrypt(message, at: i, random: random)
+            }
+            do {
+                let (session, plaintext) = try account.acceptSession(from: m, random: random)
+                promote(session)
+                return plaintext
+            } catch {
+                throw .setup(error)
+            }
+        case .ratchet:
+            guard current != nil || !archived.isEmpty else { throw .decrypt(.noSession) }
+            var firstError: DecryptError?
+            for i in 0..<(archived.count + (current == nil ? 0 : 1)) {
+                let slot = current == nil ? i + 1 : i
+                do { return try decrypt(message, at: slot, random: random) } catch {
+                    if firstError == nil, case .decrypt(let e) = error { firstError = e }
+                }
+            }
+            throw .decrypt(firstError ?? .noSession)
+        }
+    }
+
+    /// Slot 0 is the current session, slot i > 0 is `archived[i - 1]`.
+    private func index(where match: (Session) -> Bool) -> Int? {
+        if let c = current, match(c) { return 0 }
+        return archived.firstIndex(where: match).map { $0 + 1 }
+    }
+
+    private mutating func decrypt(_ message: WireMessage, at slot: Int, random: any RandomSource) throws(ReceiveError) -> [UInt8] {
+        var s = slot == 0 ? current! : archived[slot - 1]
+        let plaintext: [UInt8]
+        do { plaintext = try s.decrypt(message, random: random) } catch { throw .decrypt(error) }
+        if slot == 0 {
+            current = s
+        } else {
+            archived.remove(at: slot - 1)
+            promote(s)
+        }
+        return plaintext
+    }
+
+    // MARK: Record
+
+    public func serialized() -> [UInt8] {
+        var w = RecordWriter(kind: .sessionSet)
+        w.u8(current == nil ? 0 : 1)
+        if let c = current { w.blob(c.serialized()) }
+        w.varint(UInt64(archived.count))
+        for s in archived { w.blob(s.serialized()) }
+        return w.bytes
+    }
+
+    public init(serialized bytes: [UInt8]) throws(RecordError) {
+        var r = try RecordReader(bytes, kind: .sessionSet)
+        let hasCurrent = try r.u8()
+        guard hasCurrent <= 1 else { throw .malformed("session set flags") }
+        let maxRecord = 1 << 20
+        current = hasCurrent == 1 ? try Session(serialized: r.blob(max: maxRecord)) : nil
+        let n = try r.count(max: Limits.maxArchivedSessions)
+        archived = []
+        for _ in 0..<n { archived.append(try Session(serialized: r.blob(max: maxRecord))) }
+        try r.expectEnd()
+    }
+}

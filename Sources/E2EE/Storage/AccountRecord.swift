@@ -1,0 +1,65 @@
+/// Account records: identity seed, signed prekeys and the one-time prekey pool.
+extension Account {
+    public func serialized() -> [UInt8] {
+        var w = RecordWriter(kind: .account, capacity: 128 + 168 * signedPreKeys.count + 70 * oneTimePreKeys.count)
+        w.secret(identity.seed)
+        w.varint(UInt64(nextPreKeyID))
+        w.varint(UInt64(nextSignedPreKeyID))
+        w.varint(UInt64(publishedCount))
+        w.varint(UInt64(signedPreKeys.count))
+        for k in signedPreKeys {
+            w.varint(UInt64(k.id.rawValue))
+            w.varint(k.createdAt)
+            w.secret(k.privateKey.secret)
+            w.raw(k.publicKey.bytes)
+            w.raw(k.signature)
+        }
+        w.varint(UInt64(oneTimePreKeys.count))
+        for k in oneTimePreKeys {
+            w.varint(UInt64(k.id.rawValue))
+            w.secret(k.privateKey.secret)
+            w.raw(k.publicKey.bytes)
+        }
+        return w.bytes
+    }
+
+    /// Bounds on what a record may hold, so a corrupt count cannot make the loader allocate wildly.
+    static let maxStoredSignedPreKeys = 64
+    static let maxStoredOneTimePreKeys = 1 << 20
+
+    public init(serialized bytes: [UInt8]) throws(RecordError) {
+        var r = try RecordReader(bytes, kind: .account)
+        let seed = try r.secret(32)
+        let identity: IdentityKey.PrivateKey
+        do { identity = try IdentityKey.PrivateKey(seed: seed.unsafeArrayCopy) } catch { throw .malformed("identity seed") }
+        let nextPreKeyID = try r.u32()
+        let nextSignedPreKeyID = try r.u32()
+        let published = try r.count(max: Self.maxStoredOneTimePreKeys)
+        let spkCount = try r.count(max: Self.maxStoredSignedPreKeys)
+        guard spkCount > 0 else { throw .malformed("no signed prekey") }
+        var spks = [SignedPreKey]()
+        for _ in 0..<spkCount {
+            let id = SignedPreKeyID(rawValue: try r.u32())
+            let created = try r.varint(max: UInt64.max)
+            let sk = try r.secret(32)
+            let pk = try r.x25519Public("signed prekey")
+            let sig = try r.bytes(64)
+            spks.append(SignedPreKey(id: id, privateKey: X25519.PrivateKey(secret: sk, publicKey: pk), signature: sig,
+                                     createdAt: created))
+        }
+        let otkCount = try r.count(max: Self.maxStoredOneTimePreKeys)
+        guard published <= otkCount else { throw .malformed("published count") }
+        var otks = [OneTimePreKey]()
+        otks.reserveCapacity(Swift.min(otkCount, r.remainingHint / 64))
+        for _ in 0..<otkCount {
+            let id = try r.u32()
+            guard id != PreKeyID.none else { throw .malformed("one-time prekey id") }
+            let sk = try r.secret(32)
+            let pk = try r.x25519Public("one-time prekey")
+            otks.append(OneTimePreKey(id: PreKeyID(rawValue: id), privateKey: X25519.PrivateKey(secret: sk, publicKey: pk)))
+        }
+        try r.expectEnd()
+        self.init(identity: identity, signedPreKeys: spks, oneTimePreKeys: otks, publishedCount: published,
+                  nextPreKeyID: nextPreKeyID, nextSignedPreKeyID: nextSignedPreKeyID)
+    }
+}

@@ -1,0 +1,33 @@
+/// `Encode(K)` of PROTOCOL.md §1: a type byte, then the raw key.
+enum KeyEncoding {
+    static let x25519: UInt8 = 0x05
+    static let ed25519: UInt8 = 0xED
+    static let mlkem1024: UInt8 = 0x0A
+}
+
+extension X25519.PublicKey {
+    /// `0x05 || key` (33 bytes), the form signed in a signed prekey.
+    public var encoded: [UInt8] { [KeyEncoding.x25519] + bytes }
+
+    /// Parses a key field of a message, naming the field in the error.
+    init(wire raw: [UInt8], field: String) throws(WireError) {
+        do {
+            try self.init(rawRepresentation: raw)
+        } catch {
+            throw .invalidKey(field: field)
+        }
+    }
+}
+
+extension IdentityKey.PublicKey {
+    /// `0xED || key` (33 bytes), as it enters the associated data.
+    public var encoded: [UInt8] { [KeyEncoding.ed25519] + bytes }
+
+    init(wire raw: [UInt8], field: String) throws(WireError) {
+        do {
+            try self.init(rawRepresentation: raw)
+        } catch {
+            throw .invalidKey(field: field)
+        }
+    }
+}

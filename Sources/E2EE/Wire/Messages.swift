@@ -1,0 +1,133 @@
+/// Message type bytes (PROTOCOL.md §4).
+public enum MessageType: UInt8, Sendable {
+    case ratchet = 0x01
+    case preKey = 0x02
+    case senderKey = 0x03
+    case senderKeyDistribution = 0x04
+    case pqPreKey = 0x05
+}
+
+/// The Double Ratchet header `H = (DHs_pub, PN, N)`; `Encode(H)` is 40 bytes.
+public struct MessageHeader: Sendable, Equatable {
+    public static let byteCount = 40
+    public let ratchetKey: X25519.PublicKey
+    public let previousCounter: UInt32
+    public let counter: UInt32
+
+    public init(ratchetKey: X25519.PublicKey, previousCounter: UInt32, counter: UInt32) {
+        self.ratchetKey = ratchetKey
+        self.previousCounter = previousCounter
+        self.counter = counter
+    }
+
+    func encode(into out: inout [UInt8]) {
+        out += ratchetKey.bytes
+        out.appendU32(previousCounter)
+        out.appendU32(counter)
+    }
+
+    init(from r: inout ByteReader) throws(WireError) {
+        ratchetKey = try X25519.PublicKey(wire: r.bytes(32), field: "DHs")
+        previousCounter = try r.u32()
+        counter = try r.u32()
+    }
+}
+
+/// The part every ratchet-carrying message ends with: `Encode(H) || AEAD_v1 output`.
+/// Holds the whole wire message and reads the ciphertext in place.
+public struct RatchetPayload: Sendable, Equatable {
+    public let header: MessageHeader
+    let bytes: [UInt8]
+    let headerStart: Int
+
+    var headerRange: Range<Int> { headerStart..<(headerStart + MessageHeader.byteCount) }
+    var sealedRange: Range<Int> { (headerStart + MessageHeader.byteCount)..<bytes.count }
+
+    /// `AEAD_v1 output`: guard, ciphertext and tag.
+    public var sealed: ArraySlice<UInt8> { bytes[sealedRange] }
+
+    init(from r: inout ByteReader, maxPlaintext: Int) throws(WireError) {
+        headerStart = r.offset
+        header = try MessageHeader(from: &r)
+        let sealedCount = r.remaining
+        guard sealedCount >= AEADv1.overhead else {
+            throw .truncated(needed: AEADv1.overhead, available: sealedCount)
+        }
+        guard sealedCount - AEADv1.overhead <= maxPlaintext else {
+            throw .tooLarge(size: sealedCount - AEADv1.overhead, max: maxPlaintext)
+        }
+        bytes = r.bytes
+        _ = try r.skip(sealedCount)
+    }
+
+    init(header: MessageHeader, bytes: [UInt8], headerStart: Int) {
+        self.header = header
+        self.bytes = bytes
+        self.headerStart = headerStart
+    }
+}
+
+/// `0x01 || 0x01 || Encode(H) || AEAD_v1 output`.
+public struct RatchetMessage: Sendable, Equatable {
+    public let payload: RatchetPayload
+    public var header: MessageHeader { payload.header }
+    public var serialized: [UInt8] { payload.bytes }
+
+    init(payload: RatchetPayload) {
+        self.payload = payload
+    }
+}
+
+/// `0x01 || 0x02 || IK_A || EK_A || u32 SPK_id || u32 OPK_id || Encode(H) || AEAD_v1 output`.
+public struct PreKeyMessage: Sendable, Equatable {
+    public let identityKey: IdentityKey.PublicKey
+    public let baseKey: X25519.PublicKey
+    public let signedPreKeyID: SignedPreKeyID
+    public let oneTimePreKeyID: PreKeyID?
+    public let payload: RatchetPayload
+    public var header: MessageHeader { payload.header }
+    public var serialized: [UInt8] { payload.bytes }
+
+    static let prefixByteCount = 2 + 32 + 32 + 4 + 4
+}
+
+/// Any message of PROTOCOL.md §4, parsed. Group message kinds arrive with the
+/// group layer; their type bytes are recognised and refused here for now.
+public enum WireMessage: Sendable, Equatable {
+    public static let version: UInt8 = 0x01
+
+    case ratchet(RatchetMessage)
+    case preKey(PreKeyMessage)
+
+    /// Parses untrusted bytes. `maxPlaintext` bounds the size a ciphertext may
+    /// imply (default 256 KiB); nothing is allocated beyond the input itself.
+    public init(serialized bytes: [UInt8], maxPlaintext: Int = Limits.defaultMaxPlaintext) throws(WireError) {
+        var r = ByteReader(bytes)
+        let version = try r.u8()
+        guard version == Self.version else { throw .unknownVersion(version) }
+        let typeByte = try r.u8()
+        guard let type = MessageType(rawValue: typeByte) else { throw .unknownType(typeByte) }
+        switch type {
+        case .ratchet:
+            self = .ratchet(RatchetMessage(payload: try RatchetPayload(from: &r, maxPlaintext: maxPlaintext)))
+        case .preKey:
+            let ik = try IdentityKey.PublicKey(wire: r.bytes(32), field: "IK_A")
+            let ek = try X25519.PublicKey(wire: r.bytes(32), field: "EK_A")
+            let spk = SignedPreKeyID(rawValue: try r.u32())
+            let opk = try r.u32()
+            let payload = try RatchetPayload(from: &r, maxPlaintext: maxPlaintext)
+            self = .preKey(PreKeyMessage(identityKey: ik, baseKey: ek, signedPreKeyID: spk,
+                                         oneTimePreKeyID: opk == PreKeyID.none ? nil : PreKeyID(rawValue: opk),
+                                         payload: payload))
+        case .senderKey, .senderKeyDistribution, .pqPreKey:
+            throw .unexpectedType(typeByte)
+        }
+    }
+
+    public var serialized: [UInt8] {
+        switch self {
+        case .ratchet(let m): return m.serialized
+        case .preKey(let m): return m.serialized
+        }
+    }
+}

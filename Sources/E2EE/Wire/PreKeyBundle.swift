@@ -1,0 +1,96 @@
+/// What a server publishes for a recipient (PROTOCOL.md §1):
+/// `0x01 || flags || IK || u32 SPK_id || SPK || SPK_sig || [u32 OPK_id || OPK] || [u32 KEM_id || KEM || KEM_sig]`.
+public struct PreKeyBundle: Sendable, Equatable {
+    public static let version: UInt8 = 0x01
+    static let flagOneTime: UInt8 = 0x01
+    static let flagKEM: UInt8 = 0x02
+    static let kemPublicKeyByteCount = 1568
+
+    /// A one-time prekey offered in the bundle.
+    public struct OneTime: Sendable, Equatable {
+        public let id: PreKeyID
+        public let publicKey: X25519.PublicKey
+    }
+
+    /// A signed ML-KEM-1024 prekey, carried for PQXDH (§2b); kept as bytes
+    /// until the PQXDH layer uses it.
+    public struct KEMPreKey: Sendable, Equatable {
+        public let id: UInt32
+        public let publicKey: [UInt8]
+        public let signature: [UInt8]
+        public var encoded: [UInt8] { [KeyEncoding.mlkem1024] + publicKey }
+    }
+
+    public let identityKey: IdentityKey.PublicKey
+    public let signedPreKeyID: SignedPreKeyID
+    public let signedPreKey: X25519.PublicKey
+    public let signedPreKeySignature: [UInt8]
+    public let oneTimePreKey: OneTime?
+    public let kemPreKey: KEMPreKey?
+
+    public init(identityKey: IdentityKey.PublicKey, signedPreKeyID: SignedPreKeyID, signedPreKey: X25519.PublicKey,
+                signedPreKeySignature: [UInt8], oneTimePreKey: OneTime? = nil, kemPreKey: KEMPreKey? = nil) {
+        self.identityKey = identityKey
+        self.signedPreKeyID = signedPreKeyID
+        self.signedPreKey = signedPreKey
+        self.signedPreKeySignature = signedPreKeySignature
+        self.oneTimePreKey = oneTimePreKey
+        self.kemPreKey = kemPreKey
+    }
+
+    /// The exact bytes of §1.
+    public var serialized: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(202 + (kemPreKey == nil ? 0 : 1636))
+        out.append(Self.version)
+        out.append((oneTimePreKey == nil ? 0 : Self.flagOneTime) | (kemPreKey == nil ? 0 : Self.flagKEM))
+        out += identityKey.bytes
+        out.appendU32(signedPreKeyID.rawValue)
+        out += signedPreKey.bytes
+        out += signedPreKeySignature
+        if let otk = oneTimePreKey {
+            out.appendU32(otk.id.rawValue)
+            out += otk.publicKey.bytes
+        }
+        if let kem = kemPreKey {
+            out.appendU32(kem.id)
+            out += kem.publicKey
+            out += kem.signature
+        }
+        return out
+    }
+
+    /// Parses a bundle. Structure and keys are checked here; signatures by
+    /// ``verifySignatures()``, which session setup calls before anything else.
+    public init(serialized bytes: [UInt8]) throws(WireError) {
+        var r = ByteReader(bytes)
+        let version = try r.u8()
+        guard version == Self.version else { throw .unknownVersion(version) }
+        let flags = try r.u8()
+        guard flags & ~(Self.flagOneTime | Self.flagKEM) == 0 else { throw .invalidFlags(flags) }
+        identityKey = try IdentityKey.PublicKey(wire: r.bytes(32), field: "IK")
+        signedPreKeyID = SignedPreKeyID(rawValue: try r.u32())
+        signedPreKey = try X25519.PublicKey(wire: r.bytes(32), field: "SPK")
+        signedPreKeySignature = try r.bytes(64)
+        if flags & Self.flagOneTime != 0 {
+            let id = try r.u32()
+            guard id != PreKeyID.none else { throw .invalidKey(field: "OPK_id") }
+            oneTimePreKey = OneTime(id: PreKeyID(rawValue: id), publicKey: try X25519.PublicKey(wire: r.bytes(32), field: "OPK"))
+        } else {
+            oneTimePreKey = nil
+        }
+        if flags & Self.flagKEM != 0 {
+            kemPreKey = KEMPreKey(id: try r.u32(), publicKey: try r.bytes(Self.kemPublicKeyByteCount), signature: try r.bytes(64))
+        } else {
+            kemPreKey = nil
+        }
+        try r.expectEnd()
+    }
+
+    /// Whether the identity key signed the signed prekey (and the KEM prekey, if any).
+    public func verifySignatures() -> Bool {
+        guard identityKey.isValidSignature(signedPreKeySignature, for: signedPreKey.encoded) else { return false }
+        if let kem = kemPreKey, !identityKey.isValidSignature(kem.signature, for: kem.encoded) { return false }
+        return true
+    }
+}

@@ -1,0 +1,97 @@
+import Testing
+@testable import E2EE
+
+/// Two parties with a session each way, for tests.
+struct Pair {
+    var bobAccount: Account
+    var alice: Session
+    var bob: Session
+    let aliceIdentity: IdentityKey.PrivateKey
+
+    /// Alice initiates with Bob's bundle, sends one message, Bob accepts it.
+    init(withOneTimePreKey: Bool = true) throws {
+        aliceIdentity = IdentityKey.PrivateKey()
+        bobAccount = Account()
+        if withOneTimePreKey { bobAccount.generateOneTimePreKeys(count: 3) }
+        let bundle = bobAccount.publishBundle()
+        alice = try Session.initiate(identity: aliceIdentity, bundle: bundle.serialized)
+        let first = try alice.encrypt(Array("first".utf8))
+        let accepted = try bobAccount.acceptSession(from: first)
+        bob = accepted.session
+        #expect(accepted.plaintext == Array("first".utf8))
+    }
+}
+
+@Suite("Sessions")
+struct SessionTests {
+    @Test func conversation() throws {
+        var p = try Pair()
+        #expect(p.alice.awaitingReply)
+        for turn in 0..<5 {
+            for i in 0..<3 {
+                let m = Array("b\(turn).\(i)".utf8)
+                #expect(try p.alice.decrypt(p.bob.encrypt(m)) == m)
+            }
+            #expect(!p.alice.awaitingReply)
+            for i in 0..<2 {
+                let m = Array("a\(turn).\(i)".utf8)
+                let wire = try p.alice.encrypt(m)
+                #expect(wire[1] == MessageType.ratchet.rawValue)
+                #expect(try p.bob.decrypt(wire) == m)
+            }
+        }
+    }
+
+    @Test func preKeyMessagesUntilReplyAndRouting() throws {
+        var p = try Pair()
+        let second = try p.alice.encrypt([2])
+        #expect(second[1] == MessageType.preKey.rawValue)
+        guard case .preKey(let pk) = try WireMessage(serialized: second) else {
+            Issue.record("not a PreKeyMessage"); return
+        }
+        #expect(p.bob.matches(pk))
+        #expect(try p.bob.decrypt(second) == [2])
+        // A replay of the first message is a duplicate inside the session.
+        #expect(throws: DecryptError.duplicate(index: 1)) { try p.bob.decrypt(second) }
+    }
+
+    @Test func oneTimePreKeyConsumedOnlyOnSuccess() throws {
+        var account = Account()
+        account.generateOneTimePreKeys(count: 2)
+        let bundle = account.publishBundle()
+        let alice = IdentityKey.PrivateKey()
+        var s = try Session.initiate(identity: alice, bundle: bundle)
+        var wire = try s.encrypt([1, 2, 3])
+        var tampered = wire
+        tampered[tampered.count - 1] ^= 1
+        let before = account.oneTimePreKeys.map(\.id)
+        #expect(throws: SessionSetupError.firstMessageRejected(.authenticationFailure)) {
+            try account.acceptSession(from: tampered)
+        }
+        #expect(account.oneTimePreKeys.map(\.id) == before)
+        _ = try account.acceptSession(from: wire)
+        #expect(account.oneTimePreKeys.map(\.id) == Array(before.dropFirst()))
+        // The same first message again: its one-time prekey is gone.
+        #expect(throws: SessionSetupError.unknownOneTimePreKey(bundle.oneTimePreKey!.id)) {
+            try account.acceptSession(from: wire)
+        }
+        wire = try s.encrypt([4])
+        _ = wire
+    }
+
+    @Test func noOneTimePreKey() throws {
+        var p = try Pair(withOneTimePreKey: false)
+        #expect(p.alice.oneTimePreKeyID == nil)
+        #expect(try p.alice.decrypt(p.bob.encrypt([9])) == [9])
+    }
+
+    @Test func badBundleSignatureIsRejected() throws {
+        var account = Account()
+        let good = account.publishBundle()
+        var bytes = good.serialized
+        bytes[2 + 32 + 4 + 32] ^= 1  // first signature byte
+        #expect(throws: SessionSetupError.invalidSignature) {
+            try Session.initiate(identity: IdentityKey.PrivateKey(), bundle: bytes)
+        }
+    }
+}
