@@ -1,24 +1,44 @@
 import Testing
 import E2EE
 
-/// The README's foundation example, verbatim (with `assert` as `#expect`).
-@Test func readmeFoundationExample() throws {
-    let alice = IdentityKey.PrivateKey()
-    let bob = IdentityKey.PrivateKey()
-    let signature = alice.signature(for: Array("hello".utf8))
-    #expect(alice.publicKey.isValidSignature(signature, for: Array("hello".utf8)))
+/// The README's two-party example, verbatim but for `assert` → `#expect`.
+@Test func readmeTwoPartyExample() throws {
+    var bob = Account()
+    bob.generateOneTimePreKeys(count: 100)
+    let bundle = bob.publishBundle().serialized
 
-    let ephemeral = X25519.PrivateKey()
-    let dh = try ephemeral.sharedSecret(with: bob.publicKey.keyAgreementKey())
-    let sameDH = try bob.sharedSecret(with: ephemeral.publicKey)
-    #expect(dh == sameDH)
+    let aliceIdentity = IdentityKey.PrivateKey()
+    var alice = try Session.initiate(identity: aliceIdentity, bundle: bundle)
+    let first = try alice.encrypt(Array("Hi Bob!".utf8))
 
-    let root = try RootKey(rawRepresentation: [UInt8](repeating: 7, count: 32))
-    var (_, chain) = root.advanced(with: dh)
-    let messageKey = chain.next()
+    var (bobSession, hello) = try bob.acceptSession(from: first)
+    #expect(hello == Array("Hi Bob!".utf8))
 
-    let ad = Array("header".utf8)
-    let sealed = try AEADv1.seal(Array("hi Bob".utf8), using: messageKey, authenticating: ad)
-    let opened = try AEADv1.open(sealed, using: messageKey, authenticating: ad)
-    #expect(opened == Array("hi Bob".utf8))
+    let reply = try bobSession.encrypt(Array("Hi Alice!".utf8))
+    #expect(try alice.decrypt(reply) == Array("Hi Alice!".utf8))
+
+    var restored = try Session(serialized: bobSession.serialized())
+    let later = try alice.encrypt(Array("still there?".utf8))
+    #expect(try restored.decrypt(later) == Array("still there?".utf8))
+
+    do {
+        _ = try restored.decrypt(later)
+        Issue.record("a replay decrypted")
+    } catch {
+        #expect(error == .duplicate(index: 0))
+    }
+}
+
+/// The README's primitive snippet, with concrete inputs.
+@Test func readmePrimitivesExample() throws {
+    let someBytes = X25519.PrivateKey().publicKey.rawRepresentation
+    let rootBytes = [UInt8](repeating: 7, count: 32)
+    let plaintext = Array("hi".utf8), ad = Array("ad".utf8)
+
+    let key = X25519.PrivateKey()
+    let peer = try X25519.PublicKey(rawRepresentation: someBytes)
+    let dh = try key.sharedSecret(with: peer)
+    var (_, chain) = try RootKey(rawRepresentation: rootBytes).advanced(with: dh)
+    let sealed = try AEADv1.seal(plaintext, using: chain.next(), authenticating: ad)
+    #expect(sealed.count == plaintext.count + AEADv1.overhead)
 }
