@@ -1,0 +1,769 @@
+#!/usr/bin/env python3
+"""Generate (or check) the protocol test vectors Tests/Vectors/protocol_v1.json.
+
+Usage:
+    python3 scripts/gen_protocol_vectors.py           # (re)write the JSON file
+    python3 scripts/gen_protocol_vectors.py --check   # regenerate in memory, compare
+                                                      # with the file on disk; exit 1
+                                                      # on any diff
+
+This is an independent reference implementation of PROTOCOL.md suite v1,
+sections 1-4 (keys and bundle, X3DH, Double Ratchet with AEAD_v1, wire
+format), written only from PROTOCOL.md and the Signal Double Ratchet
+specification, not from the Swift or C sources.  Every message is encrypted by
+one party and then parsed from its wire bytes and decrypted by the other, and
+both sides of X3DH are computed from their own private keys.
+
+Dependencies: the Python standard library (hashlib for SHA-256/SHA-512 and
+BLAKE2b, hmac for HKDF-SHA-512) plus `cryptography` (X25519, Ed25519,
+ChaCha20-Poly1305).  The Ed25519 -> X25519 birational map (libsodium
+crypto_sign_ed25519_pk_to_curve25519 / _sk_to_curve25519) is written out here:
+    public:  y = little-endian Ed25519 point encoding with the top (sign) bit
+             cleared; u = (1 + y) / (1 - y) mod 2^255 - 19, 32 bytes LE;
+    secret:  h = SHA-512(seed)[0:32]; h[0] &= 248; h[31] &= 127; h[31] |= 64.
+It is checked by X25519(sk_map(a), 9) == pk_map(A) and by
+X25519(sk_map(a), pk_map(B)) == X25519(sk_map(b), pk_map(A)).
+
+Conventions (as scripts/gen_vectors.py): one JSON object with a "description"
+string; byte strings lowercase hex ("" when empty); numbers are JSON integers;
+absent values are null; json.dumps(indent=2, sort_keys=True) plus a trailing
+newline, so regeneration is byte-for-byte stable.
+
+Deterministic inputs.  Every 32-byte private value is SHA-256 of an ASCII
+label; a 4-byte reuse guard is the first 4 bytes of SHA-256 of its label.
+X25519 private keys are stored exactly as drawn (unclamped); X25519 clamps them
+when used.  Long-term keys (fixed inputs, not drawn during a session):
+    Alice identity (Ed25519 seed)   "alice identity seed"
+    Bob identity (Ed25519 seed)     "bob identity seed"
+    Bob SPK, id 7 (X25519)          "bob spk"
+    Bob OPK, id 42 (X25519)         "bob opk"     (scenario x3dh_opk only)
+If a test generates them through its key source instead, the order is
+Bob identity, Bob SPK, Bob OPK (bundle creation), Alice identity.
+
+Draw order during a session -- the exact sequence each party takes from its
+(deterministic) random source; the script enforces it:
+
+  scenario "x3dh_opk"
+    Alice:  1. X3DH ephemeral EK_A       "alice ephemeral"      (session start)
+            2. ratchet key               "alice ratchet 0"      (Double Ratchet init,
+                                                                 after X3DH)
+            3-5. guards                  "guard A1", "guard A2", "guard A3"
+                                         (one per encryption, when encrypting)
+            6. ratchet key               "alice ratchet 1"      (DH ratchet on receiving B1)
+            7-9. guards                  "guard A4", "guard A5", "guard A6"
+            10. ratchet key              "alice ratchet 2"      (DH ratchet on receiving B4)
+    Bob:    1. ratchet key               "bob ratchet 0"        (DH ratchet on receiving A1)
+            2-4. guards                  "guard B1", "guard B2", "guard B3"
+            5. ratchet key               "bob ratchet 1"        (DH ratchet on receiving A4)
+            6. guard                     "guard B4"
+  scenario "no_opk"
+    Alice:  "alice ephemeral 2", "alice ratchet nopk 0", "guard nopk A1"
+    Bob:    "bob ratchet nopk 0"         (DH ratchet on receiving A1)
+
+The DH ratchet is the Signal specification's DHRatchet, done at once when a
+header carries a new ratchet key: PN = Ns; Ns = Nr = 0; DHr = header.dh;
+(RK, CKr) = KDF_RK(RK, DH(DHs, DHr)); DHs = next ratchet key from the source;
+(RK, CKs) = KDF_RK(RK, DH(DHs, DHr)).  So Bob's sending chain exists as soon
+as he has received A1 (he draws his new ratchet key while receiving, not
+lazily at his first send).
+
+Output: Tests/Vectors/protocol_v1.json, layout described in its "description".
+"""
+
+import copy
+import hashlib
+import hmac
+import json
+import os
+import sys
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.asymmetric.x25519 import (
+    X25519PrivateKey,
+    X25519PublicKey,
+)
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_DIR = os.path.join(ROOT, "Tests", "Vectors")
+OUT_NAME = "protocol_v1.json"
+
+
+# ---------------------------------------------------------------- helpers
+
+def h(b):
+    return None if b is None else b.hex()
+
+
+def check(cond, what):
+    # A plain assert would vanish under `python3 -O`; these checks must not.
+    if not cond:
+        sys.exit("gen_protocol_vectors: self-check failed: " + what)
+
+
+class ProtocolError(Exception):
+    pass
+
+
+def sha256(label):
+    return hashlib.sha256(label).digest()
+
+
+def u32(n):
+    check(0 <= n <= 0xFFFFFFFF, "u32 range")
+    return n.to_bytes(4, "big")
+
+
+def read_u32(b):
+    return int.from_bytes(b, "big")
+
+
+# ---------------------------------------------------------------- primitives
+
+P25519 = 2 ** 255 - 19
+
+
+def x25519_pub(priv):
+    return X25519PrivateKey.from_private_bytes(priv).public_key().public_bytes_raw()
+
+
+def dh(priv, pub):
+    """PROTOCOL.md 1: X25519; an all-zero result is an error."""
+    try:
+        out = X25519PrivateKey.from_private_bytes(priv).exchange(
+            X25519PublicKey.from_public_bytes(pub))
+    except ValueError as e:  # cryptography refuses an all-zero shared secret
+        raise ProtocolError("DH: all-zero result") from e
+    if out == bytes(32):
+        raise ProtocolError("DH: all-zero result")
+    return out
+
+
+def ed25519_pub(seed):
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
+
+
+def ed25519_sign(seed, msg):
+    return Ed25519PrivateKey.from_private_bytes(seed).sign(msg)
+
+
+def ed25519_verify(pub, sig, msg):
+    try:
+        Ed25519PublicKey.from_public_bytes(pub).verify(sig, msg)
+        return True
+    except InvalidSignature:
+        return False
+
+
+def ed_pk_to_x25519(pk):
+    """libsodium crypto_sign_ed25519_pk_to_curve25519: u = (1 + y) / (1 - y)."""
+    if len(pk) != 32:
+        raise ProtocolError("Ed25519 public key length")
+    y = int.from_bytes(pk, "little") & ((1 << 255) - 1)
+    if y >= P25519 or y == 1:
+        raise ProtocolError("Ed25519 public key not usable for X25519")
+    u = (1 + y) * pow((1 - y) % P25519, P25519 - 2, P25519) % P25519
+    return u.to_bytes(32, "little")
+
+
+def ed_sk_to_x25519(seed):
+    """libsodium crypto_sign_ed25519_sk_to_curve25519: clamped SHA-512(seed)[0:32]."""
+    d = bytearray(hashlib.sha512(seed).digest()[:32])
+    d[0] &= 248
+    d[31] &= 127
+    d[31] |= 64
+    return bytes(d)
+
+
+def hkdf_sha512(ikm, salt, info, length):
+    prk = hmac.new(salt, ikm, hashlib.sha512).digest()
+    okm, t, i = b"", b"", 1
+    while len(okm) < length:
+        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha512).digest()
+        okm += t
+        i += 1
+    return okm[:length]
+
+
+def blake2b(key, data, outlen, personal):
+    return hashlib.blake2b(data, digest_size=outlen, key=key,
+                           person=personal.encode("ascii")).digest()
+
+
+def kdf_rk(rk, dh_out):
+    out = blake2b(rk, dh_out, 64, "E2EEv1 root")
+    return out[:32], out[32:]
+
+
+def kdf_ck(ck):
+    out = blake2b(ck, b"\x01", 64, "E2EEv1 chain")
+    return out[:32], out[32:]
+
+
+def aead_v1_seal(mk, guard, pt, ad):
+    return guard + ChaCha20Poly1305(mk).encrypt(guard + bytes(8), pt, ad)
+
+
+def aead_v1_open(mk, sealed, ad):
+    if len(sealed) < 4 + 16:
+        raise ProtocolError("AEAD_v1: short")
+    try:
+        return ChaCha20Poly1305(mk).decrypt(sealed[:4] + bytes(8), sealed[4:], ad)
+    except InvalidTag as e:
+        raise ProtocolError("AEAD_v1: authentication failed") from e
+
+
+def encode_x25519(pub):
+    return b"\x05" + pub
+
+
+def encode_ed25519(pub):
+    return b"\xed" + pub
+
+
+# ---------------------------------------------------------------- deterministic source
+
+class Source:
+    """A party's random source: hands out the planned draws in order.
+
+    `plan` is a list of (kind, label); kind is "ephemeral", "ratchet" or
+    "guard".  Drawing a different kind than planned, or more than planned, is a
+    self-check failure, so the documented draw order is enforced.
+    """
+
+    def __init__(self, party, plan):
+        self.party = party
+        self.plan = list(plan)
+        self.pos = 0
+
+    def draw(self, kind):
+        check(self.pos < len(self.plan), "%s drew an unplanned %s" % (self.party, kind))
+        want_kind, label = self.plan[self.pos]
+        check(want_kind == kind, "%s drew %s, plan says %s (%s)" % (self.party, kind, want_kind, label))
+        self.pos += 1
+        v = sha256(label.encode("ascii"))
+        return v[:4] if kind == "guard" else v
+
+    def done(self):
+        check(self.pos == len(self.plan), "%s did not use its whole plan" % self.party)
+
+    def privates(self, kind):
+        return [sha256(label.encode("ascii")) for k, label in self.plan if k == kind]
+
+
+# ---------------------------------------------------------------- bundle (1)
+
+def encode_bundle(ik_pub, spk_id, spk_pub, spk_sig, opk):
+    flags = 0x01 if opk is not None else 0x00
+    out = b"\x01" + bytes([flags]) + ik_pub + u32(spk_id) + spk_pub + spk_sig
+    if opk is not None:
+        opk_id, opk_pub = opk
+        out += u32(opk_id) + opk_pub
+    return out
+
+
+def parse_bundle(b):
+    if len(b) < 2 or b[0] != 0x01:
+        raise ProtocolError("bundle: version")
+    flags = b[1]
+    if flags & ~0x03:
+        raise ProtocolError("bundle: unknown flags")
+    if flags & 0x02:
+        raise ProtocolError("bundle: KEM part not handled by this generator")
+    need = 2 + 32 + 4 + 32 + 64 + (36 if flags & 1 else 0)
+    if len(b) != need:
+        raise ProtocolError("bundle: length")
+    p = 2
+    ik = b[p:p + 32]; p += 32
+    spk_id = read_u32(b[p:p + 4]); p += 4
+    spk = b[p:p + 32]; p += 32
+    sig = b[p:p + 64]; p += 64
+    opk = None
+    if flags & 1:
+        opk = (read_u32(b[p:p + 4]), b[p + 4:p + 36])
+        p += 36
+    return {"ik": ik, "spk_id": spk_id, "spk": spk, "spk_sig": sig, "opk": opk}
+
+
+# ---------------------------------------------------------------- X3DH (2)
+
+X3DH_INFO = b"E2EE-v1 X3DH"
+NO_OPK = 0xFFFFFFFF
+
+
+def x3dh_sk(dhs):
+    return hkdf_sha512(b"\xff" * 32 + b"".join(dhs), bytes(64), X3DH_INFO, 32)
+
+
+def x3dh_alice(ik_a_seed, ek_priv, bundle):
+    if not ed25519_verify(bundle["ik"], bundle["spk_sig"], encode_x25519(bundle["spk"])):
+        raise ProtocolError("X3DH: bad SPK signature")
+    d = [dh(ed_sk_to_x25519(ik_a_seed), bundle["spk"]),
+         dh(ek_priv, ed_pk_to_x25519(bundle["ik"])),
+         dh(ek_priv, bundle["spk"])]
+    if bundle["opk"] is not None:
+        d.append(dh(ek_priv, bundle["opk"][1]))
+    ad = encode_ed25519(ed25519_pub(ik_a_seed)) + encode_ed25519(bundle["ik"])
+    return d, x3dh_sk(d), ad
+
+
+def x3dh_bob(ik_b_seed, spk_priv, opk_priv, ik_a_pub, ek_a_pub):
+    d = [dh(spk_priv, ed_pk_to_x25519(ik_a_pub)),
+         dh(ed_sk_to_x25519(ik_b_seed), ek_a_pub),
+         dh(spk_priv, ek_a_pub)]
+    if opk_priv is not None:
+        d.append(dh(opk_priv, ek_a_pub))
+    ad = encode_ed25519(ik_a_pub) + encode_ed25519(ed25519_pub(ik_b_seed))
+    return d, x3dh_sk(d), ad
+
+
+# ---------------------------------------------------------------- Double Ratchet (3)
+
+MAX_SKIP = 1000
+
+
+def encode_header(dh_pub, pn, n):
+    return dh_pub + u32(pn) + u32(n)
+
+
+class Ratchet:
+    def __init__(self, source, ad):
+        self.source = source
+        self.ad = ad
+        self.dhs = None  # (priv, pub)
+        self.dhr = None
+        self.rk = None
+        self.cks = None
+        self.ckr = None
+        self.ns = self.nr = self.pn = 0
+        self.skipped = {}
+
+    @classmethod
+    def init_alice(cls, source, ad, sk, spk_b):
+        r = cls(source, ad)
+        priv = source.draw("ratchet")
+        r.dhs = (priv, x25519_pub(priv))
+        r.dhr = spk_b
+        r.rk, r.cks = kdf_rk(sk, dh(priv, spk_b))
+        return r
+
+    @classmethod
+    def init_bob(cls, source, ad, sk, spk_priv):
+        r = cls(source, ad)
+        r.dhs = (spk_priv, x25519_pub(spk_priv))
+        r.rk = sk
+        return r
+
+    def snapshot(self):
+        return {"root_key": h(self.rk), "sending_chain_key": h(self.cks),
+                "receiving_chain_key": h(self.ckr)}
+
+    def encrypt(self, pt):
+        if self.cks is None:
+            raise ProtocolError("no sending chain")
+        self.cks, mk = kdf_ck(self.cks)
+        header = (self.dhs[1], self.pn, self.ns)
+        self.ns += 1
+        guard = self.source.draw("guard")
+        body = aead_v1_seal(mk, guard, pt, self.ad + encode_header(*header))
+        return header, mk, guard, body
+
+    def decrypt(self, header, body):
+        """Returns (plaintext, message key); on any error the state is unchanged."""
+        saved = dict(self.__dict__)
+        saved["skipped"] = dict(self.skipped)
+        try:
+            return self._decrypt(header, body)
+        except ProtocolError:
+            self.__dict__.update(saved)
+            raise
+
+    def _decrypt(self, header, body):
+        dh_pub, pn, n = header
+        ad = self.ad + encode_header(*header)
+        if (dh_pub, n) in self.skipped:
+            mk = self.skipped.pop((dh_pub, n))
+            return aead_v1_open(mk, body, ad), mk
+        if dh_pub != self.dhr:
+            self._skip(pn)
+            self._dh_ratchet(dh_pub)
+        self._skip(n)
+        self.ckr, mk = kdf_ck(self.ckr)
+        self.nr += 1
+        return aead_v1_open(mk, body, ad), mk
+
+    def _skip(self, until):
+        if self.ckr is None:
+            return
+        if until < self.nr:
+            raise ProtocolError("duplicate or old message")
+        if self.nr + MAX_SKIP < until:
+            raise ProtocolError("too many skipped messages")
+        while self.nr < until:
+            self.ckr, mk = kdf_ck(self.ckr)
+            self.skipped[(self.dhr, self.nr)] = mk
+            self.nr += 1
+
+    def _dh_ratchet(self, dh_pub):
+        self.pn = self.ns
+        self.ns = self.nr = 0
+        self.dhr = dh_pub
+        self.rk, self.ckr = kdf_rk(self.rk, dh(self.dhs[0], self.dhr))
+        priv = self.source.draw("ratchet")
+        self.dhs = (priv, x25519_pub(priv))
+        self.rk, self.cks = kdf_rk(self.rk, dh(self.dhs[0], self.dhr))
+
+
+# ---------------------------------------------------------------- wire (4)
+
+def encode_ratchet_message(header, body):
+    return b"\x01\x01" + encode_header(*header) + body
+
+
+def encode_prekey_message(ik_a, ek_a, spk_id, opk_id, header, body):
+    return b"\x01\x02" + ik_a + ek_a + u32(spk_id) + u32(opk_id) + encode_header(*header) + body
+
+
+def parse_header(b):
+    dh_pub = b[:32]
+    if dh_pub == bytes(32):
+        raise ProtocolError("header: all-zero key")
+    return (dh_pub, read_u32(b[32:36]), read_u32(b[36:40]))
+
+
+def parse_message(b):
+    if len(b) < 2:
+        raise ProtocolError("message: short")
+    if b[0] != 0x01:
+        raise ProtocolError("message: version")
+    if b[1] == 0x01:
+        if len(b) < 2 + 40 + 20:
+            raise ProtocolError("message: short")
+        return {"type": "ratchet", "header": parse_header(b[2:42]), "body": b[42:]}
+    if b[1] == 0x02:
+        if len(b) < 2 + 32 + 32 + 4 + 4 + 40 + 20:
+            raise ProtocolError("message: short")
+        ik_a, ek_a = b[2:34], b[34:66]
+        if ik_a == bytes(32) or ek_a == bytes(32):
+            raise ProtocolError("message: all-zero key")
+        return {"type": "prekey", "ik_a": ik_a, "ek_a": ek_a,
+                "spk_id": read_u32(b[66:70]), "opk_id": read_u32(b[70:74]),
+                "header": parse_header(b[74:114]), "body": b[114:]}
+    raise ProtocolError("message: type")
+
+
+# ---------------------------------------------------------------- parties
+
+class Alice:
+    def __init__(self, identity_seed, source):
+        self.seed = identity_seed
+        self.ik_pub = ed25519_pub(identity_seed)
+        self.source = source
+        self.received_any = False
+
+    def start(self, bundle_bytes):
+        bundle = parse_bundle(bundle_bytes)
+        ek_priv = self.source.draw("ephemeral")
+        self.ek_pub = x25519_pub(ek_priv)
+        dhs, sk, ad = x3dh_alice(self.seed, ek_priv, bundle)
+        self.spk_id = bundle["spk_id"]
+        self.opk_id = bundle["opk"][0] if bundle["opk"] is not None else NO_OPK
+        self.ratchet = Ratchet.init_alice(self.source, ad, sk, bundle["spk"])
+        return {"ek_priv": ek_priv, "dhs": dhs, "sk": sk, "ad": ad}
+
+    def send(self, pt):
+        header, mk, guard, body = self.ratchet.encrypt(pt)
+        if self.received_any:
+            wire, kind = encode_ratchet_message(header, body), "ratchet"
+        else:
+            wire = encode_prekey_message(self.ik_pub, self.ek_pub, self.spk_id,
+                                         self.opk_id, header, body)
+            kind = "prekey"
+        return header, mk, guard, wire, kind
+
+    def receive(self, wire):
+        m = parse_message(wire)
+        if m["type"] != "ratchet":
+            raise ProtocolError("Alice expects ratchet messages")
+        pt, mk = self.ratchet.decrypt(m["header"], m["body"])
+        self.received_any = True
+        return pt, mk
+
+
+class Bob:
+    def __init__(self, identity_seed, spk, opks, source):
+        self.seed = identity_seed
+        self.ik_pub = ed25519_pub(identity_seed)
+        self.spks = {spk[0]: spk[1]}  # id -> private
+        self.opks = dict(opks)        # id -> private
+        self.source = source
+        self.session = None           # (ek_a, ik_a, spk_id, opk_id, ratchet)
+        self.x3dh = None
+
+    def receive(self, wire):
+        m = parse_message(wire)
+        if m["type"] == "ratchet":
+            if self.session is None:
+                raise ProtocolError("no session")
+            return self.session[4].decrypt(m["header"], m["body"])
+        if self.session is not None and self.session[0] == m["ek_a"]:
+            if self.session[1:4] != (m["ik_a"], m["spk_id"], m["opk_id"]):
+                raise ProtocolError("PreKeyMessage does not match its session")
+            return self.session[4].decrypt(m["header"], m["body"])
+        spk_priv = self.spks.get(m["spk_id"])
+        if spk_priv is None:
+            raise ProtocolError("unknown SPK id")
+        opk_priv = None
+        if m["opk_id"] != NO_OPK:
+            opk_priv = self.opks.get(m["opk_id"])
+            if opk_priv is None:
+                raise ProtocolError("unknown OPK id")
+        dhs, sk, ad = x3dh_bob(self.seed, spk_priv, opk_priv, m["ik_a"], m["ek_a"])
+        r = Ratchet.init_bob(self.source, ad, sk, spk_priv)
+        pt, mk = r.decrypt(m["header"], m["body"])  # raises before any state change
+        if opk_priv is not None:
+            del self.opks[m["opk_id"]]  # only once the first message authenticated
+        self.session = (m["ek_a"], m["ik_a"], m["spk_id"], m["opk_id"], r)
+        self.x3dh = {"dhs": dhs, "sk": sk, "ad": ad}
+        return pt, mk
+
+    def send(self, pt):
+        header, mk, guard, body = self.session[4].encrypt(pt)
+        return header, mk, guard, encode_ratchet_message(header, body), "ratchet"
+
+
+# ---------------------------------------------------------------- scenarios
+
+ALICE_SEED = sha256(b"alice identity seed")
+BOB_SEED = sha256(b"bob identity seed")
+SPK_ID = 7
+SPK_PRIV = sha256(b"bob spk")
+OPK_ID = 42
+OPK_PRIV = sha256(b"bob opk")
+
+
+def fox(prefix, n):
+    text = prefix + b"the quick brown fox jumps over the lazy dog " * ((n // 44) + 1)
+    return text[:n]
+
+
+def check_birational_map():
+    a_x, b_x = ed_sk_to_x25519(ALICE_SEED), ed_sk_to_x25519(BOB_SEED)
+    a_pub, b_pub = ed25519_pub(ALICE_SEED), ed25519_pub(BOB_SEED)
+    check(x25519_pub(a_x) == ed_pk_to_x25519(a_pub), "map: alice sk/pk agree")
+    check(x25519_pub(b_x) == ed_pk_to_x25519(b_pub), "map: bob sk/pk agree")
+    check(dh(a_x, ed_pk_to_x25519(b_pub)) == dh(b_x, ed_pk_to_x25519(a_pub)), "map: DH symmetric")
+
+
+def run_scenario(name, alice_plan, bob_plan, use_opk, script):
+    alice_src, bob_src = Source("alice", alice_plan), Source("bob", bob_plan)
+    spk_pub = x25519_pub(SPK_PRIV)
+    bob_ik = ed25519_pub(BOB_SEED)
+    spk_sig = ed25519_sign(BOB_SEED, encode_x25519(spk_pub))
+    check(ed25519_sign(BOB_SEED, encode_x25519(spk_pub)) == spk_sig, "Ed25519 deterministic")
+    opk_pub = x25519_pub(OPK_PRIV) if use_opk else None
+    bundle = encode_bundle(bob_ik, SPK_ID, spk_pub, spk_sig,
+                           (OPK_ID, opk_pub) if use_opk else None)
+    check(len(bundle) == (170 if use_opk else 134), "bundle length")
+
+    alice = Alice(ALICE_SEED, alice_src)
+    bob = Bob(BOB_SEED, (SPK_ID, SPK_PRIV), {OPK_ID: OPK_PRIV} if use_opk else {}, bob_src)
+    a = alice.start(bundle)
+    alice_init = {"root_key": h(alice.ratchet.rk), "sending_chain_key": h(alice.ratchet.cks),
+                  "ratchet_public": h(alice.ratchet.dhs[1])}
+    check(len(a["ad"]) == 66, "AD length")
+
+    parties = {"alice": (alice, bob), "bob": (bob, alice)}
+    messages = []
+    for mname, sender_name, pt in script:
+        sender, receiver = parties[sender_name]
+        header, mk, guard, wire, kind = sender.send(pt)
+        check(len(wire) == 2 + (72 if kind == "prekey" else 0) + 40 + 4 + len(pt) + 16,
+              mname + " wire length")
+        if kind == "prekey" and bob.session is None and use_opk:
+            # A tampered first message must fail and leave Bob without a session
+            # and with his OPK.  Tried on a copy: the failed attempt draws a
+            # ratchet key, which must not shift the documented draw order.
+            forged = wire[:-1] + bytes([wire[-1] ^ 1])
+            scratch = copy.deepcopy(bob)
+            try:
+                scratch.receive(forged)
+                check(False, "forged first message accepted")
+            except ProtocolError:
+                pass
+            check(scratch.session is None and OPK_ID in scratch.opks, "forged message changed Bob")
+        got, rmk = receiver.receive(wire)
+        check(got == pt, mname + " plaintext round trip")
+        check(rmk == mk, mname + " message key agrees")
+        messages.append({
+            "name": mname, "from": sender_name, "plaintext": h(pt), "guard": h(guard),
+            "header": {"dh": h(header[0]), "pn": header[1], "n": header[2]},
+            "message_key": h(mk), "wire": h(wire), "type": kind,
+            "sender_after": sender_ratchet(sender).snapshot(),
+            "receiver_after": sender_ratchet(receiver).snapshot(),
+        })
+        # After every exchange, a replay must be rejected without changing state.
+        before = sender_ratchet(receiver).snapshot()
+        try:
+            receiver.receive(wire)
+            check(False, mname + " replay accepted")
+        except ProtocolError:
+            pass
+        check(sender_ratchet(receiver).snapshot() == before, mname + " replay changed state")
+
+    # Bob derived everything independently; compare.
+    check(bob.x3dh["dhs"] == a["dhs"], name + ": DH outputs agree")
+    check(bob.x3dh["sk"] == a["sk"], name + ": SK agrees")
+    check(bob.x3dh["ad"] == a["ad"], name + ": AD agrees")
+    if use_opk:
+        check(OPK_ID not in bob.opks, "OPK deleted after first message")
+    check(not alice.ratchet.skipped and not bob.session[4].skipped, "no skipped keys left")
+    alice_src.done()
+    bob_src.done()
+
+    d = a["dhs"]
+    return {
+        "name": name,
+        "alice": {
+            "identity_seed": h(ALICE_SEED), "identity_public": h(alice.ik_pub),
+            "ephemeral_private": h(a["ek_priv"]), "ephemeral_public": h(alice.ek_pub),
+            "ratchet_privates": [h(k) for k in alice_src.privates("ratchet")],
+        },
+        "bob": {
+            "identity_seed": h(BOB_SEED), "identity_public": h(bob_ik),
+            "spk_id": SPK_ID, "spk_private": h(SPK_PRIV), "spk_public": h(spk_pub),
+            "spk_signature": h(spk_sig),
+            "opk_id": OPK_ID if use_opk else None,
+            "opk_private": h(OPK_PRIV) if use_opk else None,
+            "opk_public": h(opk_pub),
+            "ratchet_privates": [h(k) for k in bob_src.privates("ratchet")],
+        },
+        "bundle": h(bundle),
+        "x3dh": {"dh1": h(d[0]), "dh2": h(d[1]), "dh3": h(d[2]),
+                 "dh4": h(d[3]) if len(d) == 4 else None,
+                 "sk": h(a["sk"]), "ad": h(a["ad"])},
+        "alice_init": alice_init,
+        "messages": messages,
+    }
+
+
+def sender_ratchet(party):
+    return party.ratchet if isinstance(party, Alice) else party.session[4]
+
+
+def scenario_opk():
+    alice_plan = [("ephemeral", "alice ephemeral"), ("ratchet", "alice ratchet 0"),
+                  ("guard", "guard A1"), ("guard", "guard A2"), ("guard", "guard A3"),
+                  ("ratchet", "alice ratchet 1"),
+                  ("guard", "guard A4"), ("guard", "guard A5"), ("guard", "guard A6"),
+                  ("ratchet", "alice ratchet 2")]
+    bob_plan = [("ratchet", "bob ratchet 0"),
+                ("guard", "guard B1"), ("guard", "guard B2"), ("guard", "guard B3"),
+                ("ratchet", "bob ratchet 1"), ("guard", "guard B4")]
+    script = [
+        ("A1", "alice", b"A1: hello Bob"),
+        ("A2", "alice", b""),
+        ("A3", "alice", b"A3: a third PreKeyMessage, Bob has not answered yet"),
+        ("B1", "bob", b"B1: hi Alice"),
+        ("B2", "bob", fox(b"B2: 300 bytes: ", 300)),
+        ("B3", "bob", b"B3: 0123456789abcdef"),
+        ("A4", "alice", b"A4: first message after my DH ratchet"),
+        ("A5", "alice", b"A5: x"),
+        ("A6", "alice", b"A6: sixteen byte"),
+        ("B4", "bob", b"B4: Bob after his second DH ratchet"),
+    ]
+    s = run_scenario("x3dh_opk", alice_plan, bob_plan, True, script)
+    m = {x["name"]: x for x in s["messages"]}
+    check(len(bytes.fromhex(m["B2"]["plaintext"])) == 300, "B2 is 300 bytes")
+    check(m["A4"]["header"]["pn"] == 3 and m["A4"]["header"]["n"] == 0, "A4 header PN=3 N=0")
+    check(m["B4"]["header"]["pn"] == 3 and m["B4"]["header"]["n"] == 0, "B4 header PN=3 N=0")
+    check([x["type"] for x in s["messages"]] == ["prekey"] * 3 + ["ratchet"] * 7, "message types")
+    return s
+
+
+def scenario_no_opk():
+    alice_plan = [("ephemeral", "alice ephemeral 2"), ("ratchet", "alice ratchet nopk 0"),
+                  ("guard", "guard nopk A1")]
+    bob_plan = [("ratchet", "bob ratchet nopk 0")]
+    script = [("A1", "alice", b"A1: hello Bob, no one-time prekey this time")]
+    s = run_scenario("no_opk", alice_plan, bob_plan, False, script)
+    wire = bytes.fromhex(s["messages"][0]["wire"])
+    check(wire[70:74] == b"\xff\xff\xff\xff", "no_opk: OPK id on the wire is ffffffff")
+    return s
+
+
+DESCRIPTION = (
+    "PROTOCOL.md suite v1 sections 1-4 end to end: Bob's prekey bundle, X3DH, "
+    "the Double Ratchet with AEAD_v1 and the wire bytes, produced by the "
+    "independent Python reference scripts/gen_protocol_vectors.py (whose "
+    "docstring lists the exact order in which each party draws ratchet keys and "
+    "guards). All private inputs are SHA-256 of ASCII labels (guards: first 4 "
+    "bytes); X25519 privates are stored unclamped as drawn. Per scenario: "
+    "'alice' and 'bob' hold the key material; identity_seed is the 32-byte "
+    "Ed25519 seed; ratchet_privates are exactly the ratchet keys the party "
+    "generates, in order (Alice's list starts with her initial DHs; Bob's "
+    "initial DHs is his SPK and is not listed). spk_signature = "
+    "Ed25519-Sign(IK_B, 05 || spk_public). 'bundle' = 01 || flags || IK_B || "
+    "u32 spk_id || spk_public || spk_signature [|| u32 opk_id || opk_public]. "
+    "'x3dh': dh1 = DH(IK_A, SPK_B), dh2 = DH(EK_A, IK_B), dh3 = DH(EK_A, SPK_B), "
+    "dh4 = DH(EK_A, OPK_B) or null, identity keys mapped to X25519 with "
+    "libsodium's birational map; sk = HKDF-SHA-512(salt = 00*64, ikm = ff*32 || "
+    "dh1 || dh2 || dh3 [|| dh4], info = \"E2EE-v1 X3DH\", 32); ad = ed || "
+    "IK_A || ed || IK_B. 'alice_init': state right after Alice's Double Ratchet "
+    "initialisation (before her first KDF_CK). 'messages' are delivered in "
+    "order; each is encrypted by 'from' and decrypted by the other party. "
+    "header = (dh, pn, n), Encode(H) = dh || u32 pn || u32 n; message_key is "
+    "the KDF_CK output used; wire is the full message: ratchet = 01 01 || "
+    "Encode(H) || guard || ChaCha20-Poly1305(message_key, guard || 00*8, "
+    "plaintext, ad || Encode(H)), prekey = 01 02 || IK_A || EK_A || u32 spk_id "
+    "|| u32 opk_id (ffffffff = none) || Encode(H) || same AEAD_v1 output. "
+    "sender_after / receiver_after: root, sending and receiving chain keys of "
+    "the sender and the receiver right after this message was sent / received "
+    "(null where the chain does not exist). The receiver performs the Signal "
+    "DHRatchet as soon as a header carries a new ratchet key, drawing its next "
+    "ratchet key then. Integers: spk_id, opk_id, pn, n; null: absent values; "
+    "byte strings lowercase hex (\"\" when empty).")
+
+
+def build():
+    check_birational_map()
+    return {"description": DESCRIPTION, "scenarios": [scenario_opk(), scenario_no_opk()]}
+
+
+# ---------------------------------------------------------------- driver
+
+def render(obj):
+    return json.dumps(obj, indent=2, sort_keys=True) + "\n"
+
+
+def main(argv):
+    check_mode = argv[1:] == ["--check"]
+    if argv[1:] and not check_mode:
+        sys.exit("usage: gen_protocol_vectors.py [--check]")
+    text = render(build())
+    path = os.path.join(OUT_DIR, OUT_NAME)
+    if check_mode:
+        try:
+            with open(path, encoding="utf-8", newline="") as f:
+                on_disk = f.read()
+        except FileNotFoundError:
+            on_disk = None
+        if on_disk != text:
+            print("vectors: out of date, rerun scripts/gen_protocol_vectors.py: %s (%s)"
+                  % (OUT_NAME, "missing" if on_disk is None else "differs"), file=sys.stderr)
+            return 1
+        print("vectors: %s matches" % OUT_NAME)
+        return 0
+    os.makedirs(OUT_DIR, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    print("vectors: wrote %s" % os.path.relpath(path, ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
