@@ -56,7 +56,7 @@ struct Config {
     var targetRepetitionNs: Double
     var quick: Bool
 
-    static let full = Config(repetitions: 11, targetRepetitionNs: 30e6, quick: false)
+    static let full = Config(repetitions: 21, targetRepetitionNs: 20e6, quick: false)
     static let quick = Config(repetitions: 5, targetRepetitionNs: 8e6, quick: true)
 }
 
@@ -83,6 +83,9 @@ struct RowResult {
     let baseline: Samples
 
     var ratio: Double { ours.median / baseline.median }
+    /// Median of the per-repetition ratios: each pair ran back to back, so
+    /// this one cancels slow drifts of the machine even better.
+    var pairedRatio: Double { Stats.median(zip(ours.nsPerOp, baseline.nsPerOp).map { $0 / $1 }) }
     var speedup: Double { baseline.median / ours.median }
     var opsPerSecond: Double { 1e9 / ours.median }
 }
@@ -218,7 +221,7 @@ enum Format {
 struct TablePrinter {
     let nameWidth: Int
     let baselineWidth: Int
-    static let headers = ["operation", "median ns/op", "±MAD", "ops/s", "baseline", "base ns/op", "ratio", "note"]
+    static let headers = ["operation", "median ns/op", "±MAD", "ops/s", "baseline", "base ns/op", "ratio", "paired", "note"]
 
     init(rowNames: [String], baselineNames: [String]) {
         nameWidth = Swift.max(Self.headers[0].count, rowNames.map(\.count).max() ?? 0)
@@ -227,7 +230,7 @@ struct TablePrinter {
 
     func header() -> String {
         let h = Self.headers
-        let line = line([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+        let line = line(h)
         return line + "\n" + String(repeating: "-", count: line.count)
     }
 
@@ -239,13 +242,13 @@ struct TablePrinter {
         }
         return line([r.name, Format.ns(r.ours.median), Format.fixed(r.ours.relativeMAD * 100, 1) + "%",
                      Format.grouped(r.opsPerSecond), r.baseline.name, Format.ns(r.baseline.median),
-                     Format.fixed(r.ratio, 3), note])
+                     Format.fixed(r.ratio, 3), Format.fixed(r.pairedRatio, 3), note])
     }
 
     private func line(_ c: [String]) -> String {
         [Format.pad(c[0], nameWidth), Format.pad(c[1], 12, right: true), Format.pad(c[2], 6, right: true),
          Format.pad(c[3], 12, right: true), Format.pad(c[4], baselineWidth), Format.pad(c[5], 11, right: true),
-         Format.pad(c[6], 7, right: true), c[7]]
+         Format.pad(c[6], 7, right: true), Format.pad(c[7], 7, right: true), c[8]]
             .joined(separator: " | ")
     }
 }
@@ -286,6 +289,7 @@ enum JSON {
                 ("baseline_name", string(r.baseline.name)),
                 ("baseline_median_ns", number(r.baseline.median)),
                 ("ratio", Format.fixed(r.ratio, 4)),
+                ("paired_ratio", Format.fixed(r.pairedRatio, 4)),
                 ("repetitions", String(r.ours.nsPerOp.count)),
                 ("ours_name", string(r.ours.name)),
                 ("iterations_per_repetition", String(r.ours.iterations)),

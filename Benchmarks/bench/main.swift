@@ -1,1 +1,148 @@
-print("bench placeholder")
+// swift run -c release bench [--quick] [--filter SUBSTRING] [--json FILE] [--list]
+//
+// Times each E2EE operation next to the raw libsodium/libb2 call it wraps,
+// from the same run, and prints median ns/op and ours/baseline ratios.
+import CBenchRaw
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+let usage = """
+    usage: bench [--quick] [--filter SUBSTRING] [--json FILE] [--list]
+      --quick             \(Config.quick.repetitions) repetitions of ~\(Int(Config.quick.targetRepetitionNs / 1e6)) ms \
+    (default \(Config.full.repetitions) of ~\(Int(Config.full.targetRepetitionNs / 1e6)) ms), for CI smoke runs
+      --filter SUBSTRING  only rows whose name contains SUBSTRING (case-insensitive)
+      --json FILE         also write the results as JSON to FILE
+      --list              print the row names and exit
+    """
+
+struct Options {
+    var quick = false
+    var filter: String?
+    var jsonPath: String?
+    var list = false
+    var help = false
+}
+
+struct UsageError: Error {
+    let message: String
+}
+
+func parseOptions(_ args: ArraySlice<String>) throws(UsageError) -> Options {
+    var o = Options()
+    var it = args.makeIterator()
+    func value(for flag: String) throws(UsageError) -> String {
+        guard let v = it.next(), !v.hasPrefix("--") else { throw UsageError(message: "\(flag) needs a value") }
+        return v
+    }
+    while let arg = it.next() {
+        switch arg {
+        case "--quick": o.quick = true
+        case "--filter": o.filter = try value(for: arg)
+        case "--json": o.jsonPath = try value(for: arg)
+        case "--list": o.list = true
+        case "-h", "--help": o.help = true
+        default: throw UsageError(message: "unknown argument '\(arg)'")
+        }
+    }
+    return o
+}
+
+func printError(_ s: String) {
+    let line = s + "\n"
+    _ = line.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+}
+
+func runBench() -> Int32 {
+    let options: Options
+    do {
+        options = try parseOptions(CommandLine.arguments.dropFirst())
+    } catch {
+        printError("bench: \(error.message)\n\(usage)")
+        return 2
+    }
+    if options.help {
+        print(usage)
+        return 0
+    }
+
+    var comparisons = allComparisons()
+    if let f = options.filter?.lowercased() {
+        comparisons = comparisons.filter { $0.name.lowercased().contains(f) }
+        if comparisons.isEmpty {
+            printError("bench: no row matches '\(f)'; --list shows the rows")
+            return 2
+        }
+    }
+    if options.list {
+        comparisons.forEach { print($0.name) }
+        return 0
+    }
+
+    guard sodium_init() >= 0 else {
+        printError("bench: sodium_init failed")
+        return 1
+    }
+    #if DEBUG
+    printError("bench: WARNING: debug build, figures are meaningless; use swift run -c release bench")
+    #endif
+
+    let failures = selfCheck()
+    guard failures.isEmpty else {
+        failures.forEach { printError("bench: self-check: \($0)") }
+        return 1
+    }
+
+    // Fail before the run, not after it, if the JSON cannot be written.
+    if let path = options.jsonPath, !writeFile(path, "") {
+        printError("bench: cannot write \(path)")
+        return 1
+    }
+
+    let config = options.quick ? Config.quick : Config.full
+    let started = monotonicNs()
+    print("self-check passed: KDF_CK, chain advance, AEAD_v1 (100 B, 16 KiB), batches and Ed25519 match raw libb2/libsodium")
+    print("mode \(config.quick ? "quick" : "full"): \(config.repetitions) repetitions per side of ~\(Format.fixed(config.targetRepetitionNs / 1e6, 0)) ms, ours and baseline alternating; medians")
+    print("ratio = median(ours) / median(baseline), 1.00 = no overhead; paired = median of the back-to-back")
+    print("per-repetition ratios (steadier on a noisy machine); for batches, speedup = baseline / ours\n")
+
+    // Build the cases once to size the baseline column.
+    var baselineNames = [String]()
+    for c in comparisons {
+        guard let b = try? c.baseline() else { continue }
+        baselineNames.append(b.name)
+    }
+    let table = TablePrinter(rowNames: comparisons.map(\.name), baselineNames: baselineNames)
+    print(table.header())
+    fflush(nil)
+
+    var runner = Runner(config: config)
+    var results = [RowResult]()
+    for c in comparisons {
+        do {
+            let r = try runner.measure(c)
+            results.append(r)
+            print(table.row(r))
+            fflush(nil)
+        } catch {
+            printError("bench: \(c.name): \(error)")
+            return 1
+        }
+    }
+    let seconds = Double(monotonicNs() - started) / 1e9
+    print("\n\(results.count) rows in \(Format.fixed(seconds, 1)) s (sink \(String(runner.sink, radix: 16)))")
+
+    if let path = options.jsonPath {
+        let doc = JSON.document(results: results, config: config, machine: MachineInfo.current(), sink: runner.sink)
+        guard writeFile(path, doc) else {
+            printError("bench: cannot write \(path)")
+            return 1
+        }
+        print("wrote \(path)")
+    }
+    return 0
+}
+
+exit(runBench())
