@@ -79,100 +79,105 @@ extension AEADv1 {
     private static func run(_ items: [BatchItem], outputCount: (Int) -> Int, parallelism: Parallelism,
                             seal: Bool, failure: CryptoError) -> BatchResult {
         let n = items.count
-        // Inputs, ADs and guards are copied into one arena so that the C core
-        // sees stable pointers for the whole batch.
-        var inOffsets = [Int](), outOffsets = [Int]()
-        inOffsets.reserveCapacity(n + 1)
+        var outOffsets = [Int]()
         outOffsets.reserveCapacity(n + 1)
-        var inTotal = 0, outTotal = 0
+        var outTotal = 0, inTotal = 0
         for item in items {
-            inOffsets.append(inTotal)
             outOffsets.append(outTotal)
-            inTotal += item.input.count + item.associatedData.count + (item.reuseGuard?.count ?? 0)
             outTotal += outputCount(item.input.count)
+            inTotal += item.input.count
         }
-        inOffsets.append(inTotal)
         outOffsets.append(outTotal)
-
-        var arena = [UInt8]()
-        arena.reserveCapacity(inTotal)
-        for item in items {
-            arena.append(contentsOf: item.input)
-            arena.append(contentsOf: item.associatedData)
-            if let g = item.reuseGuard { arena.append(contentsOf: g) }
-        }
+        let workers = workerCount(items: n, bytes: inTotal, parallelism: parallelism)
 
         var status = [Int32](repeating: -1, count: n)
         let storage = [UInt8](unsafeUninitializedCapacity: outTotal) { out, initialized in
-            arena.withUnsafeBufferPointer { a in
-                status.withUnsafeMutableBufferPointer { st in
-                    var cItems = [e2ee_aead_item]()
-                    cItems.reserveCapacity(n)
-                    for (i, item) in items.enumerated() {
-                        let base = a.baseAddress.map { $0 + inOffsets[i] }
-                        let adStart = base.map { $0 + item.input.count }
-                        let guardStart = adStart.map { $0 + item.associatedData.count }
-                        let outCount = outOffsets[i + 1] - outOffsets[i]
-                        let guardValid = item.reuseGuard.map { $0.count == guardByteCount } ?? true
-                        cItems.append(e2ee_aead_item(
-                            out: out.baseAddress.map { $0 + outOffsets[i] },
-                            // A wrong-size guard makes the item fail in C (length mismatch).
-                            out_len: guardValid ? outCount : outCount + 1,
-                            in: base, in_len: item.input.count,
-                            ad: adStart, ad_len: item.associatedData.count,
-                            key: item.key.keyPointer,
-                            guard: item.reuseGuard == nil ? nil : guardStart))
-                    }
-                    cItems.withUnsafeBufferPointer { ci in
-                        execute(ci, results: st, seal: seal, totalBytes: inTotal, parallelism: parallelism)
+            status.withUnsafeMutableBufferPointer { st in
+                items.withUnsafeBufferPointer { its in
+                    outOffsets.withUnsafeBufferPointer { offs in
+                        let job = BatchJob(items: its, out: out.baseAddress, offsets: offs, results: st, seal: seal)
+                        let chunk = (n + workers - 1) / Swift.max(workers, 1)
+                        if workers <= 1 {
+                            job.process(0..<n)
+                        } else {
+                            // Workers read the (immutable) items and write disjoint
+                            // output and result ranges.
+                            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                                job.process((w * chunk)..<Swift.min(n, (w + 1) * chunk))
+                            }
+                        }
                     }
                 }
             }
             initialized = outTotal
         }
-        withExtendedLifetime(items) {}
         return BatchResult(storage: storage, offsets: outOffsets, status: status, failureError: failure)
     }
 
-    private static func execute(_ items: UnsafeBufferPointer<e2ee_aead_item>, results: UnsafeMutableBufferPointer<Int32>,
-                                seal: Bool, totalBytes: Int, parallelism: Parallelism) {
-        let n = items.count
-        guard n > 0, let ip = items.baseAddress, let rp = results.baseAddress else { return }
-        let workers: Int
+    private static func workerCount(items n: Int, bytes: Int, parallelism: Parallelism) -> Int {
         switch parallelism {
         case .serial:
-            workers = 1
+            return 1
         case .automatic:
-            workers = totalBytes < parallelThresholdBytes ? 1
-                : Swift.min(activeProcessors, Swift.max(1, n / minItemsPerWorker))
+            return bytes < parallelThresholdBytes ? 1 : Swift.min(activeProcessors, Swift.max(1, n / minItemsPerWorker))
         case .threads(let t):
-            workers = Swift.min(Swift.max(1, t), n)
-        }
-        let chunk = (n + workers - 1) / workers
-        // Workers touch disjoint item and result ranges of buffers that outlive them.
-        let shared = UnsafeShared(items: ip, results: rp)
-        let work = { @Sendable (w: Int) in
-            let ip = shared.items, rp = shared.results
-            let lo = w * chunk
-            let hi = Swift.min(n, lo + chunk)
-            guard lo < hi else { return }
-            // Per-item results land in `results`; the counts are not needed.
-            if seal {
-                _ = e2ee_aead_seal_batch(rp + lo, ip + lo, hi - lo)
-            } else {
-                _ = e2ee_aead_open_batch(rp + lo, ip + lo, hi - lo)
-            }
-        }
-        if workers == 1 {
-            work(0)
-        } else {
-            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+            return Swift.min(Swift.max(1, t), Swift.max(n, 1))
         }
     }
 
-    private struct UnsafeShared: @unchecked Sendable {
-        let items: UnsafePointer<e2ee_aead_item>
-        let results: UnsafeMutablePointer<Int32>
+    /// One batch's buffers, shared by its workers. The callers' input arrays are
+    /// pinned in place (no copy) a group at a time and handed to the C core.
+    private struct BatchJob: @unchecked Sendable {
+        let items: UnsafeBufferPointer<BatchItem>
+        let out: UnsafeMutablePointer<UInt8>?
+        let offsets: UnsafeBufferPointer<Int>
+        let results: UnsafeMutableBufferPointer<Int32>
+        let seal: Bool
+
+        /// Items pinned per C call: bounds the recursion that pins them.
+        static let group = 32
+
+        func process(_ range: Range<Int>) {
+            guard !range.isEmpty else { return }
+            let cItems = UnsafeMutableBufferPointer<e2ee_aead_item>.allocate(capacity: Self.group)
+            defer { cItems.deallocate() }
+            var lo = range.lowerBound
+            while lo < range.upperBound {
+                let hi = Swift.min(range.upperBound, lo + Self.group)
+                pin(lo, lo: lo, hi: hi, into: cItems)
+                lo = hi
+            }
+        }
+
+        /// Pins item `i`'s input, AD and guard, then recurses; at `hi` runs the group.
+        private func pin(_ i: Int, lo: Int, hi: Int, into cItems: UnsafeMutableBufferPointer<e2ee_aead_item>) {
+            guard i < hi else {
+                let rp = results.baseAddress! + lo
+                // Per-item results land in `results`; the failure count is not needed.
+                if seal {
+                    _ = e2ee_aead_seal_batch(rp, cItems.baseAddress, hi - lo)
+                } else {
+                    _ = e2ee_aead_open_batch(rp, cItems.baseAddress, hi - lo)
+                }
+                return
+            }
+            let item = items[i]
+            let outCount = offsets[i + 1] - offsets[i]
+            // A wrong-size guard makes the item fail in C (length mismatch), as a single seal would.
+            let guardValid = item.reuseGuard.map { $0.count == guardByteCount } ?? true
+            item.input.withUnsafeBufferPointer { input in
+                item.associatedData.withUnsafeBufferPointer { ad in
+                    withGuard(item.reuseGuard) { g in
+                        cItems[i - lo] = e2ee_aead_item(
+                            out: out.map { $0 + offsets[i] }, out_len: guardValid ? outCount : outCount + 1,
+                            in: input.baseAddress, in_len: input.count,
+                            ad: ad.baseAddress, ad_len: ad.count,
+                            key: item.key.keyPointer, guard: g)
+                        pin(i + 1, lo: lo, hi: hi, into: cItems)
+                    }
+                }
+            }
+        }
     }
 
     static let activeProcessors: Int = {

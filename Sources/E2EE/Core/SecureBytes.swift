@@ -11,21 +11,28 @@ import Foundation
 /// Every private, root, chain and message key of the library lives in one of
 /// these. Copies share storage until one is mutated (copy on write), so a key
 /// passed around is never duplicated in memory behind the caller's back.
-public struct SecureBytes: Sendable {
+// @unchecked: the storage is never mutated once shared (copy on write), and
+// ManagedBuffer, which keeps header and bytes in one allocation, cannot be Sendable.
+public struct SecureBytes: @unchecked Sendable {
+    /// Header (the byte count) and bytes in one allocation; wiped in `deinit`.
     @usableFromInline
-    final class Storage: @unchecked Sendable {
-        // Immutable once shared: mutation goes through `ensureUnique` first.
-        let pointer: UnsafeMutableRawPointer
-        let count: Int
+    final class Storage: ManagedBuffer<Int, UInt8> {
+        // Immutable once shared: mutation goes through `withUnsafeMutableBytes`,
+        // which copies first unless the storage is uniquely referenced.
 
-        init(count: Int) {
-            self.count = count
-            self.pointer = .allocate(byteCount: Swift.max(count, 1), alignment: 16)
+        static func make(count: Int) -> Storage {
+            unsafeDowncast(Storage.create(minimumCapacity: Swift.max(count, 1)) { _ in count }, to: Storage.self)
         }
 
+        /// The bytes. Tail-allocated in this object, so valid while it is alive.
+        var pointer: UnsafeMutableRawPointer {
+            withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
+        }
+
+        var count: Int { header }
+
         deinit {
-            e2ee_memzero(pointer, count)
-            pointer.deallocate()
+            withUnsafeMutablePointers { count, bytes in e2ee_memzero(bytes, count.pointee) }
         }
     }
 
@@ -35,14 +42,14 @@ public struct SecureBytes: Sendable {
     /// `count` fresh bytes from libsodium's CSPRNG.
     public init(randomCount count: Int) {
         precondition(count >= 0, "negative byte count")
-        storage = Storage(count: count)
+        storage = Storage.make(count: count)
         e2ee_random_bytes(storage.pointer, count)
     }
 
     /// A copy of `bytes`. The caller stays responsible for wiping its own copy.
     public init<Bytes: ContiguousBytes>(_ bytes: Bytes) {
         storage = bytes.withUnsafeBytes { raw in
-            let s = Storage(count: raw.count)
+            let s = Storage.make(count: raw.count)
             if let base = raw.baseAddress, raw.count > 0 {
                 s.pointer.copyMemory(from: base, byteCount: raw.count)
             }
@@ -53,7 +60,7 @@ public struct SecureBytes: Sendable {
     /// `count` bytes written by `body`, which receives uninitialised memory.
     /// If `body` throws, the memory is wiped and released.
     init<E: Error>(count: Int, initializingWith body: (UnsafeMutableRawBufferPointer) throws(E) -> Void) throws(E) {
-        let s = Storage(count: count)
+        let s = Storage.make(count: count)
         try body(UnsafeMutableRawBufferPointer(start: s.pointer, count: count))
         storage = s
     }
@@ -68,7 +75,7 @@ public struct SecureBytes: Sendable {
     /// Write access; copies first if the storage is shared.
     mutating func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
         if !isKnownUniquelyReferenced(&storage) {
-            let copy = Storage(count: storage.count)
+            let copy = Storage.make(count: storage.count)
             copy.pointer.copyMemory(from: storage.pointer, byteCount: storage.count)
             storage = copy
         }
