@@ -5,6 +5,7 @@ let package = Package(
     name: "swift-e2ee",
     products: [
         .library(name: "E2EE", targets: ["E2EE"]),
+        .executable(name: "e2ee", targets: ["e2ee"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
     targets: [
@@ -18,6 +19,12 @@ let package = Package(
             name: "E2EE",
             dependencies: ["CE2EE"],
             path: "Sources/E2EE"
+        ),
+        // The command-line tool: a thin layer over E2EE that keeps its state in a directory.
+        .executableTarget(
+            name: "e2ee",
+            dependencies: ["E2EE"],
+            path: "Sources/e2ee"
         ),
         // Raw libsodium/libb2 entry points, so the bench can time the primitives we wrap.
         .target(

@@ -23,6 +23,10 @@ rm -f "$log"
 echo "== swift test"
 swift test
 
+echo "== e2ee CLI: two stores converse through files"
+swift build --product e2ee
+bash Tests/cli/conversation.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
+
 echo "== swift test under AddressSanitizer"
 swift test --sanitize=address --scratch-path .build-asan
 

@@ -37,6 +37,10 @@ public struct Account: Sendable {
 
     public var currentSignedPreKey: SignedPreKey { signedPreKeys[signedPreKeys.count - 1] }
 
+    /// One-time prekeys not yet handed out in a bundle: when this runs low,
+    /// ``generateOneTimePreKeys(count:)`` tops the pool up.
+    public var unpublishedOneTimePreKeyCount: Int { oneTimePreKeys.count - publishedCount }
+
     /// Adds `count` one-time prekeys with fresh ids (ids are never reused).
     @discardableResult
     public mutating func generateOneTimePreKeys(count: Int) -> [OneTimePreKey] {

@@ -1,0 +1,108 @@
+import E2EE
+
+/// `e2ee inspect`: what a bundle or wire message says, as JSON. Only public
+/// fields are printed; ciphertext is summarised by its length.
+enum Inspect {
+    static func run(input: Input) throws(CLIError) {
+        let bytes = try input.read()
+        IO.printOut(try parse(bytes).rendered())
+    }
+
+    /// A bundle if the bytes parse as one and its signatures verify (a bundle
+    /// with a one-time prekey also parses as a RatchetMessage); otherwise a
+    /// wire message.
+    static func parse(_ bytes: [UInt8]) throws(CLIError) -> JSON {
+        if let bundle = try? PreKeyBundle(serialized: bytes), bundle.verifySignatures() {
+            return json(bundle)
+        }
+        do { return json(try WireMessage(serialized: bytes)) } catch {
+            throw .failed(describe(error))
+        }
+    }
+
+    static func json(_ b: PreKeyBundle) -> JSON {
+        .object([
+            "kind": .string("bundle"),
+            "identity_key": .hex(b.identityKey.rawRepresentation),
+            "signed_prekey_id": .number(Int(b.signedPreKeyID.rawValue)),
+            "signed_prekey": .hex(b.signedPreKey.rawRepresentation),
+            "signed_prekey_signature": .hex(b.signedPreKeySignature),
+            "one_time_prekey_id": b.oneTimePreKey.map { .number(Int($0.id.rawValue)) } ?? .null,
+            "one_time_prekey": b.oneTimePreKey.map { .hex($0.publicKey.rawRepresentation) } ?? .null,
+            "kem_prekey_id": b.kemPreKey.map { .number(Int($0.id)) } ?? .null,
+        ])
+    }
+
+    static func json(_ m: WireMessage) -> JSON {
+        var fields: [String: JSON] = ["version": .number(Int(WireMessage.version))]
+        let payload: RatchetPayload
+        switch m {
+        case .ratchet(let r):
+            fields["kind"] = .string("ratchet")
+            payload = r.payload
+        case .preKey(let p):
+            fields["kind"] = .string("prekey")
+            fields["identity_key"] = .hex(p.identityKey.rawRepresentation)
+            fields["base_key"] = .hex(p.baseKey.rawRepresentation)
+            fields["signed_prekey_id"] = .number(Int(p.signedPreKeyID.rawValue))
+            fields["one_time_prekey_id"] = p.oneTimePreKeyID.map { .number(Int($0.rawValue)) } ?? .null
+            payload = p.payload
+        }
+        fields["header"] = .object([
+            "ratchet_key": .hex(payload.header.ratchetKey.rawRepresentation),
+            "previous_counter": .number(Int(payload.header.previousCounter)),
+            "counter": .number(Int(payload.header.counter)),
+        ])
+        fields["ciphertext_length"] = .number(payload.sealed.count)
+        return .object(fields)
+    }
+}
+
+/// The little JSON `inspect` needs: objects with sorted keys, two-space
+/// indentation, `"key": value`.
+indirect enum JSON {
+    case string(String)
+    case number(Int)
+    case null
+    case object([String: JSON])
+
+    static func hex(_ bytes: [UInt8]) -> JSON {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+        return .string(String(decoding: out, as: UTF8.self))
+    }
+
+    func rendered(indent: String = "") -> String {
+        switch self {
+        case .string(let s): return quoted(s)
+        case .number(let n): return String(n)
+        case .null: return "null"
+        case .object(let fields):
+            guard !fields.isEmpty else { return "{}" }
+            let inner = indent + "  "
+            let lines = fields.keys.sorted().map { key in
+                "\(inner)\(quoted(key)): \(fields[key]!.rendered(indent: inner))"
+            }
+            return "{\n" + lines.joined(separator: ",\n") + "\n\(indent)}"
+        }
+    }
+
+    private func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case _ where u.value < 0x20: out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# End-to-end test of the e2ee command-line tool: two stores converse through
+# files for 50 turns (with reordered delivery), then every rejection path is
+# checked to exit 1 and leave the store byte-for-byte unchanged.
+#
+# usage: Tests/cli/conversation.sh PATH_TO_E2EE_BINARY
+set -Eeuo pipefail
+
+if [[ $# -ne 1 ]]; then
+    echo "usage: $0 PATH_TO_E2EE_BINARY" >&2
+    exit 2
+fi
+E2EE="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+[[ -x "$E2EE" ]] || { echo "$0: $1 is not executable" >&2; exit 2; }
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+passed=0
+failed=0
+# Anything outside a check that fails ends the run with a counted failure.
+trap 'echo "FAIL - unexpected failure at line $LINENO: $BASH_COMMAND"; echo "$passed passed, $((failed + 1)) failed"; exit 1' ERR
+pass() { passed=$((passed + 1)); echo "ok   - $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $1${2:+ ($2)}"; }
+# check NAME COMMAND...: one line, pass if the command succeeds.
+check() {
+    local name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+# to_file FILE COMMAND...: run the command with stdout to FILE.
+to_file() {
+    local out=$1
+    shift
+    "$@" >"$out"
+}
+
+# A digest of every file name and content under a store.
+store_sum() {
+    [[ -d $1 ]] || { echo "no store"; return 0; }
+    (cd "$1" && find . -print | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum
+}
+
+# expect_status NAME STATUS STORE COMMAND...: the command exits with STATUS,
+# prints exactly one "e2ee: ..." line first on stderr, writes nothing to
+# stdout, and STORE is unchanged. For status 1 stderr must be that one line only.
+expect_status() {
+    local name=$1 want=$2 store=$3
+    shift 3
+    local before after rc=0
+    before=$(store_sum "$store")
+    "$@" >"$WORK/reject.out" 2>"$WORK/reject.err" || rc=$?
+    after=$(store_sum "$store")
+    local why=""
+    [[ $rc -eq $want ]] || why="exit $rc, wanted $want"
+    [[ -z $why && $before != "$after" ]] && why="store changed"
+    [[ -z $why && -s $WORK/reject.out ]] && why="wrote to stdout"
+    [[ -z $why ]] && ! head -n 1 "$WORK/reject.err" | grep -q '^e2ee: ' && why="stderr: $(head -n 1 "$WORK/reject.err")"
+    [[ -z $why && $want -eq 1 && $(wc -l <"$WORK/reject.err") -ne 1 ]] && why="stderr is not one line"
+    if [[ -z $why ]]; then pass "$name: $(head -n 1 "$WORK/reject.err")"; else fail "$name" "$why"; fi
+}
+
+stderr_has() { grep -q -- "$1" "$WORK/reject.err"; }
+
+# make_plaintext FILE: 0-299 random (binary) bytes.
+make_plaintext() {
+    head -c $((RANDOM % 300)) /dev/urandom >"$1"
+}
+
+# flip_byte FILE OFFSET: XOR one byte with 0x01, in place.
+flip_byte() {
+    local file=$1 offset=$2 byte
+    byte=$(od -An -tu1 -j "$offset" -N 1 "$file" | tr -d ' ')
+    printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$file" bs=1 seek="$offset" conv=notrunc status=none
+}
+
+# ---------------------------------------------------------------- setup
+check "init alice" "$E2EE" init --store alice
+check "init bob" "$E2EE" init --store bob
+check "store is mode 0700, records 0600" \
+    test "$(stat -c %a alice) $(stat -c %a alice/peers) $(stat -c %a alice/account.e2es)" = "700 700 600"
+expect_status "init refuses an existing account" 1 alice "$E2EE" init --store alice
+
+check "bob publishes a bundle" "$E2EE" bundle --store bob --out bob1.bundle
+check "inspect the bundle" to_file bob1.json "$E2EE" inspect --in bob1.bundle
+check "inspect bundle: kind bundle with one-time prekey 1" \
+    grep -q '"kind": "bundle"' bob1.json
+check "inspect bundle: one_time_prekey_id 1" grep -q '"one_time_prekey_id": 1,' bob1.json
+
+make_plaintext first.txt
+check "alice encrypts to bob with --bundle" "$E2EE" encrypt --store alice --peer bob --bundle bob1.bundle --in first.txt --out first.msg
+check "inspect the first message" to_file first.json "$E2EE" inspect --in first.msg
+check "inspect first message: kind prekey" grep -q '"kind": "prekey"' first.json
+check "inspect first message: names one-time prekey 1" grep -q '"one_time_prekey_id": 1,' first.json
+check "bob decrypts the first message" "$E2EE" decrypt --store bob --peer alice --in first.msg --out first.dec
+check "first plaintext matches" cmp -s first.txt first.dec
+check "bob publishes a second bundle" "$E2EE" bundle --store bob --out bob2.bundle
+check "bob's next bundle offers one-time prekey 2" \
+    bash -c "'$E2EE' inspect --in bob2.bundle | grep -q '\"one_time_prekey_id\": 2,'"
+
+# ---------------------------------------------------------------- 50 turns
+# Odd turns bob -> alice, even turns alice -> bob. Turn t sends 1-3 messages
+# and delivers them in order, reversed, or rotated (second, third, first).
+for turn in $(seq 1 50); do
+    if ((turn % 2 == 1)); then from=bob to=alice; else from=alice to=bob; fi
+    count=$(((turn % 5) % 3 + 1))
+    order=()
+    case $((turn % 3)) in
+        0) for ((i = count; i >= 1; i--)); do order+=("$i"); done; how="reversed" ;;
+        1) for ((i = 1; i <= count; i++)); do order+=("$i"); done; how="in order" ;;
+        2) for ((i = 2; i <= count; i++)); do order+=("$i"); done; order+=(1); how="rotated" ;;
+    esac
+    why=""
+    for ((i = 1; i <= count; i++)); do
+        make_plaintext "t$turn.$i.txt"
+        "$E2EE" encrypt --store "$from" --peer "$to" --in "t$turn.$i.txt" --out "t$turn.$i.msg" \
+            || why="encrypt $i failed"
+    done
+    for i in "${order[@]}"; do
+        [[ -n $why ]] && break
+        if ! "$E2EE" decrypt --store "$to" --peer "$from" --in "t$turn.$i.msg" --out "t$turn.$i.dec"; then
+            why="decrypt $i failed"
+        elif ! cmp -s "t$turn.$i.txt" "t$turn.$i.dec"; then
+            why="plaintext $i differs"
+        fi
+    done
+    if [[ -z $why ]]; then
+        pass "turn $turn: $from -> $to, $count message(s) ${how}: ${order[*]}"
+    else
+        fail "turn $turn: $from -> $to, $count message(s) ${how}" "$why"
+    fi
+done
+check "after bob's reply alice sends ratchet messages" \
+    bash -c "'$E2EE' inspect --in t2.1.msg | grep -q '\"kind\": \"ratchet\"'"
+
+# ---------------------------------------------------------------- rejections
+last=t50.1.msg   # alice -> bob, already decrypted by bob
+expect_status "replayed message is rejected" 1 bob "$E2EE" decrypt --store bob --peer alice --in "$last"
+check "replay reports duplicate" stderr_has "duplicate"
+
+make_plaintext fresh.txt
+check "alice encrypts a fresh message" "$E2EE" encrypt --store alice --peer bob --in fresh.txt --out fresh.msg
+size=$(stat -c %s fresh.msg)
+cp fresh.msg flipped.msg
+flip_byte flipped.msg $((size - 1))
+expect_status "message with a flipped tag byte is rejected" 1 bob "$E2EE" decrypt --store bob --peer alice --in flipped.msg
+check "flipped byte reports authenticationFailure" stderr_has "authenticationFailure"
+cp fresh.msg flipped_header.msg
+flip_byte flipped_header.msg 40   # inside the header's counters
+expect_status "message with a flipped header byte is rejected" 1 bob "$E2EE" decrypt --store bob --peer alice --in flipped_header.msg
+head -c $((size - 5)) fresh.msg >truncated.msg
+expect_status "truncated message is rejected" 1 bob "$E2EE" decrypt --store bob --peer alice --in truncated.msg
+head -c 20 fresh.msg >short.msg
+expect_status "message cut inside its header is rejected" 1 bob "$E2EE" decrypt --store bob --peer alice --in short.msg
+check "short message reports malformed" stderr_has "malformed"
+head -c 200 /dev/urandom >garbage.bin
+expect_status "garbage input is rejected" 1 bob "$E2EE" decrypt --store bob --peer alice --in garbage.bin
+expect_status "empty input is rejected" 1 bob "$E2EE" decrypt --store bob --peer alice --in /dev/null
+expect_status "garbage on stdin is rejected" 1 bob bash -c "'$E2EE' decrypt --store bob --peer alice <garbage.bin"
+check "the untampered message still decrypts" "$E2EE" decrypt --store bob --peer alice --in fresh.msg --out fresh.dec
+check "its plaintext matches" cmp -s fresh.txt fresh.dec
+
+# A PreKeyMessage naming a one-time prekey bob already used (alice took it).
+check "init eve" "$E2EE" init --store eve
+check "eve encrypts to bob with the used bundle" "$E2EE" encrypt --store eve --peer bob --bundle bob1.bundle --in fresh.txt --out eve.msg
+expect_status "one-time prekey already used is rejected" 1 bob "$E2EE" decrypt --store bob --peer eve --in eve.msg
+check "reports unknownOneTimePreKey" stderr_has "unknownOneTimePreKey"
+
+# A bundle whose signed-prekey signature was tampered with.
+cp bob2.bundle badsig.bundle
+flip_byte badsig.bundle 100
+expect_status "bundle with a bad signature is rejected" 1 eve "$E2EE" encrypt --store eve --peer bob2 --bundle badsig.bundle --in fresh.txt
+check "reports invalidSignature" stderr_has "invalidSignature"
+
+# A corrupt session record.
+cp -r bob bob_corrupt
+printf 'not a record' >bob_corrupt/peers/alice.e2es
+expect_status "corrupt peer record is rejected" 1 bob_corrupt "$E2EE" decrypt --store bob_corrupt --peer alice --in fresh.msg
+check "reports corrupt store record" stderr_has "corrupt store record"
+
+expect_status "inspect of garbage is rejected" 1 bob "$E2EE" inspect --in garbage.bin
+
+# --bundle is ignored once a session exists (even an unreadable one).
+check "--bundle is ignored for an existing session" \
+    bash -c "'$E2EE' encrypt --store alice --peer bob --bundle garbage.bin --in fresh.txt --out ignored.msg 2>ignored.err && ! test -s ignored.err"
+
+# ---------------------------------------------------------------- usage errors
+expect_status "unknown command is a usage error" 2 alice "$E2EE" frobnicate --store alice
+expect_status "missing --peer is a usage error" 2 alice "$E2EE" encrypt --store alice --in fresh.txt
+expect_status "unknown flag is a usage error" 2 alice "$E2EE" decrypt --store alice --peer bob --verbose
+expect_status "bad peer name is a usage error" 2 alice "$E2EE" encrypt --store alice --peer ../bob --in fresh.txt
+expect_status "new peer without --bundle is a usage error" 2 alice "$E2EE" encrypt --store alice --peer carol --in fresh.txt
+expect_status "missing command is a usage error" 2 alice "$E2EE"
+
+# ---------------------------------------------------------------- exhausted prekeys
+# carol has 100 one-time prekeys: the 101st bundle offers none.
+check "init carol" "$E2EE" init --store carol
+bundles_ok=1
+for i in $(seq 1 101); do
+    "$E2EE" bundle --store carol --out "carol$i.bundle" || bundles_ok=0
+done
+check "carol publishes 101 bundles" test "$bundles_ok" -eq 1
+check "inspect bundle 100" to_file carol100.json "$E2EE" inspect --in carol100.bundle
+check "inspect bundle 101" to_file carol101.json "$E2EE" inspect --in carol101.bundle
+check "bundle 100 offers one-time prekey 100" grep -q '"one_time_prekey_id": 100,' carol100.json
+check "bundle 101 has no one-time prekey" grep -q '"one_time_prekey_id": null' carol101.json
+check "bundle 101 is still a bundle" grep -q '"kind": "bundle"' carol101.json
+
+check "init dave" "$E2EE" init --store dave
+make_plaintext noopk.txt
+check "dave encrypts with the prekey-less bundle" "$E2EE" encrypt --store dave --peer carol --bundle carol101.bundle --in noopk.txt --out noopk.msg
+check "inspect the prekey-less first message" to_file noopk.json "$E2EE" inspect --in noopk.msg
+check "its first message is a prekey message" grep -q '"kind": "prekey"' noopk.json
+check "naming no one-time prekey" grep -q '"one_time_prekey_id": null' noopk.json
+account_before=$(sha256sum <carol/account.e2es)
+check "carol decrypts it" "$E2EE" decrypt --store carol --peer dave --in noopk.msg --out noopk.dec
+check "plaintext matches" cmp -s noopk.txt noopk.dec
+check "carol's account is unchanged (no one-time prekey consumed)" test "$(sha256sum <carol/account.e2es)" = "$account_before"
+make_plaintext reply.txt
+check "carol replies" "$E2EE" encrypt --store carol --peer dave --in reply.txt --out reply.msg
+check "dave decrypts carol's reply" "$E2EE" decrypt --store dave --peer carol --in reply.msg --out reply.dec
+check "reply plaintext matches" cmp -s reply.txt reply.dec
+check "dave sends again" "$E2EE" encrypt --store dave --peer carol --in noopk.txt --out after.msg
+check "dave now sends ratchet messages" bash -c "'$E2EE' inspect --in after.msg | grep -q '\"kind\": \"ratchet\"'"
+
+# ---------------------------------------------------------------- stdin/stdout
+check "stdin to stdout round trip" \
+    bash -c "'$E2EE' encrypt --store dave --peer carol <reply.txt | '$E2EE' decrypt --store carol --peer dave | cmp -s - reply.txt"
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
