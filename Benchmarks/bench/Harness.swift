@@ -279,7 +279,8 @@ enum JSON {
         return Format.fixed(x, x < 100 ? 3 : 1)
     }
 
-    static func document(results: [RowResult], config: Config, machine: MachineInfo, sink: UInt64) -> String {
+    static func document(results: [RowResult], facts: [(String, Int)], config: Config, machine: MachineInfo,
+                         sink: UInt64) -> String {
         var rows = [String]()
         for r in results {
             var fields = [
@@ -312,6 +313,7 @@ enum JSON {
           "mode": \(string(config.quick ? "quick" : "full")),
           "target_repetition_ms": \(Format.fixed(config.targetRepetitionNs / 1e6, 1)),
           "sink": \(string(String(sink, radix: 16))),
+          "facts": {\(facts.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", "))},
           "results": [
         \(rows.joined(separator: ",\n"))
           ]

@@ -131,11 +131,19 @@ func runBench() -> Int32 {
             return 1
         }
     }
+    let facts: [(String, Int)]
+    do { facts = try sessionFacts() } catch {
+        printError("bench: record sizes: \(error)")
+        return 1
+    }
+    print("")
+    for (name, value) in facts { print("\(name): \(value)") }
     let seconds = Double(monotonicNs() - started) / 1e9
     print("\n\(results.count) rows in \(Format.fixed(seconds, 1)) s (sink \(String(runner.sink, radix: 16)))")
 
     if let path = options.jsonPath {
-        let doc = JSON.document(results: results, config: config, machine: MachineInfo.current(), sink: runner.sink)
+        let doc = JSON.document(results: results, facts: facts, config: config, machine: MachineInfo.current(),
+                                sink: runner.sink)
         guard writeFile(path, doc) else {
             printError("bench: cannot write \(path)")
             return 1
