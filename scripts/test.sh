@@ -28,7 +28,8 @@ swift build --product e2ee
 bash Tests/cli/conversation.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
 
 echo "== swift test under AddressSanitizer"
-swift test --sanitize=address --scratch-path .build-asan
+LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
+    swift test --sanitize=address --scratch-path .build-asan
 
 echo "== C core under AddressSanitizer + UndefinedBehaviorSanitizer"
 bash scripts/ctest.sh
