@@ -186,6 +186,35 @@ E2EE_WUR int e2ee_ed25519_pk_to_x25519(uint8_t x_pk[E2EE_X25519_BYTES],
 int e2ee_ed25519_sk_to_x25519(uint8_t x_sk[E2EE_X25519_BYTES],
                               const uint8_t ed_sk[E2EE_ED25519_SECRETKEYBYTES]);
 
+/* ---- storage: hashing, sealing at rest, passphrases -------------------- */
+
+#define E2EE_SHA512_BYTES 64U
+#define E2EE_XCHACHA_NONCEBYTES 24U
+#define E2EE_SEAL_OVERHEADBYTES (E2EE_XCHACHA_NONCEBYTES + 16U)
+#define E2EE_PWHASH_SALTBYTES 16U
+
+/* SHA-512 of in (libsodium crypto_hash_sha512), for safety numbers. */
+int e2ee_sha512(uint8_t out[E2EE_SHA512_BYTES], const uint8_t *in, size_t in_len);
+
+/* Records at rest (PROTOCOL.md §6): out = nonce(24, random) ||
+ * XChaCha20-Poly1305-IETF(key, nonce, record, ad); out_len = record_len + 40. */
+int e2ee_record_seal(uint8_t *out, size_t out_len,
+                     const uint8_t *record, size_t record_len,
+                     const uint8_t *ad, size_t ad_len,
+                     const uint8_t key[E2EE_KEYBYTES]);
+/* Opens a sealed record; record_out_len = sealed_len - 40; zeroed on failure. */
+E2EE_WUR int e2ee_record_open(uint8_t *record_out, size_t record_out_len,
+                              const uint8_t *sealed, size_t sealed_len,
+                              const uint8_t *ad, size_t ad_len,
+                              const uint8_t key[E2EE_KEYBYTES]);
+
+/* A 32-byte storage key from a passphrase with Argon2id (crypto_pwhash),
+ * at libsodium's MODERATE limits unless opslimit/memlimit are non-zero. */
+E2EE_WUR int e2ee_pwhash_storage_key(uint8_t key[E2EE_KEYBYTES],
+                                     const char *passphrase, size_t passphrase_len,
+                                     const uint8_t salt[E2EE_PWHASH_SALTBYTES],
+                                     unsigned long long opslimit, size_t memlimit);
+
 /* ---- memory and randomness ------------------------------------------- */
 
 /* Constant-time equality: 0 if equal, -1 otherwise. Time depends on len only. */

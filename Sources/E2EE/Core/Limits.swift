@@ -10,6 +10,9 @@ public enum Limits {
     public static let maxPreviousRatchetKeys = 5
     /// Sessions kept per peer besides the current one.
     public static let maxArchivedSessions = 40
+    /// An initiator session that got no reply within this many seconds expires:
+    /// encrypting to it fails until a fresh bundle starts a new one (30 days, as libsignal).
+    public static let maxUnacknowledgedSessionAge: UInt64 = 30 * 24 * 3600
     /// Default bound on a plaintext (and so on a message) a parser accepts.
     public static let defaultMaxPlaintext = 256 * 1024
     /// Skipped keys kept per sender-key chain (§5).

@@ -14,6 +14,9 @@ public struct Account: Sendable {
     var publishedCount: Int
     var nextPreKeyID: UInt32
     var nextSignedPreKeyID: UInt32
+    /// One-time prekeys consumed since the last ``maintainPreKeys(now:policy:)``,
+    /// so the server can be told (it may already know: it handed them out).
+    public internal(set) var consumedOneTimePreKeyIDs: [PreKeyID] = []
 
     /// A new account with a fresh identity (or the given one) and one signed prekey.
     public init(identity: IdentityKey.PrivateKey = IdentityKey.PrivateKey(), createdAt: UInt64 = 0) {
@@ -26,7 +29,8 @@ public struct Account: Sendable {
     }
 
     init(identity: IdentityKey.PrivateKey, signedPreKeys: [SignedPreKey], oneTimePreKeys: [OneTimePreKey],
-         publishedCount: Int, nextPreKeyID: UInt32, nextSignedPreKeyID: UInt32) {
+         publishedCount: Int, nextPreKeyID: UInt32, nextSignedPreKeyID: UInt32, consumed: [PreKeyID] = []) {
+        self.consumedOneTimePreKeyIDs = consumed
         self.identity = identity
         self.signedPreKeys = signedPreKeys
         self.oneTimePreKeys = oneTimePreKeys
@@ -76,8 +80,8 @@ public struct Account: Sendable {
     /// Throws, with the account unchanged, for an unknown signed or one-time
     /// prekey or a message that does not authenticate; only on success is the
     /// named one-time prekey deleted.
-    public mutating func acceptSession(from message: PreKeyMessage,
-                                       random: any RandomSource = .system) throws(SessionSetupError) -> (session: Session, plaintext: [UInt8]) {
+    public mutating func acceptSession(from message: PreKeyMessage, random: any RandomSource = .system,
+                                       now: UInt64 = 0) throws(SessionSetupError) -> (session: Session, plaintext: [UInt8]) {
         guard let spk = signedPreKeys.last(where: { $0.id == message.signedPreKeyID }) else {
             throw .unknownSignedPreKey(message.signedPreKeyID)
         }
@@ -91,14 +95,14 @@ public struct Account: Sendable {
                                           initiatorIdentity: message.identityKey, baseKey: message.baseKey)
         var session = Session(role: .recipient, localIdentity: identity.publicKey, remoteIdentity: message.identityKey,
                               baseKey: message.baseKey, signedPreKeyID: spk.id, oneTimePreKeyID: message.oneTimePreKeyID,
-                              awaitingReply: false,
+                              awaitingReply: false, createdAt: now,
                               ratchet: .recipient(sharedKey: sk, signedPreKey: spk.privateKey))
         let plaintext: [UInt8]
         do { plaintext = try session.decrypt(payload: message.payload, random: random) } catch {
             throw .firstMessageRejected(error)
         }
         if let i = otkIndex {
-            oneTimePreKeys.remove(at: i)
+            consumedOneTimePreKeyIDs.append(oneTimePreKeys.remove(at: i).id)
             if i < publishedCount { publishedCount -= 1 }
         }
         return (session, plaintext)
@@ -106,13 +110,14 @@ public struct Account: Sendable {
 
     /// As ``acceptSession(from:random:)`` from wire bytes.
     public mutating func acceptSession(from bytes: [UInt8], maxPlaintext: Int = Limits.defaultMaxPlaintext,
-                                       random: any RandomSource = .system) throws(SessionSetupError) -> (session: Session, plaintext: [UInt8]) {
+                                       random: any RandomSource = .system,
+                                       now: UInt64 = 0) throws(SessionSetupError) -> (session: Session, plaintext: [UInt8]) {
         let parsed: WireMessage
         do { parsed = try WireMessage(serialized: bytes, maxPlaintext: maxPlaintext) } catch {
             throw .firstMessageRejected(.malformed(error))
         }
         guard case .preKey(let m) = parsed else { throw .notAPreKeyMessage }
-        return try acceptSession(from: m, random: random)
+        return try acceptSession(from: m, random: random, now: now)
     }
 }
 

@@ -19,14 +19,18 @@ public struct Session: Sendable {
     /// True until the initiator has received a message: until then every
     /// message it sends is a PreKeyMessage (so a lost first message loses nothing).
     public internal(set) var awaitingReply: Bool
+    /// When the session was made, in seconds since 1970: an initiator session
+    /// that never got a reply expires (``SessionManager``).
+    public let createdAt: UInt64
     var ratchet: RatchetState
     /// `AD = Encode(IK_A) || Encode(IK_B)`, derived from the identities.
     let associatedData: [UInt8]
 
     init(role: Role, localIdentity: IdentityKey.PublicKey, remoteIdentity: IdentityKey.PublicKey,
          baseKey: X25519.PublicKey, signedPreKeyID: SignedPreKeyID, oneTimePreKeyID: PreKeyID?,
-         awaitingReply: Bool, ratchet: RatchetState) {
+         awaitingReply: Bool, createdAt: UInt64, ratchet: RatchetState) {
         self.role = role
+        self.createdAt = createdAt
         self.localIdentity = localIdentity
         self.remoteIdentity = remoteIdentity
         self.baseKey = baseKey
@@ -42,7 +46,7 @@ public struct Session: Sendable {
     /// Starts a session to the owner of `bundle`. The bundle's signatures are
     /// verified before anything else; the one-time prekey is used if offered.
     public static func initiate(identity: IdentityKey.PrivateKey, bundle: PreKeyBundle,
-                                random: any RandomSource = .system) throws(SessionSetupError) -> Session {
+                                random: any RandomSource = .system, now: UInt64 = 0) throws(SessionSetupError) -> Session {
         guard bundle.verifySignatures() else { throw .invalidSignature }
         let ephemeral = random.makePrivateKey()
         let sk = try X3DH.initiatorSecret(identity: identity, ephemeral: ephemeral, bundle: bundle)
@@ -51,28 +55,51 @@ public struct Session: Sendable {
         // `ephemeral` and the DH outputs are released (and wiped) on return.
         return Session(role: .initiator, localIdentity: identity.publicKey, remoteIdentity: bundle.identityKey,
                        baseKey: ephemeral.publicKey, signedPreKeyID: bundle.signedPreKeyID,
-                       oneTimePreKeyID: bundle.oneTimePreKey?.id, awaitingReply: true, ratchet: ratchet)
+                       oneTimePreKeyID: bundle.oneTimePreKey?.id, awaitingReply: true, createdAt: now,
+                       ratchet: ratchet)
     }
 
     /// As ``initiate(identity:bundle:random:)`` from the bundle's bytes.
     public static func initiate(identity: IdentityKey.PrivateKey, bundle: [UInt8],
-                                random: any RandomSource = .system) throws(SessionSetupError) -> Session {
+                                random: any RandomSource = .system, now: UInt64 = 0) throws(SessionSetupError) -> Session {
         let parsed: PreKeyBundle
         do { parsed = try PreKeyBundle(serialized: bundle) } catch { throw .invalidBundle(error) }
-        return try initiate(identity: identity, bundle: parsed, random: random)
+        return try initiate(identity: identity, bundle: parsed, random: random, now: now)
     }
 
     // MARK: Messages
 
     /// Encrypts one message: a PreKeyMessage while ``awaitingReply``, else a RatchetMessage.
     public mutating func encrypt(_ plaintext: [UInt8], random: any RandomSource = .system) throws(EncryptError) -> [UInt8] {
-        guard plaintext.count <= Limits.defaultMaxPlaintext else {
-            throw .plaintextTooLarge(size: plaintext.count, max: Limits.defaultMaxPlaintext)
+        let (prefix, ad, mk) = try prepareMessage(plaintextCount: plaintext.count)
+        var out = prefix
+        let sealedStart = out.count
+        out.append(contentsOf: repeatElement(0, count: plaintext.count + AEADv1.overhead))
+        let reuseGuard = random.makeReuseGuard()
+        let sealed = out.withUnsafeMutableBytes { o in
+            plaintext.withUnsafeBytes { p in
+                ad.withUnsafeBytes { a in
+                    (try? AEADv1.seal(into: UnsafeMutableRawBufferPointer(rebasing: o[sealedStart...]), plaintext: p,
+                                      using: mk, authenticating: a, reuseGuard: reuseGuard)) != nil
+                }
+            }
+        }
+        // Only a malformed injected guard fails here; the size was checked before.
+        guard sealed else { throw .invalidReuseGuard }
+        return out
+    }
+
+    /// Moves the sending chain on and returns what a message needs besides its
+    /// sealed part: the wire bytes up to and including `Encode(H)` (with room
+    /// reserved for the rest), the AEAD associated data and the message key.
+    mutating func prepareMessage(plaintextCount: Int) throws(EncryptError) -> (prefix: [UInt8], ad: [UInt8], key: MessageKey) {
+        guard plaintextCount <= Limits.defaultMaxPlaintext else {
+            throw .plaintextTooLarge(size: plaintextCount, max: Limits.defaultMaxPlaintext)
         }
         let (header, mk) = try ratchet.nextSendingKey()
         let prefixCount = awaitingReply ? PreKeyMessage.prefixByteCount : 2
         var out = [UInt8]()
-        out.reserveCapacity(prefixCount + MessageHeader.byteCount + plaintext.count + AEADv1.overhead)
+        out.reserveCapacity(prefixCount + MessageHeader.byteCount + plaintextCount + AEADv1.overhead)
         out.append(WireMessage.version)
         if awaitingReply {
             out.append(MessageType.preKey.rawValue)
@@ -86,20 +113,7 @@ public struct Session: Sendable {
         header.encode(into: &out)
         var ad = associatedData
         ad.append(contentsOf: out[prefixCount...])
-        let sealedStart = out.count
-        out.append(contentsOf: repeatElement(0, count: plaintext.count + AEADv1.overhead))
-        let reuseGuard = random.makeReuseGuard()
-        let sealed = out.withUnsafeMutableBytes { o in
-            plaintext.withUnsafeBytes { p in
-                ad.withUnsafeBytes { a in
-                    (try? AEADv1.seal(into: UnsafeMutableRawBufferPointer(rebasing: o[sealedStart...]), plaintext: p,
-                                      using: mk, authenticating: a, reuseGuard: reuseGuard)) != nil
-                }
-            }
-        }
-        // Only a malformed injected guard fails here; the size was checked above.
-        guard sealed else { throw .invalidReuseGuard }
-        return out
+        return (out, ad, mk)
     }
 
     /// Decrypts a RatchetMessage, or a PreKeyMessage that belongs to this

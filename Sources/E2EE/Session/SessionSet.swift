@@ -39,19 +39,21 @@ public struct SessionSet: Sendable {
     /// session through `account` (consuming its one-time prekey only on
     /// success). On any error neither the sessions nor the account change.
     public mutating func decrypt(_ bytes: [UInt8], account: inout Account, maxPlaintext: Int = Limits.defaultMaxPlaintext,
-                                 random: any RandomSource = .system) throws(ReceiveError) -> [UInt8] {
+                                 random: any RandomSource = .system, now: UInt64 = 0) throws(ReceiveError) -> [UInt8] {
         let message: WireMessage
         do { message = try WireMessage(serialized: bytes, maxPlaintext: maxPlaintext) } catch {
             throw .decrypt(.malformed(error))
         }
         switch message {
         case .preKey(let m):
+            // A PreKeyMessage never promotes an archived session: only a reply proves
+            // the peer uses it (below), and promotion here would undo the tie-break.
             if let i = index(where: { $0.matches(m) }) {
-                return try decrypt(message, at: i, random: random)
+                return try decrypt(message, at: i, random: random, promoting: false)
             }
             do {
-                let (session, plaintext) = try account.acceptSession(from: m, random: random)
-                promote(session)
+                let (session, plaintext) = try account.acceptSession(from: m, random: random, now: now)
+                adopt(session)
                 return plaintext
             } catch {
                 throw .setup(error)
@@ -61,7 +63,7 @@ public struct SessionSet: Sendable {
             var firstError: DecryptError?
             for i in 0..<(archived.count + (current == nil ? 0 : 1)) {
                 let slot = current == nil ? i + 1 : i
-                do { return try decrypt(message, at: slot, random: random) } catch {
+                do { return try decrypt(message, at: slot, random: random, promoting: true) } catch {
                     if firstError == nil, case .decrypt(let e) = error { firstError = e }
                 }
             }
@@ -75,17 +77,36 @@ public struct SessionSet: Sendable {
         return archived.firstIndex(where: match).map { $0 + 1 }
     }
 
-    private mutating func decrypt(_ message: WireMessage, at slot: Int, random: any RandomSource) throws(ReceiveError) -> [UInt8] {
+    private mutating func decrypt(_ message: WireMessage, at slot: Int, random: any RandomSource,
+                                  promoting: Bool) throws(ReceiveError) -> [UInt8] {
         var s = slot == 0 ? current! : archived[slot - 1]
         let plaintext: [UInt8]
         do { plaintext = try s.decrypt(message, random: random) } catch { throw .decrypt(error) }
         if slot == 0 {
             current = s
-        } else {
+        } else if promoting {
             archived.remove(at: slot - 1)
             promote(s)
+        } else {
+            archived[slot - 1] = s
         }
         return plaintext
+    }
+
+    /// Places a session just created from the peer's PreKeyMessage. Normally it
+    /// becomes current. If both sides initiated at once (our current session
+    /// still awaits its first reply), both sides must pick the same pair: the
+    /// one whose base key `EK_A` is smaller, byte for byte. Each side knows both
+    /// base keys, so the rule converges without a round trip; the other session
+    /// stays archived and can still decrypt what was already sent on it.
+    mutating func adopt(_ session: Session) {
+        if let mine = current, mine.role == .initiator, mine.awaitingReply,
+           !session.baseKey.rawRepresentation.lexicographicallyPrecedes(mine.baseKey.rawRepresentation) {
+            archived.insert(session, at: 0)
+            if archived.count > Limits.maxArchivedSessions { archived.removeLast() }
+        } else {
+            promote(session)
+        }
     }
 
     // MARK: Record

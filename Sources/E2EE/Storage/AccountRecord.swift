@@ -20,6 +20,8 @@ extension Account {
             w.secret(k.privateKey.secret)
             w.raw(k.publicKey.bytes)
         }
+        w.varint(UInt64(consumedOneTimePreKeyIDs.count))
+        for id in consumedOneTimePreKeyIDs { w.varint(UInt64(id.rawValue)) }
         return w.bytes
     }
 
@@ -58,8 +60,11 @@ extension Account {
             let pk = try r.x25519Public("one-time prekey")
             otks.append(OneTimePreKey(id: PreKeyID(rawValue: id), privateKey: X25519.PrivateKey(secret: sk, publicKey: pk)))
         }
+        let consumedCount = try r.count(max: Self.maxStoredOneTimePreKeys)
+        var consumed = [PreKeyID]()
+        for _ in 0..<consumedCount { consumed.append(PreKeyID(rawValue: try r.u32())) }
         try r.expectEnd()
         self.init(identity: identity, signedPreKeys: spks, oneTimePreKeys: otks, publishedCount: published,
-                  nextPreKeyID: nextPreKeyID, nextSignedPreKeyID: nextSignedPreKeyID)
+                  nextPreKeyID: nextPreKeyID, nextSignedPreKeyID: nextSignedPreKeyID, consumed: consumed)
     }
 }

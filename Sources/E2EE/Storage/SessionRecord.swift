@@ -23,6 +23,7 @@ extension Session {
         if s.receivingRatchetKey != nil { flags |= Flag.receivingKey }
         if s.receivingChain != nil { flags |= Flag.receivingChain }
         w.u8(flags)
+        w.varint(createdAt)
         w.raw(localIdentity.bytes)
         w.raw(remoteIdentity.bytes)
         w.raw(baseKey.bytes)
@@ -64,6 +65,7 @@ extension Session {
         let flags = try r.u8()
         guard flags & ~Flag.all == 0 else { throw .malformed("session flags") }
         let role: Role = flags & Flag.recipient != 0 ? .recipient : .initiator
+        let createdAt = try r.varint(max: UInt64.max)
         let local = try r.identityPublic("local identity")
         let remote = try r.identityPublic("remote identity")
         let base = try r.x25519Public("base key")
@@ -101,6 +103,7 @@ extension Session {
         for _ in 0..<prevCount { state.previousRatchetKeys.append(try r.x25519Public("previous ratchet key")) }
         try r.expectEnd()
         self.init(role: role, localIdentity: local, remoteIdentity: remote, baseKey: base, signedPreKeyID: spk,
-                  oneTimePreKeyID: opk, awaitingReply: flags & Flag.awaitingReply != 0, ratchet: state)
+                  oneTimePreKeyID: opk, awaitingReply: flags & Flag.awaitingReply != 0, createdAt: createdAt,
+                  ratchet: state)
     }
 }

@@ -1,0 +1,89 @@
+/* Primitives of the storage layer: SHA-512 for safety numbers, XChaCha20-
+ * Poly1305 for records at rest (PROTOCOL.md §6), Argon2id for passphrases. */
+#include "e2ee.h"
+
+#include <sodium.h>
+
+int
+e2ee_sha512(uint8_t out[E2EE_SHA512_BYTES], const uint8_t *in, size_t in_len)
+{
+    if (out == NULL || (in == NULL && in_len > 0) || e2ee_init() != 0) {
+        return -1;
+    }
+    return crypto_hash_sha512(out, in, in_len);
+}
+
+int
+e2ee_record_seal(uint8_t *out, size_t out_len,
+                 const uint8_t *record, size_t record_len,
+                 const uint8_t *ad, size_t ad_len,
+                 const uint8_t key[E2EE_KEYBYTES])
+{
+    unsigned long long ct_len;
+
+    if (out == NULL || key == NULL || (record == NULL && record_len > 0) ||
+        (ad == NULL && ad_len > 0) ||
+        record_len > crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX ||
+        out_len != record_len + E2EE_SEAL_OVERHEADBYTES || e2ee_init() != 0) {
+        return -1;
+    }
+    /* A random 192-bit nonce per write: records are rewritten in place, so
+     * counters would need state of their own. */
+    randombytes_buf(out, E2EE_XCHACHA_NONCEBYTES);
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + E2EE_XCHACHA_NONCEBYTES, &ct_len,
+                                                   record, record_len, ad, ad_len,
+                                                   NULL, out, key) != 0) {
+        sodium_memzero(out, out_len);
+        return -1;
+    }
+    return 0;
+}
+
+int
+e2ee_record_open(uint8_t *record_out, size_t record_out_len,
+                 const uint8_t *sealed, size_t sealed_len,
+                 const uint8_t *ad, size_t ad_len,
+                 const uint8_t key[E2EE_KEYBYTES])
+{
+    unsigned long long len;
+
+    if (sealed == NULL || key == NULL || (ad == NULL && ad_len > 0) ||
+        sealed_len < E2EE_SEAL_OVERHEADBYTES ||
+        record_out_len != sealed_len - E2EE_SEAL_OVERHEADBYTES ||
+        (record_out == NULL && record_out_len > 0) || e2ee_init() != 0) {
+        e2ee_memzero(record_out, record_out_len);
+        return -1;
+    }
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(record_out, &len, NULL,
+                                                   sealed + E2EE_XCHACHA_NONCEBYTES,
+                                                   sealed_len - E2EE_XCHACHA_NONCEBYTES,
+                                                   ad, ad_len, sealed, key) != 0) {
+        e2ee_memzero(record_out, record_out_len);
+        return -1;
+    }
+    return 0;
+}
+
+int
+e2ee_pwhash_storage_key(uint8_t key[E2EE_KEYBYTES],
+                        const char *passphrase, size_t passphrase_len,
+                        const uint8_t salt[E2EE_PWHASH_SALTBYTES],
+                        unsigned long long opslimit, size_t memlimit)
+{
+    if (key == NULL || salt == NULL || (passphrase == NULL && passphrase_len > 0) ||
+        e2ee_init() != 0) {
+        return -1;
+    }
+    if (opslimit == 0) {
+        opslimit = crypto_pwhash_OPSLIMIT_MODERATE;
+    }
+    if (memlimit == 0) {
+        memlimit = crypto_pwhash_MEMLIMIT_MODERATE;
+    }
+    if (crypto_pwhash(key, E2EE_KEYBYTES, passphrase == NULL ? "" : passphrase, passphrase_len,
+                      salt, opslimit, memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+        sodium_memzero(key, E2EE_KEYBYTES);
+        return -1;
+    }
+    return 0;
+}

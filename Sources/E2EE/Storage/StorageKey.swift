@@ -1,0 +1,102 @@
+internal import CE2EE
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The caller-held 32-byte key that seals records at rest (PROTOCOL.md §6):
+/// `XChaCha20-Poly1305-IETF(key, random 24-byte nonce, record, ad = kind || id)`.
+public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
+    public static let byteCount = 32
+    public static let saltByteCount = 16
+    let bytes: SecureBytes
+
+    /// A fresh random key (to be kept in a key file or a platform keystore).
+    public init() {
+        bytes = SecureBytes(randomCount: Self.byteCount)
+    }
+
+    public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
+        bytes = try SecureBytes(checkedKey: rawRepresentation)
+    }
+
+    /// Derives a key from a passphrase with Argon2id (libsodium `crypto_pwhash`,
+    /// MODERATE limits by default: ~0.5 s and 256 MiB). Tests may lower the limits.
+    public init(passphrase: [UInt8], salt: [UInt8], opsLimit: UInt64 = 0, memLimit: Int = 0) throws(CryptoError) {
+        guard salt.count == Self.saltByteCount else { throw .invalidLength(expected: Self.saltByteCount, got: salt.count) }
+        bytes = try SecureBytes(count: Self.byteCount) { (k) throws(CryptoError) in
+            let rc = passphrase.withUnsafeBufferPointer { p in
+                salt.withUnsafeBufferPointer { s in
+                    p.baseAddress.map { base in
+                        base.withMemoryRebound(to: CChar.self, capacity: p.count) {
+                            e2ee_pwhash_storage_key(k.baseAddress!.assumingMemoryBound(to: UInt8.self), $0, p.count,
+                                                    s.baseAddress, opsLimit, memLimit)
+                        }
+                    } ?? e2ee_pwhash_storage_key(k.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, 0,
+                                                 s.baseAddress, opsLimit, memLimit)
+                }
+            }
+            try check(rc, .invalidParameter("Argon2id failed (out of memory?)"))
+        }
+    }
+
+    public var description: String { "StorageKey(<redacted>)" }
+
+    /// The bytes, for writing a key file; the caller must protect them.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.storage.withUnsafeMutablePointerToElements { p in
+            try body(UnsafeRawBufferPointer(start: p, count: Self.byteCount))
+        }
+    }
+
+    /// `nonce || ciphertext || tag` of `record`, bound to `ad`.
+    public func seal(_ record: [UInt8], authenticating ad: [UInt8]) -> [UInt8] {
+        let n = record.count + 40
+        var rc: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: n) { buf, initialized in
+            rc = record.withUnsafeBufferPointer { r in
+                ad.withUnsafeBufferPointer { a in
+                    bytes.withUnsafeBytes { k in
+                        e2ee_record_seal(buf.baseAddress, n, r.baseAddress, r.count, a.baseAddress, a.count,
+                                         k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    }
+                }
+            }
+            initialized = n
+        }
+        precondition(rc == 0, "sealing a record cannot fail for records under 256 GiB")
+        return out
+    }
+
+    /// Opens a sealed record; nil if it was altered, truncated, moved (other `ad`) or sealed under another key.
+    public func open(_ sealed: [UInt8], authenticating ad: [UInt8]) -> [UInt8]? {
+        guard sealed.count >= 40 else { return nil }
+        let n = sealed.count - 40
+        var rc: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: n) { buf, initialized in
+            rc = sealed.withUnsafeBufferPointer { s in
+                ad.withUnsafeBufferPointer { a in
+                    bytes.withUnsafeBytes { k in
+                        e2ee_record_open(buf.baseAddress, n, s.baseAddress, s.count, a.baseAddress, a.count,
+                                         k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    }
+                }
+            }
+            initialized = n
+        }
+        return rc == 0 ? out : nil
+    }
+}
+
+/// SHA-512 (libsodium), for safety numbers.
+enum SHA512 {
+    static func hash(_ input: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 64)
+        let rc = out.withUnsafeMutableBufferPointer { o in
+            input.withUnsafeBufferPointer { e2ee_sha512(o.baseAddress, $0.baseAddress, $0.count) }
+        }
+        precondition(rc == 0, "libsodium failed to initialise")
+        return out
+    }
+}

@@ -1,0 +1,87 @@
+/// A peer device: a user and one of their devices.
+public struct ProtocolAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let userID: String
+    public let deviceID: UInt32
+
+    public init(userID: String, deviceID: UInt32) {
+        self.userID = userID
+        self.deviceID = deviceID
+    }
+
+    public var description: String { "\(userID).\(deviceID)" }
+
+    public static func < (a: Self, b: Self) -> Bool {
+        (a.userID, a.deviceID) < (b.userID, b.deviceID)
+    }
+
+    /// The record id that binds this address's sealed records to it
+    /// (`userID || 0x00 || u32 deviceID`), so a record moved to another row fails to open.
+    public var recordID: [UInt8] {
+        var out = Array(userID.utf8)
+        out.append(0)
+        out.appendU32(deviceID)
+        return out
+    }
+}
+
+/// A decrypted message, kept (sealed) until the application has consumed it.
+public struct InboundMessage: Sendable, Equatable {
+    /// Assigned by the store, increasing in commit order.
+    public let sequence: UInt64
+    public let sender: ProtocolAddress
+    public let plaintext: [UInt8]
+    /// Seconds since 1970 at receipt.
+    public let receivedAt: UInt64
+
+    public init(sequence: UInt64, sender: ProtocolAddress, plaintext: [UInt8], receivedAt: UInt64) {
+        self.sequence = sequence
+        self.sender = sender
+        self.plaintext = plaintext
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What one operation changes, applied by ``E2EEStore/commit(_:)`` all at once
+/// or not at all.
+public struct StoreChanges: Sendable {
+    public var account: Account?
+    public var sessions: [ProtocolAddress: SessionSet] = [:]
+    public var identities: [ProtocolAddress: IdentityKey.PublicKey] = [:]
+    /// Decrypted messages to append to the inbound table (sequence assigned by the store).
+    public var inbound: [(sender: ProtocolAddress, plaintext: [UInt8], receivedAt: UInt64)] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { account == nil && sessions.isEmpty && identities.isEmpty && inbound.isEmpty }
+}
+
+/// Why the store failed. A record that does not open or parse is an error,
+/// never an empty result.
+public enum StorageError: Error, Equatable, Sendable {
+    /// A sealed record did not authenticate: wrong storage key, tampering, or a record moved to another row.
+    case sealedRecordRejected(kind: String)
+    /// A record opened but did not parse.
+    case corruptRecord(kind: String, RecordError)
+    /// The database or file system failed (message from the backend).
+    case backend(String)
+}
+
+/// Persistence for everything a device holds, in the style of libsignal's store
+/// traits but with one atomic ``commit(_:)`` for all of them, so that a
+/// message's session advance and its plaintext land together.
+///
+/// Implementations must be safe to call from many threads; the session
+/// manager serialises work per address itself.
+public protocol E2EEStore: Sendable {
+    func loadAccount() throws(StorageError) -> Account?
+    func loadSessions(for address: ProtocolAddress) throws(StorageError) -> SessionSet?
+    /// Devices of `userID` with a stored session set, ascending.
+    func deviceIDs(of userID: String) throws(StorageError) -> [UInt32]
+    func loadIdentity(for address: ProtocolAddress) throws(StorageError) -> IdentityKey.PublicKey?
+    /// Inbound messages with sequence greater than `after`, oldest first.
+    func inboundMessages(after: UInt64, limit: Int) throws(StorageError) -> [InboundMessage]
+    /// Deletes inbound messages up to and including `through` (the application has them).
+    func acknowledgeInbound(through: UInt64) throws(StorageError)
+    /// Applies every change atomically: after a crash at any instant, all or none is visible.
+    func commit(_ changes: StoreChanges) throws(StorageError)
+}
