@@ -1,0 +1,359 @@
+import Synchronization
+
+/// Why a ``SessionManager`` call failed. In every case nothing was committed.
+public enum MessagingError: Error, Equatable, Sendable {
+    /// The store holds no account: create one with ``SessionManager/createAccount(store:identity:now:)``.
+    case noAccount
+    /// No session with this device: start one from its bundle.
+    case noSession(ProtocolAddress)
+    /// The current session never got a reply within ``Limits/maxUnacknowledgedSessionAge``:
+    /// fetch a fresh bundle and start again.
+    case sessionExpired(ProtocolAddress)
+    /// The peer's identity key differs from the one trusted for this address.
+    /// Nothing is decrypted or sent until ``SessionManager/acceptIdentity(_:for:)``.
+    case untrustedIdentity(ProtocolAddress)
+    case setup(SessionSetupError)
+    case decrypt(DecryptError)
+    case encrypt(EncryptError)
+    case storage(StorageError)
+}
+
+/// Many peers and devices over one ``E2EEStore``: the layer a messenger uses.
+///
+/// Every operation loads the records it needs, works on copies and commits
+/// all of its changes in one ``E2EEStore/commit(_:)``: a received message's
+/// session advance and its plaintext land together or not at all, and a
+/// ciphertext is returned only after the state that produced it is committed.
+///
+/// Thread-safe: calls for different addresses run in parallel, calls for one
+/// address are serialised (striped locks), and changes to the account (new
+/// sessions consuming one-time prekeys, maintenance) take the account lock.
+public final class SessionManager: Sendable {
+    public let store: any E2EEStore
+    public let localAddress: ProtocolAddress
+    let random: any RandomSource
+    let clock: @Sendable () -> UInt64
+    private final class Lock: Sendable {
+        let mutex = Mutex(())
+    }
+    private let stripes: [Lock]
+    private let accountLock = Lock()
+    /// The identity never changes, so it is loaded once.
+    public let identity: IdentityKey.PrivateKey
+
+    /// Opens a manager over a store that already holds an account.
+    public init(store: any E2EEStore, localAddress: ProtocolAddress, random: any RandomSource = .system,
+                clock: @escaping @Sendable () -> UInt64 = SessionManager.systemClock) throws(MessagingError) {
+        let account: Account?
+        do { account = try store.loadAccount() } catch { throw .storage(error) }
+        guard let account else { throw .noAccount }
+        self.store = store
+        self.localAddress = localAddress
+        self.random = random
+        self.clock = clock
+        self.identity = account.identity
+        stripes = (0..<64).map { _ in Lock() }
+    }
+
+    /// Creates and commits a new account (identity, signed prekey, 100 one-time prekeys).
+    @discardableResult
+    public static func createAccount(store: any E2EEStore, identity: IdentityKey.PrivateKey = IdentityKey.PrivateKey(),
+                                     now: UInt64 = systemClock()) throws(MessagingError) -> Account {
+        var account = Account(identity: identity, createdAt: now)
+        account.generateOneTimePreKeys(count: PreKeyPolicy().targetOneTimePreKeys)
+        var changes = StoreChanges()
+        changes.account = account
+        do { try store.commit(changes) } catch { throw .storage(error) }
+        return account
+    }
+
+    public static let systemClock: @Sendable () -> UInt64 = {
+        UInt64(ContinuousClockEpoch.secondsSince1970())
+    }
+
+    // MARK: Locks
+
+    private func stripe(for address: ProtocolAddress) -> Int {
+        var h = Hasher()
+        h.combine(address)
+        return Int(UInt(bitPattern: h.finalize()) % UInt(stripes.count))
+    }
+
+    private func withAddressLock<R: Sendable, E: Error>(_ address: ProtocolAddress, _ body: () throws(E) -> R) throws(E) -> R {
+        try stripes[stripe(for: address)].mutex.withLock { (_: inout Void) throws(E) -> R in try body() }
+    }
+
+    /// Locks several addresses in stripe order (so two callers cannot deadlock).
+    private func withAddressLocks<R: Sendable, E: Error>(_ addresses: [ProtocolAddress], _ body: () throws(E) -> R) throws(E) -> R {
+        let order = Set(addresses.map(stripe(for:))).sorted()
+        return try lockChain(order[...], body)
+    }
+
+    private func lockChain<R: Sendable, E: Error>(_ order: ArraySlice<Int>, _ body: () throws(E) -> R) throws(E) -> R {
+        guard let first = order.first else { return try body() }
+        return try stripes[first].mutex.withLock { (_: inout Void) throws(E) -> R in try lockChain(order.dropFirst(), body) }
+    }
+
+    private func load(_ address: ProtocolAddress) throws(MessagingError) -> SessionSet {
+        do { return try store.loadSessions(for: address) ?? SessionSet() } catch { throw .storage(error) }
+    }
+
+    private func commit(_ changes: StoreChanges) throws(MessagingError) {
+        do { try store.commit(changes) } catch { throw .storage(error) }
+    }
+
+    // MARK: Identity trust
+
+    /// The identity trusted for `address` (first use), if any.
+    public func trustedIdentity(for address: ProtocolAddress) throws(MessagingError) -> IdentityKey.PublicKey? {
+        do { return try store.loadIdentity(for: address) } catch { throw .storage(error) }
+    }
+
+    /// Trust on first use: an unknown address trusts the key it first presents;
+    /// a known one must present the same key.
+    private func checkTrust(_ key: IdentityKey.PublicKey, for address: ProtocolAddress,
+                            into changes: inout StoreChanges) throws(MessagingError) {
+        switch try trustedIdentity(for: address) {
+        case nil: changes.identities[address] = key
+        case let trusted? where trusted == key: break
+        default: throw .untrustedIdentity(address)
+        }
+    }
+
+    /// Accepts a changed identity for `address` (after the user compared safety
+    /// numbers). Sessions made with the old identity are dropped.
+    public func acceptIdentity(_ key: IdentityKey.PublicKey, for address: ProtocolAddress) throws(MessagingError) {
+        try withAddressLock(address) { () throws(MessagingError) in
+            var set = try load(address)
+            let keep = ([set.current].compactMap { $0 } + set.archived).filter { $0.remoteIdentity == key }
+            set = SessionSet(current: keep.first, archived: Array(keep.dropFirst()))
+            var changes = StoreChanges()
+            changes.identities[address] = key
+            changes.sessions[address] = set
+            try commit(changes)
+        }
+    }
+
+    /// The safety number of this device's identity and the one trusted for
+    /// `address`, with the user ids as stable identifiers.
+    public func safetyNumber(for address: ProtocolAddress) throws(MessagingError) -> SafetyNumber? {
+        guard let remote = try trustedIdentity(for: address) else { return nil }
+        return SafetyNumber(localIdentity: identity.publicKey, localStableID: Array(localAddress.userID.utf8),
+                            remoteIdentity: remote, remoteStableID: Array(address.userID.utf8))
+    }
+
+    // MARK: Sessions
+
+    /// Starts a session with `address` from its bundle and makes it current.
+    public func startSession(with address: ProtocolAddress, bundle: PreKeyBundle) throws(MessagingError) {
+        try withAddressLock(address) { () throws(MessagingError) in try startSessionLocked(address, bundle) }
+    }
+
+    private func startSessionLocked(_ address: ProtocolAddress, _ bundle: PreKeyBundle) throws(MessagingError) {
+        var changes = StoreChanges()
+        try checkTrust(bundle.identityKey, for: address, into: &changes)
+        let session: Session
+        do { session = try Session.initiate(identity: identity, bundle: bundle, random: random, now: clock()) } catch {
+            throw .setup(error)
+        }
+        var set = try load(address)
+        set.promote(session)
+        changes.sessions[address] = set
+        try commit(changes)
+    }
+
+    /// Encrypts for one device; the session advance is committed before the
+    /// ciphertext is returned, so a crash can never make it reuse a key.
+    public func encrypt(_ plaintext: [UInt8], to address: ProtocolAddress) throws(MessagingError) -> [UInt8] {
+        try withAddressLock(address) { () throws(MessagingError) in try encryptLocked(plaintext, address) }
+    }
+
+    private func encryptLocked(_ plaintext: [UInt8], _ address: ProtocolAddress) throws(MessagingError) -> [UInt8] {
+        var set = try load(address)
+        try checkUsable(set, address)
+        let out: [UInt8]
+        do { out = try set.encrypt(plaintext, random: random) } catch { throw .encrypt(error) }
+        var changes = StoreChanges()
+        changes.sessions[address] = set
+        try commit(changes)
+        return out
+    }
+
+    private func checkUsable(_ set: SessionSet, _ address: ProtocolAddress) throws(MessagingError) {
+        guard let current = set.current else { throw .noSession(address) }
+        if current.awaitingReply, clock() > current.createdAt &+ Limits.maxUnacknowledgedSessionAge {
+            throw .sessionExpired(address)
+        }
+    }
+
+    /// Receives one message from `address`: decrypts it and commits, in one
+    /// transaction, the session state, any account change (a consumed one-time
+    /// prekey), a first-seen identity and the plaintext into the inbound table.
+    /// After a crash at any instant the message is either fully received or can
+    /// be received again; a second delivery of a received message is a
+    /// ``DecryptError/duplicate(index:)``.
+    @discardableResult
+    public func receive(_ message: [UInt8], from address: ProtocolAddress) throws(MessagingError) -> [UInt8] {
+        try withAddressLock(address) { () throws(MessagingError) in try receiveLocked(message, address) }
+    }
+
+    private func receiveLocked(_ message: [UInt8], _ address: ProtocolAddress) throws(MessagingError) -> [UInt8] {
+        var changes = StoreChanges()
+        let parsed: WireMessage
+        do { parsed = try WireMessage(serialized: message) } catch { throw .decrypt(.malformed(error)) }
+        var set = try load(address)
+        guard case .preKey(let m) = parsed else {
+            // Routed to an existing session: the account is neither loaded nor locked.
+            var account = Account.placeholder
+            let plaintext = try decrypt(message, set: &set, account: &account)
+            changes.sessions[address] = set
+            changes.inbound.append((address, plaintext, clock()))
+            try commit(changes)
+            return plaintext
+        }
+        try checkTrust(m.identityKey, for: address, into: &changes)
+        if set.current?.matches(m) == true || set.archived.contains(where: { $0.matches(m) }) {
+            var account = Account.placeholder
+            let plaintext = try decrypt(message, set: &set, account: &account)
+            changes.sessions[address] = set
+            changes.inbound.append((address, plaintext, clock()))
+            try commit(changes)
+            return plaintext
+        }
+        // A new session: it consumes a one-time prekey, so the account changes too.
+        return try accountLock.mutex.withLock { (_: inout Void) throws(MessagingError) -> [UInt8] in
+            try acceptLocked(message, address, set, changes)
+        }
+    }
+
+    private func acceptLocked(_ message: [UInt8], _ address: ProtocolAddress, _ set: SessionSet,
+                              _ changes: StoreChanges) throws(MessagingError) -> [UInt8] {
+        var set = set, changes = changes
+        var account = try loadAccount()
+        let before = account.oneTimePreKeys.count
+        let plaintext = try decrypt(message, set: &set, account: &account)
+        if account.oneTimePreKeys.count != before { changes.account = account }
+        changes.sessions[address] = set
+        changes.inbound.append((address, plaintext, clock()))
+        try commit(changes)
+        return plaintext
+    }
+
+    private func decrypt(_ message: [UInt8], set: inout SessionSet, account: inout Account) throws(MessagingError) -> [UInt8] {
+        do { return try set.decrypt(message, account: &account, random: random, now: clock()) } catch {
+            switch error {
+            case .setup(let e): throw .setup(e)
+            case .decrypt(let e): throw .decrypt(e)
+            }
+        }
+    }
+
+    private func loadAccount() throws(MessagingError) -> Account {
+        let account: Account?
+        do { account = try store.loadAccount() } catch { throw .storage(error) }
+        guard let account else { throw .noAccount }
+        return account
+    }
+
+    // MARK: Multi-device
+
+    /// Encrypts one plaintext to every device of `userID` that has a session
+    /// (and, with `includeOwnDevices`, to this user's other devices), in one
+    /// batched AEAD call and one commit. Returns a ciphertext per device.
+    public func encrypt(_ plaintext: [UInt8], toUser userID: String,
+                        includeOwnDevices: Bool = true) throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])] {
+        var addresses: [ProtocolAddress]
+        do {
+            addresses = try store.deviceIDs(of: userID).map { ProtocolAddress(userID: userID, deviceID: $0) }
+            if includeOwnDevices, userID != localAddress.userID {
+                addresses += try store.deviceIDs(of: localAddress.userID)
+                    .map { ProtocolAddress(userID: localAddress.userID, deviceID: $0) }
+            }
+        } catch {
+            throw .storage(error)
+        }
+        addresses.removeAll { $0 == localAddress }
+        guard !addresses.isEmpty else { return [] }
+        return try withAddressLocks(addresses) { () throws(MessagingError) in try fanOutLocked(plaintext, addresses) }
+    }
+
+    private func fanOutLocked(_ plaintext: [UInt8],
+                              _ addresses: [ProtocolAddress]) throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])] {
+        var changes = StoreChanges()
+        var prefixes = [[UInt8]](), items = [AEADv1.BatchItem]()
+        for address in addresses {
+            var set = try load(address)
+            try checkUsable(set, address)
+            var session = set.current!
+            let prepared: (prefix: [UInt8], ad: [UInt8], key: MessageKey)
+            do { prepared = try session.prepareMessage(plaintextCount: plaintext.count) } catch { throw .encrypt(error) }
+            set.current = session
+            changes.sessions[address] = set
+            prefixes.append(prepared.prefix)
+            items.append(AEADv1.BatchItem(input: plaintext, key: prepared.key, associatedData: prepared.ad,
+                                          reuseGuard: random.makeReuseGuard()))
+        }
+        let sealed = AEADv1.sealBatch(items)
+        var out = [(address: ProtocolAddress, message: [UInt8])]()
+        out.reserveCapacity(addresses.count)
+        for (i, address) in addresses.enumerated() {
+            guard case .success(let bytes) = sealed[i] else { throw .encrypt(.invalidReuseGuard) }
+            out.append((address, prefixes[i] + bytes))
+        }
+        try commit(changes)
+        return out
+    }
+
+    // MARK: Prekeys
+
+    /// A bundle for the server, with a one-time prekey not handed out before.
+    public func publishBundle() throws(MessagingError) -> PreKeyBundle {
+        try accountLock.mutex.withLock { (_: inout Void) throws(MessagingError) -> PreKeyBundle in
+            var account = try loadAccount()
+            let bundle = account.publishBundle()
+            var changes = StoreChanges()
+            changes.account = account
+            try commit(changes)
+            return bundle
+        }
+    }
+
+    /// Refills one-time prekeys and rotates the signed prekey per `policy`,
+    /// committing the account; returns what to upload.
+    public func maintainPreKeys(policy: PreKeyPolicy = PreKeyPolicy()) throws(MessagingError) -> PreKeyUpload {
+        try accountLock.mutex.withLock { (_: inout Void) throws(MessagingError) -> PreKeyUpload in
+            var account = try loadAccount()
+            let upload = account.maintainPreKeys(now: clock(), policy: policy)
+            if !upload.isEmpty {
+                var changes = StoreChanges()
+                changes.account = account
+                try commit(changes)
+            }
+            return upload
+        }
+    }
+}
+
+extension Account {
+    /// Stands in where ``SessionSet/decrypt(_:account:maxPlaintext:random:now:)``
+    /// needs an account but the message cannot create a session (it is routed
+    /// to an existing one), so the real account is neither loaded nor locked.
+    static let placeholder = Account(identity: try! IdentityKey.PrivateKey(seed: [UInt8](repeating: 1, count: 32)),
+                                     signedPreKeys: [], oneTimePreKeys: [], publishedCount: 0,
+                                     nextPreKeyID: 1, nextSignedPreKeyID: 1)
+}
+
+/// Wall-clock seconds, without Foundation.
+enum ContinuousClockEpoch {
+    static func secondsSince1970() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return ts.tv_sec
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
