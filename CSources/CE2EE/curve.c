@@ -84,6 +84,26 @@ e2ee_x25519_public_validate(const uint8_t pk[E2EE_X25519_BYTES])
 }
 
 int
+e2ee_x25519_public_is_canonical(const uint8_t pk[E2EE_X25519_BYTES])
+{
+    unsigned int all_ff = 0xff;
+    size_t i;
+
+    if (pk == NULL || (pk[31] & 0x80) != 0) {
+        return -1;
+    }
+    /* u >= p = 2^255 - 19 only if bytes 1..30 are 0xff, byte 31 is 0x7f
+     * and byte 0 is at least 0xed. */
+    for (i = 1; i < 31; i++) {
+        all_ff &= pk[i];
+    }
+    if (all_ff == 0xff && pk[31] == 0x7f && pk[0] >= 0xed) {
+        return -1;
+    }
+    return 0;
+}
+
+int
 e2ee_ed25519_keypair(uint8_t pk[E2EE_ED25519_PUBLICKEYBYTES],
                      uint8_t sk[E2EE_ED25519_SECRETKEYBYTES], const uint8_t *seed)
 {

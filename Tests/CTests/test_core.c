@@ -927,6 +927,26 @@ static void test_x25519(void)
         CHECK(e2ee_x25519_public_validate(peer_pk) == 0);
     }
 
+    /* Canonical encodings: bit 255 clear and u < p = 2^255 - 19. */
+    {
+        uint8_t u[32] = { 9 };
+        CHECK(e2ee_x25519_public_is_canonical(u) == 0);
+        CHECK(e2ee_x25519_public_is_canonical(pk) == 0);
+        u[31] = 0x80;
+        CHECK(e2ee_x25519_public_is_canonical(u) == -1);
+        memset(u, 0xff, 32);
+        u[31] = 0x7f;
+        u[0] = 0xec; /* p - 1: the largest canonical value */
+        CHECK(e2ee_x25519_public_is_canonical(u) == 0);
+        u[0] = 0xed; /* p */
+        CHECK(e2ee_x25519_public_is_canonical(u) == -1);
+        u[0] = 0xff; /* 2^255 - 1 */
+        CHECK(e2ee_x25519_public_is_canonical(u) == -1);
+        u[0] = 0xed;
+        u[15] = 0xfe; /* below p again */
+        CHECK(e2ee_x25519_public_is_canonical(u) == 0);
+    }
+
     /* Seeded key pairs are deterministic; public agrees; DH is symmetric. */
     {
         uint8_t seed[32], pk1[32], sk1[32], pk2[32], sk2[32], pk3[32], sk3[32], derived[32];

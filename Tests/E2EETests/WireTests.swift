@@ -84,6 +84,32 @@ struct WireTests {
         }
     }
 
+    /// Found by the interaction fuzzer: X25519 ignores bit 255, and EK_A is not
+    /// in the AEAD's associated data, so a flipped top bit of EK_A gave a
+    /// second valid first message — a replay that a bundle without a one-time
+    /// prekey would have turned into a second session. Non-canonical keys are
+    /// now rejected by the parser.
+    @Test func nonCanonicalKeysAreRejected() throws {
+        var account = Account()
+        var alice = try Session.initiate(identity: IdentityKey.PrivateKey(), bundle: account.publishBundle())
+        let first = try alice.encrypt([1])
+        var flipped = first
+        flipped[65] ^= 0x80                     // top bit of EK_A
+        #expect(throws: WireError.invalidKey(field: "EK_A")) { try WireMessage(serialized: flipped) }
+        var (bob, _) = try account.acceptSession(from: first)
+        #expect(throws: SessionSetupError.self) { try account.acceptSession(from: flipped) }
+        #expect(throws: DecryptError.self) { try bob.decrypt(flipped) }
+        // u >= p: p + 9 encodes the base point's u = 9 non-canonically.
+        var pPlus9 = [UInt8](repeating: 0xff, count: 32)
+        pPlus9[0] = 0xed + 9; pPlus9[31] = 0x7f
+        var ratchet = try alice.encrypt([2])
+        for i in 0..<32 { ratchet[74 + i] = pPlus9[i] }
+        #expect(throws: DecryptError.malformed(.invalidKey(field: "DHs"))) { try bob.decrypt(ratchet) }
+        // The primitive layer still follows RFC 7748 (its vector 2 has bit 255 set).
+        var nine = [UInt8](repeating: 0, count: 32); nine[0] = 9; nine[31] = 0x80
+        #expect(throws: Never.self) { try X25519.PublicKey(rawRepresentation: nine) }
+    }
+
     @Test func randomInputsNeverTrap() throws {
         var rng = SplitMix64(state: 7)
         let (bundle, preKey, ratchet) = try sample()

@@ -168,6 +168,13 @@ E2EE_WUR int e2ee_x25519(uint8_t out[E2EE_X25519_BYTES],
  * order 1, 2, 4 or 8 (all-zero included), with or without the top bit. */
 E2EE_WUR int e2ee_x25519_public_validate(const uint8_t pk[E2EE_X25519_BYTES]);
 
+/* 0 if pk is the canonical encoding of its u-coordinate: bit 255 clear and
+ * u < 2^255 - 19. X25519 itself accepts the other encodings (RFC 7748), but a
+ * protocol that identifies keys by their bytes must not: flipping bit 255 of a
+ * key outside the AEAD's associated data would otherwise give a second,
+ * equally valid message. */
+E2EE_WUR int e2ee_x25519_public_is_canonical(const uint8_t pk[E2EE_X25519_BYTES]);
+
 int e2ee_ed25519_keypair(uint8_t pk[E2EE_ED25519_PUBLICKEYBYTES],
                          uint8_t sk[E2EE_ED25519_SECRETKEYBYTES],
                          const uint8_t *seed);

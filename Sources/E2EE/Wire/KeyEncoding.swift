@@ -1,3 +1,5 @@
+internal import CE2EE
+
 /// `Encode(K)` of PROTOCOL.md §1: a type byte, then the raw key.
 enum KeyEncoding {
     static let x25519: UInt8 = 0x05
@@ -9,8 +11,15 @@ extension X25519.PublicKey {
     /// `0x05 || key` (33 bytes), the form signed in a signed prekey.
     public var encoded: [UInt8] { [KeyEncoding.x25519] + bytes }
 
-    /// Parses a key field of a message, naming the field in the error.
+    /// Parses a key field of a message, naming the field in the error. Beyond
+    /// the low-order check, the encoding must be canonical (bit 255 clear,
+    /// u < p): keys are identified by their bytes on the wire, and X25519's
+    /// indifference to those bits would make messages malleable.
     init(wire raw: [UInt8], field: String) throws(WireError) {
+        guard raw.count == X25519.keyByteCount,
+              raw.withUnsafeBufferPointer({ e2ee_x25519_public_is_canonical($0.baseAddress) }) == 0 else {
+            throw .invalidKey(field: field)
+        }
         do {
             try self.init(rawRepresentation: raw)
         } catch {
