@@ -5,6 +5,9 @@ let package = Package(
     name: "swift-e2ee",
     products: [
         .library(name: "E2EE", targets: ["E2EE"]),
+        // Persistent, sealed storage on SQLite: a separate product so that users of
+        // the core need not link it.
+        .library(name: "E2EEStore", targets: ["E2EEStore"]),
         .executable(name: "e2ee", targets: ["e2ee"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
@@ -20,10 +23,21 @@ let package = Package(
             dependencies: ["CE2EE"],
             path: "Sources/E2EE"
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "E2EEStore",
+            dependencies: ["E2EE", "CSQLite"],
+            path: "Sources/E2EEStore"
+        ),
         // The command-line tool: a thin layer over E2EE that keeps its state in a directory.
         .executableTarget(
             name: "e2ee",
-            dependencies: ["E2EE"],
+            dependencies: ["E2EE", "E2EEStore"],
             path: "Sources/e2ee"
         ),
         // Raw libsodium/libb2 entry points, so the bench can time the primitives we wrap.
@@ -34,12 +48,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "bench",
-            dependencies: ["E2EE", "CBenchRaw"],
+            dependencies: ["E2EE", "E2EEStore", "CBenchRaw"],
             path: "Benchmarks/bench"
         ),
         .testTarget(
             name: "E2EETests",
-            dependencies: ["E2EE"],
+            dependencies: ["E2EE", "E2EEStore"],
             path: "Tests/E2EETests"
         ),
     ],

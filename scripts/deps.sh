@@ -4,7 +4,7 @@
 set -euo pipefail
 
 need=()
-for pkg in libsodium-dev libb2-dev pkg-config; do
+for pkg in libsodium-dev libb2-dev libsqlite3-dev pkg-config; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 

@@ -1,4 +1,5 @@
 #include "bench_raw.h"
+#include <malloc.h>
 #include <string.h>
 
 int
@@ -61,4 +62,10 @@ bench_raw_kdf_rk(uint8_t out[64], const uint8_t rk[32], const uint8_t dh[32])
         return -1;
     }
     return 0;
+}
+
+size_t
+bench_heap_in_use(void)
+{
+    return mallinfo2().uordblks;
 }

@@ -17,6 +17,9 @@ protocol BenchCase: AnyObject {
     /// figures are reported per operation.
     var opsPerIteration: Int { get }
     func setUp() throws
+    /// Untimed work before each timed run (e.g. making the messages a
+    /// receiver will consume).
+    func prepare(iterations: Int) throws
     func run(iterations: Int) throws -> UInt64
     func tearDown()
 }
@@ -24,6 +27,7 @@ protocol BenchCase: AnyObject {
 extension BenchCase {
     var opsPerIteration: Int { 1 }
     func setUp() throws {}
+    func prepare(iterations: Int) throws {}
     func tearDown() {}
 }
 
@@ -146,6 +150,7 @@ struct Runner {
 
     /// Nanoseconds per operation of one repetition.
     private mutating func time(_ c: any BenchCase, iterations: Int) throws -> Double {
+        try c.prepare(iterations: iterations)
         let t0 = monotonicNs()
         let v = try c.run(iterations: iterations)
         let t1 = monotonicNs()
@@ -160,6 +165,7 @@ struct Runner {
         let target = config.targetRepetitionNs
         var n = 1
         while true {
+            try c.prepare(iterations: n)
             let t0 = monotonicNs()
             let v = try c.run(iterations: n)
             let elapsed = Double(monotonicNs() - t0)
@@ -167,6 +173,7 @@ struct Runner {
             if elapsed >= target / 4 || n >= 1 << 30 {
                 // One more run at the final size, then settle on it.
                 let final = Swift.max(1, Int((Double(n) * target / Swift.max(elapsed, 1)).rounded()))
+                try c.prepare(iterations: final)
                 sink = (sink &* 31) ^ (try c.run(iterations: final))
                 return final
             }

@@ -15,8 +15,13 @@ enum CLI {
           e2ee init    --store DIR
           e2ee bundle  --store DIR [--out FILE]
           e2ee encrypt --store DIR --peer NAME [--bundle FILE] [--in FILE] [--out FILE]
+          e2ee encrypt --store DIR --peer NAME --in-dir DIR --out-dir DIR   (every file, in name order)
           e2ee decrypt --store DIR --peer NAME [--in FILE] [--out FILE]
+          e2ee receive --store DIR --peer NAME --dir MESSAGES [--sync normal|full]
+          e2ee inbox   --store DIR [--ack yes]
           e2ee inspect [--in FILE]
+        Every --store command also takes --passphrase-file FILE: the store key is then
+        derived from the passphrase (Argon2id) instead of kept in DIR/storage.key.
         Without --in/--out, input is read from stdin and output written to stdout.
         Peer names: 1-64 characters of [A-Za-z0-9._-], not starting with '.'.
         Exit status: 0 success, 1 rejected input or failure, 2 usage error.
@@ -48,20 +53,31 @@ enum CLI {
         let rest = Array(arguments.dropFirst())
         switch command {
         case "init":
-            let o = try Options(rest, allowed: ["store"])
-            try Commands.initialize(store: Store(path: o.required("store")))
+            let o = try Options(rest, allowed: ["store", "passphrase-file"])
+            try Commands.initialize(store: o.store())
         case "bundle":
-            let o = try Options(rest, allowed: ["store", "out"])
-            try Commands.bundle(store: Store(path: o.required("store")), output: Output(path: o["out"]))
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "out"])
+            try Commands.bundle(store: o.store(), output: Output(path: o["out"]))
+        case "receive":
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "sync", "peer", "dir"])
+            try Commands.receive(store: o.store(), peer: PeerName(o.required("peer")), directory: o.required("dir"))
+        case "inbox":
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "ack"])
+            guard [nil, "yes", "no"].contains(o["ack"]) else { throw .usage("--ack takes yes or no") }
+            try Commands.inbox(store: o.store(), acknowledge: o["ack"] == "yes")
+        case "encrypt" where rest.contains("--in-dir"):
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "peer", "in-dir", "out-dir"])
+            try Commands.encryptAll(store: o.store(), peer: PeerName(o.required("peer")),
+                                    inputDirectory: o.required("in-dir"), outputDirectory: o.required("out-dir"))
         case "encrypt":
-            let o = try Options(rest, allowed: ["store", "peer", "bundle", "in", "out"])
-            let store = Store(path: try o.required("store"))
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "peer", "bundle", "in", "out"])
+            let store = try o.store()
             let peer = try PeerName(try o.required("peer"))
             try Commands.encrypt(store: store, peer: peer, bundlePath: o["bundle"],
                                  input: Input(path: o["in"]), output: Output(path: o["out"]))
         case "decrypt":
-            let o = try Options(rest, allowed: ["store", "peer", "in", "out"])
-            let store = Store(path: try o.required("store"))
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "peer", "in", "out"])
+            let store = try o.store()
             let peer = try PeerName(try o.required("peer"))
             try Commands.decrypt(store: store, peer: peer, input: Input(path: o["in"]), output: Output(path: o["out"]))
         case "inspect":
@@ -107,6 +123,16 @@ struct Options {
         guard let v = values[name] else { throw .usage("missing --\(name)") }
         return v
     }
+
+    func store() throws(CLIError) -> Store {
+        var store = Store(path: try required("store"), passphraseFile: values["passphrase-file"])
+        switch values["sync"] {
+        case nil, "normal": break
+        case "full": store.synchronous = .full
+        case let other?: throw .usage("--sync takes normal or full, not '\(other)'")
+        }
+        return store
+    }
 }
 
 /// A peer's name, safe to use as a file name in the store.
@@ -135,9 +161,18 @@ func describe(_ error: any Error) -> String {
         case .setup(let s): inner = s
         }
     }
+    if let e = error as? MessagingError {
+        switch e {
+        case .decrypt(let d): inner = d
+        case .setup(let s): inner = s
+        case .encrypt(let x): inner = x
+        case .storage(let x): inner = x
+        default: break
+        }
+    }
     var text = String(describing: inner)
     for prefix in ["E2EE.", "WireError.", "DecryptError.", "SessionSetupError.", "EncryptError.",
-                   "RecordError.", "CryptoError."] {
+                   "RecordError.", "CryptoError.", "MessagingError.", "StorageError.", "E2EEStore."] {
         text = text.replacing(prefix, with: "")
     }
     return text

@@ -1,92 +1,136 @@
 import E2EE
+import E2EEStore
 
-/// The store-changing commands. Each one loads what it needs, computes on
-/// copies, stages every write, and only then commits: a command that fails
+/// The store-changing commands, over ``SessionManager``: each receive commits
+/// the session advance and the plaintext in one transaction, each send commits
+/// the advance before the ciphertext is written out. A command that fails
 /// leaves the store exactly as it was.
 enum Commands {
-    static let initialPreKeyCount = 100
-
     static func initialize(store: Store) throws(CLIError) {
-        try store.create()
-        let lock = try store.lock()
+        let lock = try store.lock(creating: true)
         defer { lock.release() }
-        guard !store.hasAccount else { throw .failed("\(store.path) already has an account") }
-        var account = Account()
-        account.generateOneTimePreKeys(count: initialPreKeyCount)
-        try store.stageAccount(account).commit()
+        let key = try store.create()
+        let db = try store.open(key: key)
+        do { try SessionManager.createAccount(store: db) } catch { throw .failed(describe(error)) }
     }
 
     static func bundle(store: Store, output: Output) throws(CLIError) {
         let lock = try store.lock()
         defer { lock.release() }
-        var account = try store.loadAccount()
-        let before = account.serialized()
-        let bundle = account.publishBundle()
-        let after = account.serialized()
-        let staged = try output.stage(bundle.serialized)
-        var files = [StagedFile]()
-        do {
-            // Publishing marks the one-time prekey as handed out; with none left nothing changes.
-            if after != before { files.append(try store.stageAccount(account)) }
-        } catch {
-            staged.discard()
-            throw error
-        }
-        try commitAll(files, then: staged)
+        let (_, manager) = try store.openManager()
+        let bundle: PreKeyBundle
+        do { bundle = try manager.publishBundle() } catch { throw .failed(describe(error)) }
+        try output.stage(bundle.serialized).commit()
     }
 
     static func encrypt(store: Store, peer: PeerName, bundlePath: String?,
                         input: Input, output: Output) throws(CLIError) {
         let lock = try store.lock()
         defer { lock.release() }
-        let account = try store.loadAccount()
-        var set = try store.loadSessions(peer)
-        if set.current == nil {
+        let (db, manager) = try store.openManager()
+        let address = Store.address(of: peer)
+        let hasSession: Bool
+        do { hasSession = try db.loadSessions(for: address)?.current != nil } catch { throw .failed(describe(error)) }
+        if !hasSession {
             guard let bundlePath else {
                 throw .usage("no session with peer '\(peer.value)' yet: --bundle FILE is required")
             }
-            guard let bundle = try IO.readFile(bundlePath) else {
-                throw .failed("\(bundlePath): no such file")
-            }
-            do { set.promote(try Session.initiate(identity: account.identity, bundle: bundle)) } catch {
+            guard let bytes = try IO.readFile(bundlePath) else { throw .failed("\(bundlePath): no such file") }
+            do {
+                try manager.startSession(with: address, bundle: try PreKeyBundle(serialized: bytes))
+            } catch let e as WireError {
+                throw .failed(describe(SessionSetupError.invalidBundle(e)))
+            } catch {
                 throw .failed(describe(error))
             }
         }
         let plaintext = try input.read()
         let message: [UInt8]
-        do { message = try set.encrypt(plaintext) } catch { throw .failed(describe(error)) }
-        let staged = try output.stage(message)
-        let record: StagedFile
-        do { record = try store.stageSessions(set, for: peer) } catch {
-            staged.discard()
-            throw error
+        do { message = try manager.encrypt(plaintext, to: address) } catch { throw .failed(describe(error)) }
+        try output.stage(message).commit()
+    }
+
+    /// Encrypts every file of `inputDirectory` (name order) into a file of the
+    /// same name in `outputDirectory`: a queue of messages in one process.
+    static func encryptAll(store: Store, peer: PeerName, inputDirectory: String,
+                           outputDirectory: String) throws(CLIError) {
+        let lock = try store.lock()
+        defer { lock.release() }
+        let (_, manager) = try store.openManager()
+        let address = Store.address(of: peer)
+        for file in try IO.listDirectory(inputDirectory) {
+            guard let plaintext = try IO.readFile("\(inputDirectory)/\(file)") else { continue }
+            let message: [UInt8]
+            do { message = try manager.encrypt(plaintext, to: address) } catch { throw .failed("\(file): \(describe(error))") }
+            try Output(path: "\(outputDirectory)/\(file)").stage(message).commit()
         }
-        try commitAll([record], then: staged)
     }
 
     static func decrypt(store: Store, peer: PeerName, input: Input, output: Output) throws(CLIError) {
         let lock = try store.lock()
         defer { lock.release() }
-        var account = try store.loadAccount()
-        var set = try store.loadSessions(peer)
+        let (_, manager) = try store.openManager()
         let message = try input.read()
-        let before = account.serialized()
-        // SessionSet.decrypt changes neither the set nor the account on error.
         let plaintext: [UInt8]
-        do { plaintext = try set.decrypt(message, account: &account) } catch { throw .failed(describe(error)) }
-        let staged = try output.stage(plaintext)
-        var files = [StagedFile]()
-        do {
-            // Sessions first: after a crash between the two renames, a replay of the
-            // first message finds its session instead of a missing one-time prekey.
-            files.append(try store.stageSessions(set, for: peer))
-            let after = account.serialized()
-            if after != before { files.append(try StagedFile(after, at: store.accountPath)) }
-        } catch {
-            for f in files { f.discard() }
-            staged.discard()
-            throw error
+        do { plaintext = try manager.receive(message, from: Store.address(of: peer)) } catch {
+            throw .failed(describe(error))
         }
-        try commitAll(files, then: staged)
+        try output.stage(plaintext).commit()
     }
+
+    /// Receives every file of `directory` in name order, as a server would
+    /// redeliver a queue: messages already received are duplicates and are
+    /// counted, not errors. Prints one summary line.
+    static func receive(store: Store, peer: PeerName, directory: String) throws(CLIError) {
+        let lock = try store.lock()
+        defer { lock.release() }
+        let (_, manager) = try store.openManager()
+        var received = 0, duplicates = 0, rejected = 0
+        for file in try IO.listDirectory(directory) {
+            guard let message = try IO.readFile("\(directory)/\(file)") else { continue }
+            do {
+                try manager.receive(message, from: Store.address(of: peer))
+                received += 1
+            } catch .decrypt(.duplicate) {
+                duplicates += 1
+            } catch {
+                rejected += 1
+                IO.printError("e2ee: \(file): \(describe(error))")
+            }
+        }
+        IO.printOut("received \(received), duplicates \(duplicates), rejected \(rejected)")
+    }
+
+    /// Prints the inbound messages as JSON lines; `--ack` deletes them afterwards.
+    static func inbox(store: Store, acknowledge: Bool) throws(CLIError) {
+        let lock = try store.lock()
+        defer { lock.release() }
+        let db = try store.open(key: store.storageKey())
+        do {
+            var after: UInt64 = 0
+            while true {
+                let batch = try db.inboundMessages(after: after, limit: 1000)
+                guard let last = batch.last else { break }
+                for m in batch {
+                    IO.printOut("{\"sequence\": \(m.sequence), \"sender\": \"\(m.sender.userID)\", "
+                                + "\"received_at\": \(m.receivedAt), \"plaintext_hex\": \"\(hexString(m.plaintext))\"}")
+                }
+                after = last.sequence
+            }
+            if acknowledge, after > 0 { try db.acknowledgeInbound(through: after) }
+        } catch {
+            throw .failed(describe(error))
+        }
+    }
+}
+
+func hexString(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for b in bytes {
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 0x0f)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }

@@ -45,6 +45,20 @@ enum IO {
         do { return try readAll(fd: fd) } catch { throw .failed("\(path): \(error.message)") }
     }
 
+    /// The names in `dir` (no dot files), sorted.
+    static func listDirectory(_ dir: String) throws(CLIError) -> [String] {
+        guard let d = opendir(dir) else { throw .failed("\(dir): \(errorText())") }
+        defer { closedir(d) }
+        var names = [String]()
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if !name.hasPrefix(".") { names.append(name) }
+        }
+        return names.sorted()
+    }
+
     static func printError(_ text: String) {
         try? writeAll(fd: 2, Array((text + "\n").utf8))
     }

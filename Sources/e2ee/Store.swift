@@ -4,30 +4,89 @@ import Glibc
 import Darwin
 #endif
 import E2EE
+import E2EEStore
 
-/// A store directory: `account.e2es` (the account record) and
-/// `peers/NAME.e2es` (one session-set record per peer). Every write is an
-/// atomic replace; mutating commands hold an exclusive lock on the directory.
+/// A store directory: `store.sqlite` (every record sealed with the storage
+/// key) and either `storage.key` (a random key, mode 0600) or `storage.salt`
+/// (the key is derived from a passphrase with Argon2id). Commands hold an
+/// exclusive lock on the directory while they run.
 struct Store {
     let path: String
+    let passphraseFile: String?
+    /// `--sync full`: fsync every commit (durable across power loss, slower).
+    var synchronous: SQLiteStore.Synchronous = .normal
 
-    var accountPath: String { "\(path)/account.e2es" }
-    var peersPath: String { "\(path)/peers" }
-    func peerPath(_ peer: PeerName) -> String { "\(peersPath)/\(peer.value).e2es" }
+    /// This device, as the library addresses it. Peers are `NAME`, device 1.
+    static let localAddress = ProtocolAddress(userID: "self", deviceID: 1)
 
-    /// Creates the store and its `peers` directory (mode 0700) if missing.
-    func create() throws(CLIError) {
-        try makeDirectory(path)
-        try makeDirectory(peersPath)
-        try syncDirectory(path)
+    var databasePath: String { "\(path)/store.sqlite" }
+    var keyPath: String { "\(path)/storage.key" }
+    var saltPath: String { "\(path)/storage.salt" }
+
+    static func address(of peer: PeerName) -> ProtocolAddress { ProtocolAddress(userID: peer.value, deviceID: 1) }
+
+    /// Creates the key (or salt) of a new store in its (locked) directory.
+    func create() throws(CLIError) -> StorageKey {
+        guard access(keyPath, F_OK) != 0, access(saltPath, F_OK) != 0 else {
+            throw .failed("\(path) already has a store")
+        }
+        let key: StorageKey
+        if let passphraseFile {
+            let salt = SecureRandom.bytes(StorageKey.saltByteCount)
+            key = try derive(passphraseFile, salt: salt)
+            try StagedFile(salt, at: saltPath).commit()
+        } else {
+            key = StorageKey()
+            try StagedFile(key.withUnsafeBytes { Array($0) }, at: keyPath).commit()
+        }
         try syncDirectory(splitPath(path).directory)
+        return key
     }
 
-    var hasAccount: Bool { access(accountPath, F_OK) == 0 }
+    /// The storage key of an existing store.
+    func storageKey() throws(CLIError) -> StorageKey {
+        if let salt = try IO.readFile(saltPath) {
+            guard let passphraseFile else {
+                throw .usage("\(path) is protected by a passphrase: --passphrase-file FILE is required")
+            }
+            return try derive(passphraseFile, salt: salt)
+        }
+        guard let raw = try IO.readFile(keyPath) else {
+            throw .failed("no store at \(path) (run 'e2ee init --store \(path)')")
+        }
+        do { return try StorageKey(rawRepresentation: raw) } catch { throw .failed("\(keyPath): \(describe(error))") }
+    }
 
-    /// Takes an exclusive `flock` on the store directory until the returned lock is released.
-    func lock() throws(CLIError) -> StoreLock {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    private func derive(_ file: String, salt: [UInt8]) throws(CLIError) -> StorageKey {
+        guard var passphrase = try IO.readFile(file) else { throw .failed("\(file): no such file") }
+        defer { for i in passphrase.indices { passphrase[i] = 0 } }
+        // One trailing newline is the file's, not the passphrase's.
+        if passphrase.last == 0x0A { passphrase.removeLast() }
+        if passphrase.last == 0x0D { passphrase.removeLast() }
+        guard !passphrase.isEmpty else { throw .failed("\(file): empty passphrase") }
+        do { return try StorageKey(passphrase: passphrase, salt: salt) } catch { throw .failed(describe(error)) }
+    }
+
+    func open(key: StorageKey) throws(CLIError) -> SQLiteStore {
+        do { return try SQLiteStore(path: databasePath, key: key, synchronous: synchronous) } catch {
+            throw .failed(describe(error))
+        }
+    }
+
+    /// The store and a session manager over it.
+    func openManager() throws(CLIError) -> (SQLiteStore, SessionManager) {
+        let store = try open(key: storageKey())
+        do { return (store, try SessionManager(store: store, localAddress: Self.localAddress)) } catch {
+            if case .noAccount = error { throw .failed("no account in \(path) (run 'e2ee init --store \(path)')") }
+            throw .failed(describe(error))
+        }
+    }
+
+    /// Takes an exclusive `flock` on the store directory until the returned lock
+    /// is released; with `creating`, makes the directory (mode 0700) first.
+    func lock(creating: Bool = false) throws(CLIError) -> StoreLock {
+        if creating, mkdir(path, 0o700) != 0, errno != EEXIST { throw .failed("\(path): \(IO.errorText())") }
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw .failed("no store at \(path) (run 'e2ee init --store \(path)')") }
             throw .failed("\(path): \(IO.errorText())")
@@ -40,41 +99,6 @@ struct Store {
         }
         return StoreLock(fd: fd)
     }
-
-    func loadAccount() throws(CLIError) -> Account {
-        guard let bytes = try IO.readFile(accountPath) else {
-            throw .failed("no account in \(path) (run 'e2ee init --store \(path)')")
-        }
-        do { return try Account(serialized: bytes) } catch {
-            throw .failed("corrupt store record \(accountPath): \(describe(error))")
-        }
-    }
-
-    /// The sessions with `peer`, or an empty set for a peer never seen.
-    func loadSessions(_ peer: PeerName) throws(CLIError) -> SessionSet {
-        let file = peerPath(peer)
-        guard let bytes = try IO.readFile(file) else { return SessionSet() }
-        do { return try SessionSet(serialized: bytes) } catch {
-            throw .failed("corrupt store record \(file): \(describe(error))")
-        }
-    }
-
-    /// Stages a peer's record; the `peers` directory is recreated if someone removed it.
-    func stageSessions(_ set: SessionSet, for peer: PeerName) throws(CLIError) -> StagedFile {
-        try makeDirectory(peersPath)
-        return try StagedFile(set.serialized(), at: peerPath(peer))
-    }
-
-    func stageAccount(_ account: Account) throws(CLIError) -> StagedFile {
-        try StagedFile(account.serialized(), at: accountPath)
-    }
-
-    private func makeDirectory(_ dir: String) throws(CLIError) {
-        if mkdir(dir, 0o700) == 0 { return }
-        guard errno == EEXIST else { throw .failed("\(dir): \(IO.errorText())") }
-        var st = stat()
-        guard stat(dir, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { throw .failed("\(dir): not a directory") }
-    }
 }
 
 /// An exclusive lock on a store; ``release()`` unlocks it (so does process exit).
@@ -83,16 +107,8 @@ struct StoreLock {
     func release() { close(fd) }
 }
 
-/// Commits staged files in order; if one fails, the rest are discarded.
-/// Staging everything first means a full disk or a bad output path fails the
-/// command before any record is replaced.
-func commitAll(_ files: [StagedFile], then output: StagedOutput) throws(CLIError) {
-    for (i, f) in files.enumerated() {
-        do { try f.commit() } catch {
-            for rest in files[(i + 1)...] { rest.discard() }
-            output.discard()
-            throw error
-        }
+enum SecureRandom {
+    static func bytes(_ n: Int) -> [UInt8] {
+        SecureBytes(randomCount: n).withUnsafeBytes { Array($0) }
     }
-    try output.commit()
 }

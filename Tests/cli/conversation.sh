@@ -79,8 +79,8 @@ flip_byte() {
 # ---------------------------------------------------------------- setup
 check "init alice" "$E2EE" init --store alice
 check "init bob" "$E2EE" init --store bob
-check "store is mode 0700, records 0600" \
-    test "$(stat -c %a alice) $(stat -c %a alice/peers) $(stat -c %a alice/account.e2es)" = "700 700 600"
+check "store is mode 0700, database and key 0600" \
+    test "$(stat -c %a alice) $(stat -c %a alice/store.sqlite) $(stat -c %a alice/storage.key)" = "700 600 600"
 expect_status "init refuses an existing account" 1 alice "$E2EE" init --store alice
 
 check "bob publishes a bundle" "$E2EE" bundle --store bob --out bob1.bundle
@@ -174,11 +174,11 @@ flip_byte badsig.bundle 100
 expect_status "bundle with a bad signature is rejected" 1 eve "$E2EE" encrypt --store eve --peer bob2 --bundle badsig.bundle --in fresh.txt
 check "reports invalidSignature" stderr_has "invalidSignature"
 
-# A corrupt session record.
-cp -r bob bob_corrupt
-printf 'not a record' >bob_corrupt/peers/alice.e2es
-expect_status "corrupt peer record is rejected" 1 bob_corrupt "$E2EE" decrypt --store bob_corrupt --peer alice --in fresh.msg
-check "reports corrupt store record" stderr_has "corrupt store record"
+# A store opened with the wrong key is an error, never an empty store.
+cp -r bob bob_wrongkey
+head -c 32 /dev/urandom >bob_wrongkey/storage.key
+expect_status "a wrong storage key is rejected" 1 bob_wrongkey "$E2EE" decrypt --store bob_wrongkey --peer alice --in fresh.msg
+check "reports the sealed key check" stderr_has "sealedRecordRejected(kind: \"keycheck\")"
 
 expect_status "inspect of garbage is rejected" 1 bob "$E2EE" inspect --in garbage.bin
 
@@ -214,10 +214,10 @@ check "dave encrypts with the prekey-less bundle" "$E2EE" encrypt --store dave -
 check "inspect the prekey-less first message" to_file noopk.json "$E2EE" inspect --in noopk.msg
 check "its first message is a prekey message" grep -q '"kind": "prekey"' noopk.json
 check "naming no one-time prekey" grep -q '"one_time_prekey_id": null' noopk.json
-account_before=$(sha256sum <carol/account.e2es)
+account_before=$(store_sum carol)
 check "carol decrypts it" "$E2EE" decrypt --store carol --peer dave --in noopk.msg --out noopk.dec
 check "plaintext matches" cmp -s noopk.txt noopk.dec
-check "carol's account is unchanged (no one-time prekey consumed)" test "$(sha256sum <carol/account.e2es)" = "$account_before"
+check "carol's store changed (a session and an inbound message)" test "$(store_sum carol)" != "$account_before"
 make_plaintext reply.txt
 check "carol replies" "$E2EE" encrypt --store carol --peer dave --in reply.txt --out reply.msg
 check "dave decrypts carol's reply" "$E2EE" decrypt --store dave --peer carol --in reply.msg --out reply.dec

@@ -20,4 +20,6 @@ int bench_raw_kdf_ck(uint8_t out[64], const uint8_t key[32]);
 int bench_raw_chain_advance(uint8_t ck[32], uint8_t *mks_out, size_t mks_out_len, size_t n);
 /* KDF_RK the plain libb2 way: personal "E2EEv1 root", key rk, input dh. */
 int bench_raw_kdf_rk(uint8_t out[64], const uint8_t rk[32], const uint8_t dh[32]);
+/* Bytes of heap in use (glibc mallinfo2), for memory-per-object figures. */
+size_t bench_heap_in_use(void);
 #endif

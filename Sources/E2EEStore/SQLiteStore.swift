@@ -1,0 +1,225 @@
+import E2EE
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A persistent ``E2EEStore`` in one SQLite file (WAL mode), every record
+/// sealed under a ``StorageKey`` and bound to its row (docs/STORAGE.md).
+///
+/// One connection behind a mutex: calls from many threads are serialised, and
+/// records are serialised, sealed and opened outside the lock. A store opened
+/// with the wrong key throws ``StorageError/sealedRecordRejected(kind:)`` for
+/// kind `"keycheck"`, never an empty store.
+public final class SQLiteStore: E2EEStore {
+    /// `PRAGMA synchronous` in WAL mode. With `.normal` a commit survives a
+    /// crash of the process; a power loss may lose the last commits but never
+    /// half-applies one. `.full` also syncs the log at every commit.
+    public enum Synchronous: Sendable {
+        case normal, full
+    }
+
+    private let key: StorageKey
+    /// The one connection. `Mutex` is what makes the class `Sendable` (checked,
+    /// not `@unchecked`): the non-copyable connection is only reachable under the lock.
+    private let connection: Mutex<SQLiteConnection>
+
+    /// Opens or creates the store at `path` (created with mode 0600).
+    public init(path: String, key: StorageKey, synchronous: Synchronous = .normal) throws(StorageError) {
+        let inMemory = path.isEmpty || path == ":memory:"
+        if !inMemory { try createPrivateFile(path) }
+        var c = try SQLiteConnection(path: path)
+        try Schema.prepare(&c, key: key, synchronous: synchronous, inMemory: inMemory)
+        self.key = key
+        connection = Mutex(c)
+    }
+
+    /// Closes the connection now (it also closes when the store is released);
+    /// later calls throw ``StorageError/backend(_:)``.
+    public func close() {
+        connection.withLock { $0.close() }
+    }
+
+    // MARK: Loads
+
+    public func loadAccount() throws(StorageError) -> Account? {
+        guard let sealed = try read({ (c) throws(StorageError) in
+            try c.blob(SQL.selectMeta, [.text(SealedKind.account.rawValue)], during: "load account")
+        }) else { return nil }
+        var bytes = try key.open(sealed, kind: .account)
+        defer { wipe(&bytes) }
+        do { return try Account(serialized: bytes) } catch { throw .corruptRecord(kind: "account", error) }
+    }
+
+    public func loadSessions(for address: ProtocolAddress) throws(StorageError) -> SessionSet? {
+        guard let sealed = try read({ (c) throws(StorageError) in
+            try c.blob(SQL.selectSessions, address.sqlArguments, during: "load sessions")
+        }) else { return nil }
+        var bytes = try key.open(sealed, kind: .sessions, id: address.recordID)
+        defer { wipe(&bytes) }
+        do { return try SessionSet(serialized: bytes) } catch { throw .corruptRecord(kind: "sessions", error) }
+    }
+
+    public func deviceIDs(of userID: String) throws(StorageError) -> [UInt32] {
+        try read { (c) throws(StorageError) in
+            var out = [UInt32]()
+            try c.run(SQL.selectDevices, [.text(userID)], during: "list devices") { row in
+                out.append(UInt32(truncatingIfNeeded: row.integer(0)))
+            }
+            return out
+        }
+    }
+
+    public func loadIdentity(for address: ProtocolAddress) throws(StorageError) -> IdentityKey.PublicKey? {
+        guard let sealed = try read({ (c) throws(StorageError) in
+            try c.blob(SQL.selectIdentity, address.sqlArguments, during: "load identity")
+        }) else { return nil }
+        let bytes = try key.open(sealed, kind: .identity, id: address.recordID)
+        do { return try IdentityKey.PublicKey(rawRepresentation: bytes) } catch {
+            throw .corruptRecord(kind: "identity", .malformed("identity key"))
+        }
+    }
+
+    public func inboundMessages(after: UInt64, limit: Int) throws(StorageError) -> [InboundMessage] {
+        guard limit > 0, after < UInt64(Int64.max) else { return [] }
+        let rows = try read { (c) throws(StorageError) in
+            var rows = [(sequence: UInt64, sealed: [UInt8])]()
+            try c.run(SQL.selectInbound, [.integer(Int64(after)), .integer(Int64(limit))], during: "load inbound") { row in
+                rows.append((UInt64(row.integer(0)), row.blob(1)))
+            }
+            return rows
+        }
+        var out = [InboundMessage]()
+        out.reserveCapacity(rows.count)
+        for (sequence, sealed) in rows {
+            let bytes = try key.open(sealed, kind: .inbound, id: bigEndianBytes(sequence))
+            let record: InboundRecord
+            do { record = try InboundRecord(serialized: bytes) } catch { throw .corruptRecord(kind: "inbound", error) }
+            out.append(InboundMessage(sequence: sequence, sender: record.sender, plaintext: record.plaintext,
+                                      receivedAt: record.receivedAt))
+        }
+        return out
+    }
+
+    // MARK: Writes
+
+    public func acknowledgeInbound(through: UInt64) throws(StorageError) {
+        let through = Int64(clamping: through)
+        try write { (c) throws(StorageError) in
+            try c.transaction(during: "acknowledge inbound") { (c) throws(StorageError) in
+                // Remember the highest sequence deleted, so that numbering
+                // continues past it once the table is empty.
+                guard let last = try c.integer(SQL.maxInboundThrough, [.integer(through)],
+                                               during: "acknowledge inbound") else { return }
+                let sealed = key.seal(bigEndianBytes(UInt64(last)), kind: .inboundAcknowledged)
+                try c.run(SQL.upsertMeta, [.text(SealedKind.inboundAcknowledged.rawValue), .blob(sealed)],
+                          during: "acknowledge inbound")
+                try c.run(SQL.deleteInbound, [.integer(through)], during: "acknowledge inbound")
+            }
+        }
+    }
+
+    public func commit(_ changes: StoreChanges) throws(StorageError) {
+        guard !changes.isEmpty else { return }
+        // Serialise and seal outside the lock; inbound records are sealed inside
+        // it because their associated data holds the sequence assigned there.
+        let account = changes.account.map { a in
+            var bytes = a.serialized()
+            defer { wipe(&bytes) }
+            return key.seal(bytes, kind: .account)
+        }
+        let sessions = changes.sessions.sorted { $0.key < $1.key }.map { address, set in
+            var bytes = set.serialized()
+            defer { wipe(&bytes) }
+            return (address, key.seal(bytes, kind: .sessions, id: address.recordID))
+        }
+        let identities = changes.identities.sorted { $0.key < $1.key }.map { address, identity in
+            (address, key.seal(identity.rawRepresentation, kind: .identity, id: address.recordID))
+        }
+        let inbound = changes.inbound.map {
+            InboundRecord(sender: $0.sender, receivedAt: $0.receivedAt, plaintext: $0.plaintext).serialized()
+        }
+        try write { (c) throws(StorageError) in
+            try c.transaction(during: "commit") { (c) throws(StorageError) in
+                if let account {
+                    try c.run(SQL.upsertMeta, [.text(SealedKind.account.rawValue), .blob(account)], during: "commit account")
+                }
+                for (address, sealed) in sessions {
+                    try c.run(SQL.upsertSessions, address.sqlArguments + [.blob(sealed)], during: "commit sessions")
+                }
+                for (address, sealed) in identities {
+                    try c.run(SQL.upsertIdentity, address.sqlArguments + [.blob(sealed)], during: "commit identity")
+                }
+                guard !inbound.isEmpty else { return }
+                var sequence = try nextInboundSequence(&c)
+                for record in inbound {
+                    let sealed = key.seal(record, kind: .inbound, id: bigEndianBytes(sequence))
+                    try c.run(SQL.insertInbound, [.integer(Int64(sequence)), .blob(sealed)], during: "commit inbound")
+                    sequence += 1
+                }
+            }
+        }
+    }
+
+    /// One more than the highest sequence ever assigned: the table's maximum,
+    /// or once everything is acknowledged, the last acknowledged one.
+    private func nextInboundSequence(_ c: inout SQLiteConnection) throws(StorageError) -> UInt64 {
+        if let max = try c.integer(SQL.maxInbound, during: "commit inbound") { return UInt64(max) + 1 }
+        guard let sealed = try c.blob(SQL.selectMeta, [.text(SealedKind.inboundAcknowledged.rawValue)],
+                                      during: "commit inbound") else { return 1 }
+        let bytes = try key.open(sealed, kind: .inboundAcknowledged)
+        do { return try InboundRecord.sequence(bytes) + 1 } catch { throw .corruptRecord(kind: "inboundack", error) }
+    }
+
+    // MARK: Locking
+
+    private func read<T: Sendable>(_ body: (inout SQLiteConnection) throws(StorageError) -> T) throws(StorageError) -> T {
+        try connection.withLock { (c) throws(StorageError) -> T in try body(&c) }
+    }
+
+    private func write(_ body: (inout SQLiteConnection) throws(StorageError) -> Void) throws(StorageError) {
+        try connection.withLock { (c) throws(StorageError) in try body(&c) }
+    }
+}
+
+/// Every statement the store runs, prepared once per connection.
+enum SQL {
+    static let selectMeta = "SELECT value FROM meta WHERE name = ?"
+    static let upsertMeta = """
+        INSERT INTO meta(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value
+        """
+    static let selectSessions = "SELECT record FROM sessions WHERE user = ? AND device = ?"
+    static let upsertSessions = """
+        INSERT INTO sessions(user, device, record) VALUES(?, ?, ?)
+        ON CONFLICT(user, device) DO UPDATE SET record = excluded.record
+        """
+    static let selectDevices = "SELECT device FROM sessions WHERE user = ? ORDER BY device"
+    static let selectIdentity = "SELECT record FROM identities WHERE user = ? AND device = ?"
+    static let upsertIdentity = """
+        INSERT INTO identities(user, device, record) VALUES(?, ?, ?)
+        ON CONFLICT(user, device) DO UPDATE SET record = excluded.record
+        """
+    static let selectInbound = "SELECT seq, record FROM inbound WHERE seq > ? ORDER BY seq LIMIT ?"
+    static let insertInbound = "INSERT INTO inbound(seq, record) VALUES(?, ?)"
+    static let maxInbound = "SELECT max(seq) FROM inbound"
+    static let maxInboundThrough = "SELECT max(seq) FROM inbound WHERE seq <= ?"
+    static let deleteInbound = "DELETE FROM inbound WHERE seq <= ?"
+}
+
+/// SQLite creates the WAL and shared-memory files with the database's mode,
+/// so creating the database 0600 first keeps all three private. An existing
+/// file keeps its mode.
+private func createPrivateFile(_ path: String) throws(StorageError) {
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw .backend("sqlite: cannot create \(path): errno \(errno) during open") }
+    _ = close(fd)
+}
+
+extension ProtocolAddress {
+    /// The `(user, device)` key of a row.
+    var sqlArguments: [SQLValue] { [.text(userID), .integer(Int64(deviceID))] }
+}
