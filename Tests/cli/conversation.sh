@@ -229,5 +229,22 @@ check "dave now sends ratchet messages" bash -c "'$E2EE' inspect --in after.msg 
 check "stdin to stdout round trip" \
     bash -c "'$E2EE' encrypt --store dave --peer carol <reply.txt | '$E2EE' decrypt --store carol --peer dave | cmp -s - reply.txt"
 
+# ---------------------------------------------------------------- passphrase-protected stores
+printf 'correct horse battery staple\n' >pass.txt
+printf 'wrong horse\n' >wrong.txt
+check "init erin with a passphrase" "$E2EE" init --store erin --passphrase-file pass.txt
+check "no key file, a salt instead" test ! -e erin/storage.key -a -s erin/storage.salt
+check "erin publishes a bundle" "$E2EE" bundle --store erin --passphrase-file pass.txt --out erin.bundle
+printf 'erin-secret-marker-4711' >erin.txt
+check "dave writes to erin" "$E2EE" encrypt --store dave --peer erin --bundle erin.bundle --in erin.txt --out erin.msg
+expect_status "a wrong passphrase is rejected" 1 erin "$E2EE" decrypt --store erin --passphrase-file wrong.txt --peer dave --in erin.msg
+check "reports the sealed key check" stderr_has "sealedRecordRejected(kind: \"keycheck\")"
+expect_status "a missing passphrase is a usage error" 2 erin "$E2EE" decrypt --store erin --peer dave --in erin.msg
+check "erin decrypts with her passphrase" "$E2EE" decrypt --store erin --passphrase-file pass.txt --peer dave --in erin.msg --out erin.dec
+check "erin's plaintext matches" cmp -s erin.txt erin.dec
+check "the inbox lists it" bash -c "'$E2EE' inbox --store erin --passphrase-file pass.txt | grep -q '\"sender\": \"dave\"'"
+check "neither plaintext nor passphrase in the database files" \
+    bash -c "! grep -qa -e 'erin-secret-marker' -e 'correct horse' erin/store.sqlite*"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
