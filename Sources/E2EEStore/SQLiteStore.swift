@@ -84,6 +84,15 @@ public final class SQLiteStore: E2EEStore {
         }
     }
 
+    public func loadGroup(_ id: DistributionID) throws(StorageError) -> GroupSession? {
+        guard let sealed = try read({ (c) throws(StorageError) in
+            try c.blob(SQL.selectGroup, [.blob(id.rawValue)], during: "load group")
+        }) else { return nil }
+        var bytes = try key.open(sealed, kind: .group, id: id.rawValue)
+        defer { wipe(&bytes) }
+        do { return try GroupSession(serialized: bytes) } catch { throw .corruptRecord(kind: "group", error) }
+    }
+
     public func inboundMessages(after: UInt64, limit: Int) throws(StorageError) -> [InboundMessage] {
         guard limit > 0, after < UInt64(Int64.max) else { return [] }
         let rows = try read { (c) throws(StorageError) in
@@ -140,6 +149,11 @@ public final class SQLiteStore: E2EEStore {
         let identities = changes.identities.sorted { $0.key < $1.key }.map { address, identity in
             (address, key.seal(identity.rawRepresentation, kind: .identity, id: address.recordID))
         }
+        let groups = changes.groups.sorted { $0.key.rawValue.lexicographicallyPrecedes($1.key.rawValue) }.map { id, group in
+            var bytes = group.serialized()
+            defer { wipe(&bytes) }
+            return (id, key.seal(bytes, kind: .group, id: id.rawValue))
+        }
         let inbound = changes.inbound.map {
             InboundRecord(sender: $0.sender, receivedAt: $0.receivedAt, plaintext: $0.plaintext).serialized()
         }
@@ -153,6 +167,9 @@ public final class SQLiteStore: E2EEStore {
                 }
                 for (address, sealed) in identities {
                     try c.run(SQL.upsertIdentity, address.sqlArguments + [.blob(sealed)], during: "commit identity")
+                }
+                for (id, sealed) in groups {
+                    try c.run(SQL.upsertGroup, [.blob(id.rawValue), .blob(sealed)], during: "commit group")
                 }
                 guard !inbound.isEmpty else { return }
                 var sequence = try nextInboundSequence(&c)
@@ -202,6 +219,10 @@ enum SQL {
     static let upsertIdentity = """
         INSERT INTO identities(user, device, record) VALUES(?, ?, ?)
         ON CONFLICT(user, device) DO UPDATE SET record = excluded.record
+        """
+    static let selectGroup = "SELECT record FROM groups WHERE id = ?"
+    static let upsertGroup = """
+        INSERT INTO groups(id, record) VALUES(?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record
         """
     static let selectInbound = "SELECT seq, record FROM inbound WHERE seq > ? ORDER BY seq LIMIT ?"
     static let insertInbound = "INSERT INTO inbound(seq, record) VALUES(?, ?)"

@@ -17,6 +17,7 @@ enum Schema {
                                 PRIMARY KEY(user, device))
         """,
         "CREATE TABLE inbound(seq INTEGER PRIMARY KEY, record BLOB NOT NULL)",
+        "CREATE TABLE groups(id BLOB PRIMARY KEY NOT NULL, record BLOB NOT NULL)",
         "PRAGMA user_version = 1",
     ]
 

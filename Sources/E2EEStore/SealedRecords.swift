@@ -13,6 +13,8 @@ enum SealedKind: String {
     case identity
     /// ``InboundRecord``; id the u64 big-endian sequence number.
     case inbound
+    /// A sender-key group state; id: the 16-byte distribution id.
+    case group
     /// u64 big-endian: the highest sequence number ever acknowledged; id empty.
     case inboundAcknowledged = "inboundack"
 }

@@ -14,6 +14,10 @@ public struct SenderChainKey: Sendable, Equatable, CustomStringConvertible {
         bytes = try SecureBytes(checkedKey: rawRepresentation)
     }
 
+    init(bytes: SecureBytes) {
+        self.bytes = bytes
+    }
+
     /// A fresh random chain key for a new sending chain.
     public init() {
         bytes = SecureBytes(randomCount: 32)

@@ -16,6 +16,9 @@ public enum MessagingError: Error, Equatable, Sendable {
     case decrypt(DecryptError)
     case encrypt(EncryptError)
     case storage(StorageError)
+    /// No state for this group: create or join it, or wait for a member's distribution.
+    case unknownGroup(DistributionID)
+    case group(GroupError)
 }
 
 /// Many peers and devices over one ``E2EEStore``: the layer a messenger uses.
@@ -79,12 +82,12 @@ public final class SessionManager: Sendable {
         return Int(UInt(bitPattern: h.finalize()) % UInt(stripes.count))
     }
 
-    private func withAddressLock<R: Sendable, E: Error>(_ address: ProtocolAddress, _ body: () throws(E) -> R) throws(E) -> R {
+    func withAddressLock<R: Sendable, E: Error>(_ address: ProtocolAddress, _ body: () throws(E) -> R) throws(E) -> R {
         try stripes[stripe(for: address)].mutex.withLock { (_: inout Void) throws(E) -> R in try body() }
     }
 
     /// Locks several addresses in stripe order (so two callers cannot deadlock).
-    private func withAddressLocks<R: Sendable, E: Error>(_ addresses: [ProtocolAddress], _ body: () throws(E) -> R) throws(E) -> R {
+    func withAddressLocks<R: Sendable, E: Error>(_ addresses: [ProtocolAddress], _ body: () throws(E) -> R) throws(E) -> R {
         let order = Set(addresses.map(stripe(for:))).sorted()
         return try lockChain(order[...], body)
     }
@@ -98,7 +101,7 @@ public final class SessionManager: Sendable {
         do { return try store.loadSessions(for: address) ?? SessionSet() } catch { throw .storage(error) }
     }
 
-    private func commit(_ changes: StoreChanges) throws(MessagingError) {
+    func commit(_ changes: StoreChanges) throws(MessagingError) {
         do { try store.commit(changes) } catch { throw .storage(error) }
     }
 
@@ -277,9 +280,18 @@ public final class SessionManager: Sendable {
         return try withAddressLocks(addresses) { () throws(MessagingError) in try fanOutLocked(plaintext, addresses) }
     }
 
-    private func fanOutLocked(_ plaintext: [UInt8],
-                              _ addresses: [ProtocolAddress]) throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])] {
-        var changes = StoreChanges()
+    /// Encrypts one plaintext to each of `addresses` (one batched AEAD call,
+    /// one commit).
+    public func encrypt(_ plaintext: [UInt8],
+                        to addresses: [ProtocolAddress]) throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])] {
+        let unique = Array(Set(addresses)).sorted()
+        guard !unique.isEmpty else { return [] }
+        return try withAddressLocks(unique) { () throws(MessagingError) in try fanOutLocked(plaintext, unique) }
+    }
+
+    func fanOutLocked(_ plaintext: [UInt8], _ addresses: [ProtocolAddress],
+                      with extra: StoreChanges = StoreChanges()) throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])] {
+        var changes = extra
         var prefixes = [[UInt8]](), items = [AEADv1.BatchItem]()
         for address in addresses {
             var set = try load(address)

@@ -8,6 +8,7 @@ public final class MemoryStore: E2EEStore {
         var account: [UInt8]?
         var sessions: [ProtocolAddress: [UInt8]] = [:]
         var identities: [ProtocolAddress: [UInt8]] = [:]
+        var groups: [DistributionID: [UInt8]] = [:]
         var inbound: [InboundMessage] = []
         var nextSequence: UInt64 = 1
     }
@@ -37,6 +38,11 @@ public final class MemoryStore: E2EEStore {
         }
     }
 
+    public func loadGroup(_ id: DistributionID) throws(StorageError) -> GroupSession? {
+        guard let bytes = state.withLock({ $0.groups[id] }) else { return nil }
+        do { return try GroupSession(serialized: bytes) } catch { throw .corruptRecord(kind: "group", error) }
+    }
+
     public func inboundMessages(after: UInt64, limit: Int) throws(StorageError) -> [InboundMessage] {
         state.withLock { s in Array(s.inbound.filter { $0.sequence > after }.prefix(limit)) }
     }
@@ -49,9 +55,11 @@ public final class MemoryStore: E2EEStore {
         // Serialise outside the lock; apply inside it.
         let account = changes.account?.serialized()
         let sessions = changes.sessions.mapValues { $0.serialized() }
+        let groups = changes.groups.mapValues { $0.serialized() }
         state.withLock { s in
             if let account { s.account = account }
             s.sessions.merge(sessions) { $1 }
+            s.groups.merge(groups) { $1 }
             for (a, k) in changes.identities { s.identities[a] = k.rawRepresentation }
             for m in changes.inbound {
                 s.inbound.append(InboundMessage(sequence: s.nextSequence, sender: m.sender, plaintext: m.plaintext,

@@ -15,6 +15,7 @@ enum RecordKind: UInt8 {
     case session = 1
     case account = 2
     case sessionSet = 3
+    case group = 4
 }
 
 /// `"E2ES" || u16 format_version || u8 kind || fields`, fields in a compact

@@ -47,12 +47,16 @@ public struct StoreChanges: Sendable {
     public var account: Account?
     public var sessions: [ProtocolAddress: SessionSet] = [:]
     public var identities: [ProtocolAddress: IdentityKey.PublicKey] = [:]
+    /// Sender-key group states to write, by distribution id.
+    public var groups: [DistributionID: GroupSession] = [:]
     /// Decrypted messages to append to the inbound table (sequence assigned by the store).
     public var inbound: [(sender: ProtocolAddress, plaintext: [UInt8], receivedAt: UInt64)] = []
 
     public init() {}
 
-    public var isEmpty: Bool { account == nil && sessions.isEmpty && identities.isEmpty && inbound.isEmpty }
+    public var isEmpty: Bool {
+        account == nil && sessions.isEmpty && identities.isEmpty && groups.isEmpty && inbound.isEmpty
+    }
 }
 
 /// Why the store failed. A record that does not open or parse is an error,
@@ -78,6 +82,8 @@ public protocol E2EEStore: Sendable {
     /// Devices of `userID` with a stored session set, ascending.
     func deviceIDs(of userID: String) throws(StorageError) -> [UInt32]
     func loadIdentity(for address: ProtocolAddress) throws(StorageError) -> IdentityKey.PublicKey?
+    /// A sender-key group state.
+    func loadGroup(_ id: DistributionID) throws(StorageError) -> GroupSession?
     /// Inbound messages with sequence greater than `after`, oldest first.
     func inboundMessages(after: UInt64, limit: Int) throws(StorageError) -> [InboundMessage]
     /// Deletes inbound messages up to and including `through` (the application has them).

@@ -1,0 +1,211 @@
+import Dispatch
+
+/// Why a group operation failed. A failed decryption changes no state.
+public enum GroupError: Error, Equatable, Sendable {
+    case malformed(WireError)
+    /// The message or distribution is for another group.
+    case wrongGroup(DistributionID)
+    /// No chain from this sender with this chain id (never distributed, or
+    /// rotated out, or the sender was removed).
+    case noSenderKey(ProtocolAddress, chainID: UInt32)
+    /// The signature did not verify: checked before any state is touched.
+    case invalidSignature
+    case duplicate(iteration: UInt32)
+    /// The iteration is more than ``Limits/maxSenderKeyJump`` ahead of the chain.
+    case tooFarAhead(got: UInt32, max: UInt32)
+    case authenticationFailure
+    /// The sending chain is exhausted (2^32 messages): rotate.
+    case chainExhausted
+}
+
+/// One sender's chain as a receiver holds it.
+struct ReceiverChain: Sendable {
+    let chainID: UInt32
+    let signingKey: IdentityKey.PublicKey
+    /// The iteration `chainKey` is at: the next message not yet derived.
+    var iteration: UInt32
+    var chainKey: SenderChainKey
+    /// Keys of iterations below `iteration` not yet used, oldest first.
+    var skipped: [(iteration: UInt32, key: MessageKey)] = []
+
+    mutating func storeSkipped(_ keys: some Sequence<(UInt32, MessageKey)>) {
+        skipped.append(contentsOf: keys.lazy.map { (iteration: $0.0, key: $0.1) })
+        if skipped.count > Limits.maxSenderKeySkipped {
+            skipped.removeFirst(skipped.count - Limits.maxSenderKeySkipped)
+        }
+    }
+}
+
+/// Our own sending chain in a group.
+struct SendingChain: Sendable {
+    let chainID: UInt32
+    var iteration: UInt32
+    var chainKey: SenderChainKey
+    let signingKey: IdentityKey.PrivateKey
+}
+
+/// One member's view of a sender-key group (PROTOCOL.md §5): its own sending
+/// chain and the receiving chains of the other members, up to
+/// ``GroupSession/maxChainsPerSender`` per sender so that messages sent just
+/// before a rotation still decrypt.
+public struct GroupSession: Sendable {
+    public static let maxChainsPerSender = 5
+    public let distributionID: DistributionID
+    /// The other members, sorted.
+    public internal(set) var members: [ProtocolAddress]
+    var own: SendingChain
+    var senders: [ProtocolAddress: [ReceiverChain]]   // newest first
+
+    /// A new group (or our membership in one) with a fresh sending chain.
+    public init(distributionID: DistributionID = .random(), members: [ProtocolAddress] = []) {
+        self.distributionID = distributionID
+        self.members = Array(Set(members)).sorted()
+        own = Self.freshChain()
+        senders = [:]
+    }
+
+    init(distributionID: DistributionID, members: [ProtocolAddress], own: SendingChain,
+         senders: [ProtocolAddress: [ReceiverChain]]) {
+        self.distributionID = distributionID
+        self.members = members
+        self.own = own
+        self.senders = senders
+    }
+
+    static func freshChain(chainKey: SenderChainKey = SenderChainKey(),
+                           signingKey: IdentityKey.PrivateKey = IdentityKey.PrivateKey()) -> SendingChain {
+        let id = SecureBytes(randomCount: 4).withUnsafeBytes { $0.load(as: UInt32.self) }
+        return SendingChain(chainID: id, iteration: 0, chainKey: chainKey, signingKey: signingKey)
+    }
+
+    /// Our chain as it stands: what a member must receive (inside a pairwise
+    /// session) to read what we send from now on, and nothing earlier.
+    public var distribution: SenderKeyDistribution {
+        SenderKeyDistribution(distributionID: distributionID, chainID: own.chainID, iteration: own.iteration,
+                              chainKey: own.chainKey, signingKey: own.signingKey.publicKey)
+    }
+
+    // MARK: Sending
+
+    /// One message for every member: AEAD_v1 under the next chain key, signed.
+    public mutating func encrypt(_ plaintext: [UInt8], random: any RandomSource = .system) throws(GroupError) -> [UInt8] {
+        guard plaintext.count <= Limits.defaultMaxPlaintext else {
+            throw .malformed(.tooLarge(size: plaintext.count, max: Limits.defaultMaxPlaintext))
+        }
+        guard own.iteration < UInt32.max else { throw .chainExhausted }
+        let mk = own.chainKey.next()
+        var out = [UInt8]()
+        out.reserveCapacity(SenderKeyMessage.headerByteCount + plaintext.count + AEADv1.overhead + 64)
+        out += [WireMessage.version, MessageType.senderKey.rawValue]
+        out += distributionID.rawValue
+        out.appendU32(own.chainID)
+        out.appendU32(own.iteration)
+        own.iteration += 1
+        let ad = out
+        do {
+            out += try AEADv1.seal(plaintext, using: mk, authenticating: ad, reuseGuard: random.makeReuseGuard())
+        } catch {
+            throw .malformed(.tooLarge(size: plaintext.count, max: Limits.defaultMaxPlaintext))
+        }
+        out += own.signingKey.signature(for: out)
+        return out
+    }
+
+    // MARK: Membership
+
+    /// Adds members. They get our chain from its current iteration (send them
+    /// ``distribution``), so they cannot read anything sent before.
+    public mutating func addMembers(_ addresses: [ProtocolAddress]) {
+        members = Array(Set(members + addresses)).sorted()
+    }
+
+    /// Removes a member: their chains are deleted here and our own chain is
+    /// replaced (new id, chain key and signing key). Returns the new
+    /// distribution, which the remaining members must receive.
+    @discardableResult
+    public mutating func removeMember(_ address: ProtocolAddress) -> SenderKeyDistribution {
+        members.removeAll { $0 == address }
+        senders[address] = nil
+        return rotate()
+    }
+
+    /// Starts a new sending chain; returns its distribution.
+    @discardableResult
+    public mutating func rotate() -> SenderKeyDistribution {
+        own = Self.freshChain()
+        return distribution
+    }
+
+    // MARK: Receiving
+
+    /// Stores a member's chain from their distribution (delivered through the
+    /// pairwise session with `sender`). A distribution for a chain we already
+    /// hold never moves that chain backwards.
+    public mutating func process(_ d: SenderKeyDistribution, from sender: ProtocolAddress) throws(GroupError) {
+        guard d.distributionID == distributionID else { throw .wrongGroup(d.distributionID) }
+        var chains = senders[sender] ?? []
+        if let i = chains.firstIndex(where: { $0.chainID == d.chainID }) {
+            guard chains[i].signingKey == d.signingKey else { throw .invalidSignature }
+            return   // already known; a replayed distribution must not rewind the chain
+        }
+        chains.insert(ReceiverChain(chainID: d.chainID, signingKey: d.signingKey, iteration: d.iteration,
+                                    chainKey: d.chainKey), at: 0)
+        if chains.count > Self.maxChainsPerSender { chains.removeLast(chains.count - Self.maxChainsPerSender) }
+        senders[sender] = chains
+        if !members.contains(sender) { addMembers([sender]) }
+    }
+
+    /// Decrypts one message from `sender`: the signature is verified before
+    /// any state is touched; a failure leaves the group exactly as it was.
+    public mutating func decrypt(_ bytes: [UInt8], from sender: ProtocolAddress) throws(GroupError) -> [UInt8] {
+        let m: SenderKeyMessage
+        do { m = try SenderKeyMessage(serialized: bytes) } catch { throw .malformed(error) }
+        guard m.distributionID == distributionID else { throw .wrongGroup(m.distributionID) }
+        guard var chains = senders[sender], let c = chains.firstIndex(where: { $0.chainID == m.chainID }) else {
+            throw .noSenderKey(sender, chainID: m.chainID)
+        }
+        guard Self.verify(m, with: chains[c].signingKey) else { throw .invalidSignature }
+        var chain = chains[c]
+        let mk = try chain.key(for: m.iteration)
+        guard let plaintext = Self.open(m, with: mk) else { throw .authenticationFailure }
+        chains[c] = chain
+        senders[sender] = chains
+        return plaintext
+    }
+
+    static func verify(_ m: SenderKeyMessage, with key: IdentityKey.PublicKey) -> Bool {
+        key.isValidSignature(Array(m.signature), for: Array(m.bytes[m.signedRange]))
+    }
+
+    static func open(_ m: SenderKeyMessage, with mk: MessageKey) -> [UInt8]? {
+        m.bytes.withUnsafeBufferPointer { all in
+            try? AEADv1.open(sealed: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: all[m.sealedRange])), using: mk,
+                             authenticating: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: all[0..<SenderKeyMessage.headerByteCount])))
+        }
+    }
+}
+
+extension ReceiverChain {
+    /// The key for `iteration`, consuming it: from the skipped keys if it is
+    /// behind the chain, else by moving the chain on (storing what it skips).
+    mutating func key(for iteration: UInt32) throws(GroupError) -> MessageKey {
+        if iteration < self.iteration {
+            guard let i = skipped.firstIndex(where: { $0.iteration == iteration }) else {
+                throw .duplicate(iteration: iteration)
+            }
+            return skipped.remove(at: i).key
+        }
+        let jump = iteration - self.iteration
+        // The sender never uses iteration 2^32 - 1 (its chain ends before it).
+        guard jump <= Limits.maxSenderKeyJump, iteration < UInt32.max else {
+            throw .tooFarAhead(got: jump, max: Limits.maxSenderKeyJump)
+        }
+        var keys: [MessageKey]
+        do { keys = try chainKey.messageKeys(count: Int(jump) + 1) } catch { throw .authenticationFailure }
+        let mk = keys.removeLast()
+        let first = self.iteration
+        storeSkipped(keys.enumerated().map { (first + UInt32($0.offset), $0.element) })
+        self.iteration = iteration &+ 1
+        return mk
+    }
+}

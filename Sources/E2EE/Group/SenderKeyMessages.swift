@@ -1,0 +1,110 @@
+/// A group's 16-byte `distribution_id` (PROTOCOL.md §5).
+public struct DistributionID: Hashable, Sendable, CustomStringConvertible {
+    public static let byteCount = 16
+    public let rawValue: [UInt8]
+
+    public init(rawValue: [UInt8]) throws(WireError) {
+        guard rawValue.count == Self.byteCount else {
+            throw .truncated(needed: Self.byteCount, available: rawValue.count)
+        }
+        self.rawValue = rawValue
+    }
+
+    /// A fresh random id for a new group.
+    public static func random() -> DistributionID {
+        DistributionID(unchecked: SecureBytes(randomCount: byteCount).unsafeArrayCopy)
+    }
+
+    init(unchecked raw: [UInt8]) { rawValue = raw }
+
+    public var description: String { rawValue.map { String($0, radix: 16) }.joined() }
+}
+
+/// `0x01 || 0x04 || distribution_id || u32 chain_id || u32 iteration || chain_key || signing_pub`:
+/// what a member sends, inside pairwise sessions, so others can read its chain
+/// from `iteration` on. It carries a chain key: never send it outside a session.
+public struct SenderKeyDistribution: Sendable, Equatable, CustomStringConvertible {
+    public static let byteCount = 2 + 16 + 4 + 4 + 32 + 32
+    public let distributionID: DistributionID
+    public let chainID: UInt32
+    public let iteration: UInt32
+    public let chainKey: SenderChainKey
+    public let signingKey: IdentityKey.PublicKey
+
+    init(distributionID: DistributionID, chainID: UInt32, iteration: UInt32, chainKey: SenderChainKey,
+         signingKey: IdentityKey.PublicKey) {
+        self.distributionID = distributionID
+        self.chainID = chainID
+        self.iteration = iteration
+        self.chainKey = chainKey
+        self.signingKey = signingKey
+    }
+
+    public var serialized: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(Self.byteCount)
+        out += [WireMessage.version, MessageType.senderKeyDistribution.rawValue]
+        out += distributionID.rawValue
+        out.appendU32(chainID)
+        out.appendU32(iteration)
+        chainKey.bytes.withUnsafeBytes { out.append(contentsOf: $0) }
+        out += signingKey.bytes
+        return out
+    }
+
+    public init(serialized bytes: [UInt8]) throws(WireError) {
+        var r = ByteReader(bytes)
+        let version = try r.u8()
+        guard version == WireMessage.version else { throw .unknownVersion(version) }
+        let type = try r.u8()
+        guard type == MessageType.senderKeyDistribution.rawValue else {
+            throw MessageType(rawValue: type) == nil ? .unknownType(type) : .unexpectedType(type)
+        }
+        distributionID = DistributionID(unchecked: try r.bytes(16))
+        chainID = try r.u32()
+        iteration = try r.u32()
+        var ck = try r.bytes(32)
+        defer { for i in ck.indices { ck[i] = 0 } }
+        chainKey = try! SenderChainKey(rawRepresentation: ck)
+        signingKey = try IdentityKey.PublicKey(wire: r.bytes(32), field: "signing_pub")
+        try r.expectEnd()
+    }
+
+    public var description: String {
+        "SenderKeyDistribution(group: \(distributionID), chain: \(chainID), iteration: \(iteration))"
+    }
+}
+
+/// `0x01 || 0x03 || distribution_id || u32 chain_id || u32 iteration || AEAD_v1(mk, pt, ad = 26 bytes) || signature`.
+public struct SenderKeyMessage: Sendable, Equatable {
+    static let headerByteCount = 26
+    static let signatureByteCount = 64
+    public let distributionID: DistributionID
+    public let chainID: UInt32
+    public let iteration: UInt32
+    let bytes: [UInt8]
+
+    var sealedRange: Range<Int> { Self.headerByteCount..<(bytes.count - Self.signatureByteCount) }
+    var signedRange: Range<Int> { 0..<(bytes.count - Self.signatureByteCount) }
+    var signature: ArraySlice<UInt8> { bytes[(bytes.count - Self.signatureByteCount)...] }
+    public var serialized: [UInt8] { bytes }
+
+    public init(serialized bytes: [UInt8], maxPlaintext: Int = Limits.defaultMaxPlaintext) throws(WireError) {
+        var r = ByteReader(bytes)
+        let version = try r.u8()
+        guard version == WireMessage.version else { throw .unknownVersion(version) }
+        let type = try r.u8()
+        guard type == MessageType.senderKey.rawValue else {
+            throw MessageType(rawValue: type) == nil ? .unknownType(type) : .unexpectedType(type)
+        }
+        distributionID = DistributionID(unchecked: try r.bytes(16))
+        chainID = try r.u32()
+        iteration = try r.u32()
+        let rest = r.remaining - Self.signatureByteCount
+        guard rest >= AEADv1.overhead else {
+            throw .truncated(needed: AEADv1.overhead + Self.signatureByteCount, available: r.remaining)
+        }
+        guard rest - AEADv1.overhead <= maxPlaintext else { throw .tooLarge(size: rest - AEADv1.overhead, max: maxPlaintext) }
+        self.bytes = bytes
+    }
+}

@@ -1,0 +1,220 @@
+import Testing
+@testable import E2EE
+
+private func member(_ n: Int) -> ProtocolAddress { ProtocolAddress(userID: "m\(n)", deviceID: 1) }
+
+/// Members that have exchanged distributions directly (the manager tests
+/// cover delivery through pairwise sessions).
+private func makeGroup(_ n: Int) throws -> [GroupSession] {
+    let id = DistributionID.random()
+    var groups = (0..<n).map { i in GroupSession(distributionID: id, members: (0..<n).filter { $0 != i }.map(member)) }
+    for i in 0..<n {
+        for j in 0..<n where j != i { try groups[j].process(groups[i].distribution, from: member(i)) }
+    }
+    return groups
+}
+
+@Suite("Sender-key groups")
+struct GroupTests {
+    @Test func everyoneReadsEveryone() throws {
+        var g = try makeGroup(4)
+        for sender in 0..<4 {
+            let m = try g[sender].encrypt(Array("from \(sender)".utf8))
+            for r in 0..<4 where r != sender {
+                #expect(try g[r].decrypt(m, from: member(sender)) == Array("from \(sender)".utf8))
+            }
+        }
+    }
+
+    @Test func outOfOrderDuplicatesAndUnchangedStateOnFailure() throws {
+        var g = try makeGroup(2)
+        let ms = try (0..<10).map { try g[0].encrypt([UInt8($0)]) }
+        for i in [9, 3, 0, 5, 1, 2, 8, 4, 7, 6] { #expect(try g[1].decrypt(ms[i], from: member(0)) == [UInt8(i)]) }
+        let before = g[1].serialized()
+        #expect(throws: GroupError.duplicate(iteration: 4)) { try g[1].decrypt(ms[4], from: member(0)) }
+        var badSig = try g[0].encrypt([1]); badSig[badSig.count - 1] ^= 1
+        #expect(throws: GroupError.invalidSignature) { try g[1].decrypt(badSig, from: member(0)) }
+        var badBody = badSig; badBody[badBody.count - 1] ^= 1; badBody[30] ^= 1
+        #expect(throws: GroupError.invalidSignature) { try g[1].decrypt(badBody, from: member(0)) }
+        #expect(throws: GroupError.noSenderKey(member(5), chainID: g[0].own.chainID)) {
+            try g[1].decrypt(ms[0], from: member(5))
+        }
+        for n in [0, 25, 26, 45, 110, ms[0].count - 1] {
+            #expect(throws: GroupError.self) { try g[1].decrypt(Array(ms[0].prefix(n)), from: member(0)) }
+        }
+        #expect(g[1].serialized() == before)
+        // Every single-byte change of a message is rejected, state unchanged.
+        let fresh = try g[0].encrypt(Array("tamper".utf8))
+        for i in fresh.indices {
+            var bad = fresh; bad[i] ^= 0x10
+            #expect(throws: GroupError.self, "byte \(i)") { try g[1].decrypt(bad, from: member(0)) }
+        }
+        #expect(g[1].serialized() == before)
+        #expect(try g[1].decrypt(fresh, from: member(0)) == Array("tamper".utf8))
+    }
+
+    @Test func limits() throws {
+        var g = try makeGroup(2)
+        // 25,000 ahead is accepted, 25,001 is not.
+        _ = try g[0].own.chainKey.messageKeys(count: 25_000)
+        g[0].own.iteration = 25_000
+        let far = try g[0].encrypt([1])
+        var copy = g[1]
+        #expect(try copy.decrypt(far, from: member(0)) == [1])
+        #expect(copy.senders[member(0)]![0].skipped.count == Limits.maxSenderKeySkipped)
+        _ = try g[0].own.chainKey.messageKeys(count: 25_000)
+        g[0].own.iteration = 25_001 + 25_001
+        let tooFar = try g[0].encrypt([2])
+        let before = copy.serialized()
+        #expect(throws: GroupError.tooFarAhead(got: 25_001, max: 25_000)) { try copy.decrypt(tooFar, from: member(0)) }
+        #expect(copy.serialized() == before)
+    }
+
+    @Test func fiveChainsPerSenderSurviveRotation() throws {
+        var g = try makeGroup(2)
+        var old = [[UInt8]]()
+        for _ in 0..<6 {
+            old.append(try g[0].encrypt([7]))           // sent just before a rotation
+            try g[1].process(g[0].rotate(), from: member(0))
+        }
+        // Seven chains were distributed (the first and six rotations); the newest five remain.
+        #expect(g[1].senders[member(0)]!.count == GroupSession.maxChainsPerSender)
+        for m in old[0...1] { #expect(throws: GroupError.self) { try g[1].decrypt(m, from: member(0)) } }
+        for m in old[2...] { #expect(try g[1].decrypt(m, from: member(0)) == [7]) }
+    }
+
+    @Test func newMembersCannotReadEarlierMessages() throws {
+        var g = try makeGroup(3)
+        let early = try g[0].encrypt(Array("before you joined".utf8))
+        var late = GroupSession(distributionID: g[0].distributionID, members: [member(0), member(1), member(2)])
+        g[0].addMembers([member(3)])
+        try late.process(g[0].distribution, from: member(0))
+        #expect(throws: GroupError.duplicate(iteration: 0)) { try late.decrypt(early, from: member(0)) }
+        let now = try g[0].encrypt(Array("welcome".utf8))
+        #expect(try late.decrypt(now, from: member(0)) == Array("welcome".utf8))
+    }
+
+    @Test func removedMembersReadNothingNew() throws {
+        var g = try makeGroup(4)
+        let removed = g[3]
+        for i in 0..<3 {
+            let d = g[i].removeMember(member(3))
+            for j in 0..<3 where j != i { try g[j].process(d, from: member(i)) }
+        }
+        for i in 0..<3 {
+            #expect(g[i].senders[member(3)] == nil)
+            let m = try g[i].encrypt(Array("after".utf8))
+            var ghost = removed    // the removed member's full state
+            #expect(throws: GroupError.noSenderKey(member(i), chainID: g[i].own.chainID)) {
+                try ghost.decrypt(m, from: member(i))
+            }
+            for j in 0..<3 where j != i { #expect(try g[j].decrypt(m, from: member(i)) == Array("after".utf8)) }
+        }
+    }
+
+    @Test func backlogMatchesOneByOneAndIsolatesBadMessages() throws {
+        var g = try makeGroup(2)
+        var backlog = try (0..<1500).map { try g[0].encrypt(Array("msg \($0)".utf8)) }
+        backlog[10][backlog[10].count - 3] ^= 1                  // bad signature
+        backlog[20] = Array(backlog[20].prefix(30))              // truncated
+        backlog.append(backlog[30])                              // duplicate within the batch
+        var rng = SplitMix64(state: 5)
+        let order = Array(backlog.indices).shuffled(using: &rng)
+        var one = g[1], batch = g[1]
+        let shuffled = order.map { backlog[$0] }
+        let results = batch.decryptBacklog(shuffled, from: member(0))
+        var seen = Set<Int>()
+        for (k, i) in order.enumerated() {
+            let single = Result { () throws(GroupError) in try one.decrypt(shuffled[k], from: member(0)) }
+            switch (results[k], single) {
+            case (.success(let a), .success(let b)): #expect(a == b)
+            case (.failure, .failure): break
+            default: Issue.record("batch and single disagree on message \(i): \(results[k]) vs \(single)")
+            }
+            let origin = i == 1500 ? 30 : i
+            if case .success = results[k] { #expect(seen.insert(origin).inserted) }
+        }
+        #expect(seen.count == 1498)
+        #expect(batch.serialized().count == one.serialized().count)
+        // After the batch, every message is a duplicate; the state moved on once.
+        for m in backlog.prefix(5) { #expect(throws: GroupError.self) { try batch.decrypt(m, from: member(0)) } }
+        #expect(try batch.decrypt(try g[0].encrypt([1]), from: member(0)) == [1])
+    }
+
+    @Test func recordsRoundTrip() throws {
+        var g = try makeGroup(3)
+        _ = try g[1].decrypt(try g[0].encrypt([1]), from: member(0))
+        let m = try g[0].encrypt([2]); _ = try g[0].encrypt([3]); let m3 = try g[0].encrypt([4])
+        _ = try g[1].decrypt(m3, from: member(0))
+        var loaded = try GroupSession(serialized: g[1].serialized())
+        #expect(loaded.serialized() == g[1].serialized())
+        #expect(try loaded.decrypt(m, from: member(0)) == [2])
+        let bytes = g[1].serialized()
+        for n in stride(from: 0, to: bytes.count, by: 7) {
+            #expect(throws: RecordError.self) { try GroupSession(serialized: Array(bytes.prefix(n))) }
+        }
+    }
+
+    /// 50 participants, random joins and leaves, reordering and loss: every
+    /// delivered message is readable by exactly the members of the group at the
+    /// time it was sent (sender excluded), and by nobody else — including
+    /// removed members holding their full state.
+    @Test func fiftyMemberSimulation() throws {
+        var rng = SplitMix64(state: 50)
+        let id = DistributionID.random()
+        var state = [Int: GroupSession]()        // current members and ghosts (left, state kept)
+        var members = Set(0..<30)
+        for i in members { state[i] = GroupSession(distributionID: id, members: members.filter { $0 != i }.map(member)) }
+        func distribute(_ from: Int, _ d: SenderKeyDistribution, to targets: Set<Int>) throws {
+            for t in targets where t != from { try state[t]!.process(d, from: member(from)) }
+        }
+        for i in members { try distribute(i, state[i]!.distribution, to: members) }
+        var pending = [(message: [UInt8], sender: Int, readers: Set<Int>, to: Int)]()
+        var checked = 0, lost = 0
+        func deliver(_ k: Int) throws {
+            let p = pending.remove(at: k)
+            guard var s = state[p.to] else { return }      // never joined: nothing to try with
+            let ok = (try? s.decrypt(p.message, from: member(p.sender))) != nil
+            #expect(ok == p.readers.contains(p.to), "member \(p.to) on a message from \(p.sender)")
+            state[p.to] = s
+            checked += 1
+        }
+        func flush() throws {
+            pending.shuffle(using: &rng)
+            while !pending.isEmpty { try deliver(pending.count - 1) }
+        }
+        var next = 30
+        for _ in 0..<600 {
+            let roll = rng.next() % 100
+            if roll < 8, next < 50 {                        // join
+                let n = next; next += 1
+                state[n] = GroupSession(distributionID: id, members: members.map(member))
+                try distribute(n, state[n]!.distribution, to: members)
+                for m in members {
+                    state[m]!.addMembers([member(n)])
+                    try state[n]!.process(state[m]!.distribution, from: member(m))
+                }
+                members.insert(n)
+            } else if roll < 14, members.count > 5 {         // leave (its state stays, as a ghost)
+                try flush()   // bounded reordering: at most one rotation between send and delivery
+                let gone = members.randomElement(using: &rng)!
+                members.remove(gone)
+                for m in members { try distribute(m, state[m]!.removeMember(member(gone)), to: members) }
+            } else {                                         // send, with 5% loss per recipient
+                let s = members.randomElement(using: &rng)!
+                let msg = try state[s]!.encrypt([UInt8(truncatingIfNeeded: rng.next())])
+                for r in 0..<50 where r != s {
+                    if rng.next() % 100 < 5 { lost += 1; continue }
+                    pending.append((msg, s, members.subtracting([s]), r))
+                }
+                if rng.next() % 4 == 0 {                     // deliver a random part, in random order
+                    for _ in 0..<(pending.count / 2) { try deliver(Int(rng.next() % UInt64(pending.count))) }
+                }
+            }
+        }
+        try flush()
+        #expect(checked > 5000)
+        #expect(lost > 0)
+        #expect(next > 35 && members.count < next)
+    }
+}
