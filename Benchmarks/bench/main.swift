@@ -132,7 +132,7 @@ func runBench() -> Int32 {
         }
     }
     let facts: [(String, Int)]
-    do { facts = try sessionFacts() + storeFacts() } catch {
+    do { facts = try sessionFacts() + storeFacts() + groupFacts() } catch {
         printError("bench: record sizes: \(error)")
         return 1
     }
