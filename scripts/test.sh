@@ -28,6 +28,8 @@ swift test
 echo "== e2ee CLI: two stores converse through files"
 swift build --product e2ee
 bash Tests/cli/conversation.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
+echo "== e2ee CLI: sender-key groups"
+bash Tests/cli/group.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
 echo "== atomic receive: 50 SIGKILLs while receiving"
 bash Tests/cli/crash.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
 

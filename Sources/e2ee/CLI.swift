@@ -20,11 +20,27 @@ enum CLI {
           e2ee receive --store DIR --peer NAME --dir MESSAGES [--sync normal|full]
           e2ee inbox   --store DIR [--ack yes]
           e2ee inspect [--in FILE]
+          e2ee group create  --store DIR --members NAME[,NAME...] --out-dir DIR
+          e2ee group add     --store DIR --group ID --members NAME[,NAME...] --out-dir DIR
+          e2ee group remove  --store DIR --group ID --member NAME --out-dir DIR
+          e2ee group encrypt --store DIR --group ID [--in FILE] [--out FILE]
+          e2ee group decrypt --store DIR --group ID --peer SENDER [--in FILE] [--out FILE]
         Every --store command also takes --passphrase-file FILE: the store key is then
         derived from the passphrase (Argon2id) instead of kept in DIR/storage.key.
         Without --in/--out, input is read from stdin and output written to stdout.
         Peer names: 1-64 characters of [A-Za-z0-9._-], not starting with '.'.
         Exit status: 0 success, 1 rejected input or failure, 2 usage error.
+        Groups (sender keys): ID is 32 lowercase hex digits. 'group create' prints the
+        new group's ID. create, add and remove write one pairwise message per member,
+        DIR/NAME.msg, carrying our sender-key distribution; members need a pairwise
+        session first. 'group add' sends our distribution to every member named: the
+        ones not yet in the group are added, and one already in it (as the member
+        whose distribution made us join) gets our chain again, which is harmless.
+        To join a group, decrypt a member's distribution, then 'group add' the others.
+        'group remove' starts a new chain and sends it to every remaining member.
+        A distribution is an ordinary pairwise message: 'decrypt' treats any plaintext
+        that parses as a sender-key distribution as one, stores it and writes the line
+        'group distribution: ID from NAME' instead of the plaintext.
         """
 
     /// Runs one command and returns the exit status.
@@ -38,7 +54,9 @@ enum CLI {
                 IO.printError("e2ee: \(message)\n\(usage)")
                 return 2
             case .failed(let message):
-                IO.printError("e2ee: \(arguments[0]) failed: \(message)")
+                var command = arguments[0]
+                if command == "group", arguments.count > 1 { command += " \(arguments[1])" }
+                IO.printError("e2ee: \(command) failed: \(message)")
                 return 1
             }
         }
@@ -83,10 +101,85 @@ enum CLI {
         case "inspect":
             let o = try Options(rest, allowed: ["in"])
             try Inspect.run(input: Input(path: o["in"]))
+        case "group":
+            try dispatchGroup(rest)
         default:
             throw .usage("unknown command '\(command)'")
         }
     }
+}
+
+extension CLI {
+    fileprivate static func dispatchGroup(_ arguments: [String]) throws(CLIError) {
+        guard let sub = arguments.first else { throw .usage("missing group command") }
+        let rest = Array(arguments.dropFirst())
+        switch sub {
+        case "create":
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "members", "out-dir"])
+            let store = try o.store()
+            let members = try PeerName.list(o.required("members"))
+            try GroupCommands.create(store: store, members: members, outputDirectory: o.required("out-dir"))
+        case "add":
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "members", "out-dir"])
+            let store = try o.store()
+            let id = try GroupID.parse(o.required("group"))
+            let members = try PeerName.list(o.required("members"))
+            try GroupCommands.add(store: store, group: id, members: members, outputDirectory: o.required("out-dir"))
+        case "remove":
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "member", "out-dir"])
+            let store = try o.store()
+            let id = try GroupID.parse(o.required("group"))
+            let member = try PeerName(o.required("member"))
+            try GroupCommands.remove(store: store, group: id, member: member, outputDirectory: o.required("out-dir"))
+        case "encrypt":
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "in", "out"])
+            let store = try o.store()
+            let id = try GroupID.parse(o.required("group"))
+            try GroupCommands.encrypt(store: store, group: id, input: Input(path: o["in"]), output: Output(path: o["out"]))
+        case "decrypt":
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "peer", "in", "out"])
+            let store = try o.store()
+            let id = try GroupID.parse(o.required("group"))
+            let sender = try PeerName(o.required("peer"))
+            try GroupCommands.decrypt(store: store, group: id, sender: sender,
+                                      input: Input(path: o["in"]), output: Output(path: o["out"]))
+        default:
+            throw .usage("unknown group command '\(sub)'")
+        }
+    }
+}
+
+/// A group id on the command line: 32 lowercase hex digits.
+enum GroupID {
+    static func parse(_ text: String) throws(CLIError) -> DistributionID {
+        let digits = Array(text.utf8)
+        guard digits.count == 2 * DistributionID.byteCount else {
+            throw .usage("bad group id '\(text)' (32 lowercase hex digits)")
+        }
+        var raw = [UInt8]()
+        raw.reserveCapacity(DistributionID.byteCount)
+        var i = 0
+        while i < digits.count {
+            guard let hi = nibble(digits[i]), let lo = nibble(digits[i + 1]) else {
+                throw .usage("bad group id '\(text)' (32 lowercase hex digits)")
+            }
+            raw.append(hi << 4 | lo)
+            i += 2
+        }
+        do { return try DistributionID(rawValue: raw) } catch { throw .usage("bad group id '\(text)'") }
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+
+    /// The id as the command line spells it (``DistributionID/description``
+    /// does not zero-pad its bytes).
+    static func text(_ id: DistributionID) -> String { hexString(id.rawValue) }
 }
 
 /// `--flag VALUE` or `--flag=VALUE` pairs, each flag at most once, no positionals.
@@ -148,6 +241,17 @@ struct PeerName {
         guard ok else { throw .usage("bad peer name '\(value)' (1-64 of [A-Za-z0-9._-], not starting with '.')") }
         self.value = value
     }
+
+    /// `NAME[,NAME...]`, each a valid name, without repeats.
+    static func list(_ text: String) throws(CLIError) -> [PeerName] {
+        var names = [PeerName](), seen = Set<String>()
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = try PeerName(String(part))
+            guard seen.insert(name.value).inserted else { throw .usage("peer '\(name.value)' named twice") }
+            names.append(name)
+        }
+        return names
+    }
 }
 
 /// A library error as one line: the case and its context without type
@@ -167,12 +271,16 @@ func describe(_ error: any Error) -> String {
         case .setup(let s): inner = s
         case .encrypt(let x): inner = x
         case .storage(let x): inner = x
+        case .group(let g): inner = g
+        // DistributionID's description drops leading zeros: spell ids as the command line does.
+        case .unknownGroup(let id): return "unknownGroup(\(GroupID.text(id)))"
         default: break
         }
     }
+    if let e = inner as? GroupError, case .wrongGroup(let id) = e { return "wrongGroup(\(GroupID.text(id)))" }
     var text = String(describing: inner)
     for prefix in ["E2EE.", "WireError.", "DecryptError.", "SessionSetupError.", "EncryptError.",
-                   "RecordError.", "CryptoError.", "MessagingError.", "StorageError.", "E2EEStore."] {
+                   "RecordError.", "CryptoError.", "MessagingError.", "StorageError.", "GroupError.", "E2EEStore."] {
         text = text.replacing(prefix, with: "")
     }
     return text

@@ -71,9 +71,24 @@ enum Commands {
         defer { lock.release() }
         let (_, manager) = try store.openManager()
         let message = try input.read()
+        let address = Store.address(of: peer)
         let plaintext: [UInt8]
-        do { plaintext = try manager.receive(message, from: Store.address(of: peer)) } catch {
+        do { plaintext = try manager.receive(message, from: address) } catch {
             throw .failed(describe(error))
+        }
+        // Framing: any pairwise plaintext that parses as a SenderKeyDistribution
+        // is taken for one (see the usage text).
+        if let distribution = try? SenderKeyDistribution(serialized: plaintext) {
+            // receive() has already committed the session advance and the
+            // plaintext (inbound table); storing the distribution is a second
+            // commit. Acceptable for the CLI: if it fails, the message stays
+            // received and the command exits 1 with the group error.
+            do { try manager.processDistribution(plaintext, from: address) } catch {
+                throw .failed(describe(error))
+            }
+            let line = "group distribution: \(GroupID.text(distribution.distributionID)) from \(peer.value)\n"
+            try output.stage(Array(line.utf8)).commit()
+            return
         }
         try output.stage(plaintext).commit()
     }

@@ -1,7 +1,9 @@
 import E2EE
 
-/// `e2ee inspect`: what a bundle or wire message says, as JSON. Only public
-/// fields are printed; ciphertext is summarised by its length.
+/// `e2ee inspect`: what a bundle, wire message, group (sender-key) message or
+/// sender-key distribution says, as JSON. Only public fields are printed;
+/// ciphertext is summarised by its length, and a distribution's chain key is
+/// never shown.
 enum Inspect {
     static func run(input: Input) throws(CLIError) {
         let bytes = try input.read()
@@ -10,14 +12,50 @@ enum Inspect {
 
     /// A bundle if the bytes parse as one and its signatures verify (a bundle
     /// with a one-time prekey also parses as a RatchetMessage); otherwise a
-    /// wire message.
+    /// message of the type its second byte names.
     static func parse(_ bytes: [UInt8]) throws(CLIError) -> JSON {
         if let bundle = try? PreKeyBundle(serialized: bytes), bundle.verifySignatures() {
             return json(bundle)
         }
-        do { return json(try WireMessage(serialized: bytes)) } catch {
+        do {
+            if bytes.count >= 2, bytes[1] == MessageType.senderKey.rawValue {
+                return json(try SenderKeyMessage(serialized: bytes))
+            }
+            if bytes.count >= 2, bytes[1] == MessageType.senderKeyDistribution.rawValue {
+                return json(try SenderKeyDistribution(serialized: bytes))
+            }
+            return json(try WireMessage(serialized: bytes))
+        } catch {
             throw .failed(describe(error))
         }
+    }
+
+    /// `version || type || distribution_id || chain_id || iteration`, then the
+    /// sealed payload, then a 64-byte signature (PROTOCOL.md §5).
+    private static let senderKeyHeaderByteCount = 26
+    private static let senderKeySignatureByteCount = 64
+
+    static func json(_ m: SenderKeyMessage) -> JSON {
+        .object([
+            "kind": .string("sender_key"),
+            "version": .number(Int(WireMessage.version)),
+            "group_id": .string(GroupID.text(m.distributionID)),
+            "chain_id": .number(Int(m.chainID)),
+            "iteration": .number(Int(m.iteration)),
+            "ciphertext_length": .number(m.serialized.count - senderKeyHeaderByteCount - senderKeySignatureByteCount),
+        ])
+    }
+
+    /// Never the chain key: whoever holds it reads the sender's messages.
+    static func json(_ d: SenderKeyDistribution) -> JSON {
+        .object([
+            "kind": .string("sender_key_distribution"),
+            "version": .number(Int(WireMessage.version)),
+            "group_id": .string(GroupID.text(d.distributionID)),
+            "chain_id": .number(Int(d.chainID)),
+            "iteration": .number(Int(d.iteration)),
+            "signing_key": .hex(d.signingKey.rawRepresentation),
+        ])
     }
 
     static func json(_ b: PreKeyBundle) -> JSON {

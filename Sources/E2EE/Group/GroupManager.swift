@@ -19,18 +19,25 @@ extension SessionManager {
     /// and returns our distribution encrypted to each of them.
     public func createGroup(id: DistributionID = .random(), members: [ProtocolAddress])
         throws(MessagingError) -> (id: DistributionID, messages: [(address: ProtocolAddress, message: [UInt8])]) {
-        let group = GroupSession(distributionID: id, members: members.filter { $0 != localAddress })
-        return (id, try distribute(group, to: group.members))
+        let targets = Array(Set(members.filter { $0 != localAddress })).sorted()
+        let messages = try withAddressLocks([lockAddress(id)] + targets) { () throws(MessagingError) in
+            try distributeLocked(GroupSession(distributionID: id, members: targets), to: targets)
+        }
+        return (id, messages)
     }
 
-    /// Adds members: they receive our chain from its current iteration only.
+    /// Sends our chain, from its current iteration, to every member named,
+    /// adding those not yet in the group. New members cannot read anything
+    /// sent before. A named member already in the group gets our chain again,
+    /// which changes nothing for them: that is how a device that joined through
+    /// someone's distribution sends its own chain back.
     public func addMembers(_ addresses: [ProtocolAddress], to id: DistributionID)
         throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])] {
-        try withAddressLock(lockAddress(id)) { () throws(MessagingError) in
+        let targets = Array(Set(addresses.filter { $0 != localAddress })).sorted()
+        return try withAddressLocks([lockAddress(id)] + targets) { () throws(MessagingError) in
             var group = try loadGroup(id)
-            let new = addresses.filter { $0 != localAddress && !group.members.contains($0) }
-            group.addMembers(new)
-            return try distribute(group, to: new)
+            group.addMembers(targets)
+            return try distributeLocked(group, to: targets)
         }
     }
 
@@ -38,26 +45,34 @@ extension SessionManager {
     /// the new distribution goes to every remaining member.
     public func removeMember(_ address: ProtocolAddress, from id: DistributionID)
         throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])] {
-        try withAddressLock(lockAddress(id)) { () throws(MessagingError) in
-            var group = try loadGroup(id)
-            group.removeMember(address)
-            return try distribute(group, to: group.members)
+        // The remaining members are known only from the stored group: read them,
+        // take every lock at once (one order: no deadlock, no lock taken twice),
+        // then check that the membership did not change in between.
+        while true {
+            let snapshot = try loadGroup(id).members
+            let result = try withAddressLocks([lockAddress(id)] + snapshot) {
+                () throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])]? in
+                var group = try loadGroup(id)
+                guard group.members == snapshot else { return nil }
+                guard group.members.contains(address) else { throw .notAMember(address) }
+                group.removeMember(address)
+                return try distributeLocked(group, to: group.members)
+            }
+            if let result { return result }
         }
     }
 
-    /// Commits `group` and its distribution's fan-out in one transaction.
-    private func distribute(_ group: GroupSession, to addresses: [ProtocolAddress])
+    /// Commits `group` and its distribution's fan-out in one transaction. The
+    /// caller holds the group's lock and the targets' locks.
+    private func distributeLocked(_ group: GroupSession, to targets: [ProtocolAddress])
         throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])] {
         var extra = StoreChanges()
         extra.groups[group.distributionID] = group
-        let targets = Array(Set(addresses)).sorted()
         guard !targets.isEmpty else {
             try commit(extra)
             return []
         }
-        return try withAddressLocks(targets) { () throws(MessagingError) in
-            try fanOutLocked(group.distribution.serialized, targets, with: extra)
-        }
+        return try fanOutLocked(group.distribution.serialized, targets, with: extra)
     }
 
     /// Stores a member's distribution, received as the plaintext of a pairwise message.

@@ -18,6 +18,8 @@ public enum MessagingError: Error, Equatable, Sendable {
     case storage(StorageError)
     /// No state for this group: create or join it, or wait for a member's distribution.
     case unknownGroup(DistributionID)
+    /// The address is not a member of the group.
+    case notAMember(ProtocolAddress)
     case group(GroupError)
 }
 
