@@ -147,8 +147,22 @@ e2ee_aead_open(uint8_t *pt_out, size_t pt_out_len,
  * never produce bytes that a single call would not; the saving is one call
  * from Swift, one argument check and one output buffer for the whole batch. */
 
-int
-e2ee_aead_seal_batch(int *results, const e2ee_aead_item *items, size_t n)
+typedef int (*aead_one_fn)(const e2ee_aead_item *it);
+
+static int
+seal_one(const e2ee_aead_item *it)
+{
+    return e2ee_aead_seal(it->out, it->out_len, it->in, it->in_len, it->ad, it->ad_len, it->key, it->guard);
+}
+
+static int
+open_one(const e2ee_aead_item *it)
+{
+    return e2ee_aead_open(it->out, it->out_len, it->in, it->in_len, it->ad, it->ad_len, it->key);
+}
+
+static int
+batch_run(int *results, const e2ee_aead_item *items, size_t n, aead_one_fn one)
 {
     size_t i;
     int failed = 0;
@@ -160,31 +174,20 @@ e2ee_aead_seal_batch(int *results, const e2ee_aead_item *items, size_t n)
         return -1;
     }
     for (i = 0; i < n; i++) {
-        const e2ee_aead_item *it = &items[i];
-        results[i] = e2ee_aead_seal(it->out, it->out_len, it->in, it->in_len,
-                                    it->ad, it->ad_len, it->key, it->guard);
+        results[i] = one(&items[i]);
         failed += results[i] != 0;
     }
     return failed;
 }
 
 int
+e2ee_aead_seal_batch(int *results, const e2ee_aead_item *items, size_t n)
+{
+    return batch_run(results, items, n, seal_one);
+}
+
+int
 e2ee_aead_open_batch(int *results, const e2ee_aead_item *items, size_t n)
 {
-    size_t i;
-    int failed = 0;
-
-    if (n == 0) {
-        return 0;
-    }
-    if (results == NULL || items == NULL || n > (size_t) INT_MAX) {
-        return -1;
-    }
-    for (i = 0; i < n; i++) {
-        const e2ee_aead_item *it = &items[i];
-        results[i] = e2ee_aead_open(it->out, it->out_len, it->in, it->in_len,
-                                    it->ad, it->ad_len, it->key);
-        failed += results[i] != 0;
-    }
-    return failed;
+    return batch_run(results, items, n, open_one);
 }
