@@ -51,9 +51,16 @@ let package = Package(
             dependencies: ["E2EE", "E2EEStore", "CBenchRaw"],
             path: "Benchmarks/bench"
         ),
+        // The fuzz harnesses' bodies: built here so that `swift test` replays every
+        // committed corpus; fuzz/Package.swift compiles the same files with libFuzzer.
+        .target(
+            name: "E2EEFuzzTargets",
+            dependencies: ["E2EE"],
+            path: "fuzz/Targets"
+        ),
         .testTarget(
             name: "E2EETests",
-            dependencies: ["E2EE", "E2EEStore"],
+            dependencies: ["E2EE", "E2EEStore", "E2EEFuzzTargets"],
             path: "Tests/E2EETests"
         ),
     ],

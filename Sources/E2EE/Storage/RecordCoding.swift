@@ -116,10 +116,11 @@ struct RecordReader {
         try bytes(try count(max: max))
     }
 
+    /// Stored X25519 keys must be canonical like keys on the wire: a record
+    /// holding another encoding would make its owner send bytes every peer refuses.
     mutating func x25519Public(_ field: String) throws(RecordError) -> X25519.PublicKey {
-        do { return try X25519.PublicKey(rawRepresentation: bytes(32)) } catch let e as RecordError { throw e } catch {
-            throw .malformed(field)
-        }
+        let raw = try bytes(32)
+        do { return try X25519.PublicKey(wire: raw, field: field) } catch { throw .malformed(field) }
     }
 
     mutating func x25519Private(_ field: String) throws(RecordError) -> X25519.PrivateKey {

@@ -1,0 +1,1 @@
+/* FuzzMain has no API: it only defines the harnesses' <module>_main symbols. */
