@@ -101,6 +101,10 @@ struct SessionManagerTests {
             #expect(a1[1] == MessageType.preKey.rawValue && b1[1] == MessageType.preKey.rawValue)
             #expect(try bob.manager.receive(a1, from: alice.address) == Array("a1".utf8))
             #expect(try alice.manager.receive(b1, from: bob.address) == Array("b1".utf8))
+            // The tie-break: both sides already agree on one pair, before any further message.
+            let early = (try alice.store.loadSessions(for: bob.address)?.current?.baseKey,
+                         try bob.store.loadSessions(for: alice.address)?.current?.baseKey)
+            #expect(early.0 != nil && early.0 == early.1, "both sides picked the same pair at once")
             for i in 0..<4 {
                 #expect(try bob.manager.receive(alice.send("a\(i)", to: bob), from: alice.address) == Array("a\(i)".utf8))
                 #expect(try alice.manager.receive(bob.send("b\(i)", to: alice), from: bob.address) == Array("b\(i)".utf8))
