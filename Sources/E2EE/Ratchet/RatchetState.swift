@@ -71,13 +71,13 @@ struct RatchetState: Sendable {
         let h = payload.header
         if h.ratchetKey == receivingRatchetKey, receivingChain != nil {
             if h.counter < receiveCounter {
-                return try open(payload, with: takeSkipped(h), associatedData: associatedData)
+                guard let mk = takeSkipped(h) else { throw .duplicate(index: h.counter) }
+                return try open(payload, with: mk, associatedData: associatedData)
             }
             let mk = try advanceReceiving(to: h.counter)
             return try open(payload, with: mk, associatedData: associatedData)
         }
-        if let i = skipped.firstIndex(where: { $0.counter == h.counter && $0.ratchetKey == h.ratchetKey }) {
-            let mk = skipped.remove(at: i).key
+        if let mk = takeSkipped(h) {
             return try open(payload, with: mk, associatedData: associatedData)
         }
         if previousRatchetKeys.contains(h.ratchetKey) {
@@ -97,11 +97,11 @@ struct RatchetState: Sendable {
         return try open(payload, with: mk, associatedData: associatedData)
     }
 
-    /// A skipped key of the current chain; a missing one means the message
-    /// was already received (or its key evicted).
-    private mutating func takeSkipped(_ h: MessageHeader) throws(DecryptError) -> MessageKey {
+    /// Removes and returns the stored key for `h`, if any (this copy of the
+    /// state is committed only if the message then authenticates).
+    private mutating func takeSkipped(_ h: MessageHeader) -> MessageKey? {
         guard let i = skipped.firstIndex(where: { $0.counter == h.counter && $0.ratchetKey == h.ratchetKey }) else {
-            throw .duplicate(index: h.counter)
+            return nil
         }
         return skipped.remove(at: i).key
     }

@@ -206,38 +206,31 @@ public final class SessionManager: Sendable {
         var changes = StoreChanges()
         let parsed: WireMessage
         do { parsed = try WireMessage(serialized: message) } catch { throw .decrypt(.malformed(error)) }
-        var set = try load(address)
-        guard case .preKey(let m) = parsed else {
+        let set = try load(address)
+        var createsSession = false
+        if case .preKey(let m) = parsed {
+            try checkTrust(m.identityKey, for: address, into: &changes)
+            createsSession = !(set.current?.matches(m) == true || set.archived.contains(where: { $0.matches(m) }))
+        }
+        guard createsSession else {
             // Routed to an existing session: the account is neither loaded nor locked.
-            var account = Account.placeholder
-            let plaintext = try decrypt(message, set: &set, account: &account)
-            changes.sessions[address] = set
-            changes.inbound.append((address, plaintext, clock()))
-            try commit(changes)
-            return plaintext
+            return try decryptAndCommit(message, address, set, changes, account: nil)
         }
-        try checkTrust(m.identityKey, for: address, into: &changes)
-        if set.current?.matches(m) == true || set.archived.contains(where: { $0.matches(m) }) {
-            var account = Account.placeholder
-            let plaintext = try decrypt(message, set: &set, account: &account)
-            changes.sessions[address] = set
-            changes.inbound.append((address, plaintext, clock()))
-            try commit(changes)
-            return plaintext
-        }
-        // A new session: it consumes a one-time prekey, so the account changes too.
+        // A new session consumes a one-time prekey, so the account changes too.
         return try accountLock.mutex.withLock { (_: inout Void) throws(MessagingError) -> [UInt8] in
-            try acceptLocked(message, address, set, changes)
+            try decryptAndCommit(message, address, set, changes, account: loadAccount())
         }
     }
 
-    private func acceptLocked(_ message: [UInt8], _ address: ProtocolAddress, _ set: SessionSet,
-                              _ changes: StoreChanges) throws(MessagingError) -> [UInt8] {
+    /// Decrypts through `set` and commits the session, the plaintext (inbound
+    /// table) and, when given and changed, the account, in one transaction.
+    private func decryptAndCommit(_ message: [UInt8], _ address: ProtocolAddress, _ set: SessionSet,
+                                  _ changes: StoreChanges, account: Account?) throws(MessagingError) -> [UInt8] {
         var set = set, changes = changes
-        var account = try loadAccount()
-        let before = account.oneTimePreKeys.count
-        let plaintext = try decrypt(message, set: &set, account: &account)
-        if account.oneTimePreKeys.count != before { changes.account = account }
+        // A message routed to an existing session never touches the account it is handed.
+        var working = account ?? Account.placeholder
+        let plaintext = try decrypt(message, set: &set, account: &working)
+        if let account, working.oneTimePreKeys.count != account.oneTimePreKeys.count { changes.account = working }
         changes.sessions[address] = set
         changes.inbound.append((address, plaintext, clock()))
         try commit(changes)
