@@ -29,7 +29,8 @@ for arg in "$@"; do
     esac
 done
 
-swift_targets=(bundle prekey_message ratchet_message session_record account_record session_set_record decrypt interaction)
+swift_targets=(bundle prekey_message ratchet_message session_record account_record session_set_record decrypt interaction
+    sender_key_message sender_key_distribution group_record group_interaction)
 all_targets=("${swift_targets[@]}" aead_diff)
 read -r -a targets <<< "${FUZZ_TARGETS:-${all_targets[*]}}"
 cores=$(nproc 2>/dev/null || echo 2)
@@ -39,11 +40,11 @@ jobs=${FUZZ_JOBS:-$(( cores < 4 ? cores : 4 ))}
 # (a bundle with an ML-KEM key is 1842 bytes, records with skipped keys a few KB).
 max_len() {
     case "$1" in
-        bundle|prekey_message|ratchet_message) echo 2048 ;;
-        session_record|session_set_record) echo 8192 ;;
+        bundle|prekey_message|ratchet_message|sender_key_message|sender_key_distribution) echo 2048 ;;
+        session_record|session_set_record|group_record) echo 8192 ;;
         account_record|aead_diff) echo 4096 ;;
         decrypt) echo 1024 ;;
-        interaction) echo 512 ;;
+        interaction|group_interaction) echo 512 ;;
         *) echo 4096 ;;
     esac
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import E2EE
 
@@ -12,6 +13,18 @@ private func makeGroup(_ n: Int) throws -> [GroupSession] {
         for j in 0..<n where j != i { try groups[j].process(groups[i].distribution, from: member(i)) }
     }
     return groups
+}
+
+/// A reproducible source: byte n of the stream is `n mod 251`.
+private final class CountingRandom: RandomSource {
+    private let n = Mutex(0)
+    func makePrivateKey() -> X25519.PrivateKey { X25519.PrivateKey() }
+    func makeReuseGuard() -> [UInt8]? { nil }
+    func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        n.withLock { n in
+            for i in buffer.indices { buffer[i] = UInt8(n % 251); n += 1 }
+        }
+    }
 }
 
 @Suite("Sender-key groups")
@@ -159,6 +172,58 @@ struct GroupTests {
         for n in stride(from: 0, to: bytes.count, by: 7) {
             #expect(throws: RecordError.self) { try GroupSession(serialized: Array(bytes.prefix(n))) }
         }
+    }
+
+    /// Each record has one encoding: lists the writer keeps sorted and distinct,
+    /// skipped keys behind their chain in order, UTF-8 addresses. Anything else
+    /// is refused rather than loaded into a group that breaks its invariants.
+    @Test func recordsHaveOneEncoding() throws {
+        let g = try makeGroup(3)[0]
+        func load(_ tweak: (inout GroupSession) -> Void) -> RecordError? {
+            var copy = g
+            tweak(&copy)
+            do { _ = try GroupSession(serialized: copy.serialized()); return nil } catch { return error }
+        }
+        #expect(load { _ in } == nil)
+        #expect(load { $0.members = [member(2), member(1)] } == .malformed("members not sorted"))
+        #expect(load { $0.members = [member(1), member(1)] } == .malformed("members not sorted"))
+        let sender = member(1)
+        let chain = g.senders[sender]![0]
+        #expect(load { $0.senders[sender] = [chain, chain] } == .malformed("duplicate chain id"))
+        func withSkipped(_ its: [UInt32], iteration: UInt32) -> RecordError? {
+            load { grp in
+                var c = ReceiverChain(chainID: chain.chainID, signingKey: chain.signingKey, iteration: iteration, chainKey: chain.chainKey)
+                c.skipped = its.map { (iteration: $0, key: MessageKey(bytes: SecureBytes(randomCount: 32))) }
+                grp.senders[sender] = [c]
+            }
+        }
+        #expect(withSkipped([1, 3], iteration: 4) == nil)
+        #expect(withSkipped([3, 1], iteration: 4) == .malformed("skipped iterations out of order"))
+        #expect(withSkipped([1, 1], iteration: 4) == .malformed("skipped iterations out of order"))
+        #expect(withSkipped([1, 4], iteration: 4) == .malformed("skipped iterations out of order"))
+        // An address that is not UTF-8 would come back as other bytes.
+        var bytes = g.serialized()
+        let name = Array("m1".utf8)
+        let at = try #require((0...(bytes.count - name.count)).first { Array(bytes[$0..<($0 + name.count)]) == name })
+        bytes[at + 1] = 0xff
+        #expect(throws: RecordError.malformed("address is not UTF-8")) { try GroupSession(serialized: bytes) }
+    }
+
+    /// Chain ids, chain keys and signing keys come from the injected source:
+    /// the same source gives the same group, to the byte, and rotation too.
+    @Test func injectedRandomnessMakesGroupsReproducible() throws {
+        let id = DistributionID.random()
+        func make() -> (GroupSession, SenderKeyDistribution) {
+            let r = CountingRandom()
+            var g = GroupSession(distributionID: id, members: [member(1)], random: r)
+            let d = g.rotate(random: r)
+            return (g, d)
+        }
+        let (a, da) = make(), (b, db) = make()
+        #expect(a.serialized() == b.serialized())
+        #expect(da == db)
+        // The default draws from the CSPRNG: two groups differ.
+        #expect(GroupSession(distributionID: id).distribution != GroupSession(distributionID: id).distribution)
     }
 
     /// 50 participants, random joins and leaves, reordering and loss: every

@@ -14,6 +14,11 @@ public enum SeedCorpus {
         case .sessionSetRecord: return sessionSetRecords()
         case .decrypt: return DecryptFixture.built.messages.map { ("\($0.name)-\($0.expect == .refused ? "refused" : "ok")", $0.wire) }
         case .interaction: return interactionScripts()
+        case .senderKeyMessage:
+            return GroupFixture.built.messages.map { ("\($0.name)-\($0.decrypts ? "ok" : "refused")", $0.wire) }
+        case .senderKeyDistribution: return distributions()
+        case .groupRecord: return groupRecords()
+        case .groupInteraction: return groupInteractionScripts()
         }
     }
 
@@ -248,6 +253,79 @@ public enum SeedCorpus {
             ]),
         ]
         return scripts.map { ($0.0, Interaction.script(firstBundleHasOneTimePreKey: $0.1, $0.2)) }
+    }
+
+    // MARK: Groups
+
+    static func distributions() -> [(name: String, bytes: [UInt8])] {
+        let f = GroupFixture.built
+        let other = try! DistributionID(rawValue: Array(Fixtures.secret("other group").prefix(16)))
+        return [
+            ("alice-chain1", f.aliceDistributions[0].serialized),
+            ("alice-chain2", f.aliceDistributions[1].serialized),
+            ("carol", f.carolDistribution.serialized),
+            ("new-chain", GroupSession(distributionID: GroupFixture.distributionID,
+                                       random: DeterministicRandom(seed: "corpus new chain")).distribution.serialized),
+            ("other-group", GroupSession(distributionID: other, random: DeterministicRandom(seed: "corpus other group")).distribution.serialized),
+        ]
+    }
+
+    static func groupRecords() -> [(name: String, bytes: [UInt8])] {
+        let f = GroupFixture.built
+        let id = GroupFixture.distributionID
+        // Five chains from one sender (the most kept), with skipped keys on each.
+        let dave = ProtocolAddress(userID: "dave", deviceID: 2)
+        var sender = GroupSession(distributionID: id, members: [GroupFixture.bob], random: DeterministicRandom(seed: "corpus dave"))
+        var bob = GroupSession(distributionID: id, members: [dave], random: DeterministicRandom(seed: "corpus bob"))
+        let r = DeterministicRandom(seed: "corpus dave messages")
+        for chain in 0..<6 {
+            if chain > 0 { sender.rotate(random: r) }
+            try! bob.process(sender.distribution, from: dave)
+            let sent = (0..<4).map { i in try! sender.encrypt(filler(i), random: r) }
+            _ = try! bob.decrypt(sent[3], from: dave)
+            _ = try! bob.decrypt(sent[1], from: dave)
+        }
+        let many = (0..<40).map { ProtocolAddress(userID: "member \($0)", deviceID: UInt32($0 % 3)) }
+        return [
+            ("bob-fixture", f.bobRecord),
+            ("alice-after-sending", f.aliceRecord),
+            ("fresh-no-members", GroupSession(distributionID: id, random: DeterministicRandom(seed: "corpus fresh")).serialized()),
+            ("five-chains-skipped", bob.serialized()),
+            ("forty-members", GroupSession(distributionID: id, members: many, random: DeterministicRandom(seed: "corpus many")).serialized()),
+        ]
+    }
+
+    static func groupInteractionScripts() -> [(name: String, bytes: [UInt8])] {
+        typealias A = GroupInteraction.Action
+        let scripts: [(String, [A])] = [
+            ("empty", []),
+            ("round", [.send(from: 0), .send(from: 1), .send(from: 2), .deliver(to: 0), .deliver(to: 1), .deliver(to: 2),
+                       .deliver(to: 0), .deliver(to: 1), .deliver(to: 2)]),
+            ("reorder-drop", [.send(from: 0, count: 6, length: 30), .deliver(to: 1, index: 4), .deliver(to: 1, index: 1),
+                              .drop(to: 2, index: 2), .deliver(to: 2, index: 3), .send(from: 1, count: 2), .deliver(to: 0, index: 1)]),
+            ("duplicates", [.send(from: 2, count: 3), .deliver(to: 0), .deliver(to: 0, index: 1), .duplicate(to: 0),
+                            .duplicate(to: 0, index: 1), .deliver(to: 1), .duplicate(to: 1)]),
+            ("tamper-modes", [.send(from: 0, count: 2, length: 40),
+                              .tamper(to: 1, index: 0, mode: 0, position: 5, mask: 0x20),
+                              .tamper(to: 1, index: 0, mode: 0, position: 20, mask: 0x01),
+                              .tamper(to: 1, index: 1, mode: 1, position: 60, mask: 0),
+                              .tamper(to: 2, index: 1, mode: 2, position: 30, mask: 0x55),
+                              .tamper(to: 2, index: 0, mode: 3, position: 100, mask: 3),
+                              .deliver(to: 1), .deliver(to: 2)]),
+            ("remove-member", [.send(from: 0, count: 2), .send(from: 2), .membership(2), .send(from: 0), .send(from: 1),
+                               .deliver(to: 2), .deliver(to: 2), .deliver(to: 1, index: 2), .membership(2), .send(from: 2)]),
+            ("add-outsider", [.send(from: 1), .membership(3), .send(from: 3, count: 2), .send(from: 1), .deliver(to: 3),
+                              .deliver(to: 0, index: 1), .rotate(3), .send(from: 3)]),
+            ("rotations", [.send(from: 0), .rotate(0), .send(from: 0), .rotate(0), .rotate(0), .rotate(0), .rotate(0),
+                           .send(from: 0), .deliver(to: 1, index: 2), .deliver(to: 1), .deliver(to: 2, index: 1)]),
+            ("reload", [.send(from: 0, count: 3), .deliver(to: 1, index: 2), .reload(1), .deliver(to: 1), .reload(0),
+                        .send(from: 0), .membership(1), .reload(1), .reload(3)]),
+            ("everything", [.send(from: 0, count: 4, length: 0), .membership(3), .send(from: 3, count: 2, length: 200),
+                            .deliver(to: 0, index: 3), .duplicate(to: 0), .tamper(to: 2, index: 4, mode: 1, position: 44, mask: 0),
+                            .membership(0), .send(from: 1), .rotate(2), .send(from: 2, count: 3), .drop(to: 1, index: 1),
+                            .reload(2), .deliver(to: 0), .membership(0), .send(from: 0)]),
+        ]
+        return scripts.map { ($0.0, GroupInteraction.script($0.1)) }
     }
 
     // MARK: C differential harness

@@ -11,6 +11,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case sessionSetRecord = "session_set_record"
     case decrypt
     case interaction
+    case senderKeyMessage = "sender_key_message"
+    case senderKeyDistribution = "sender_key_distribution"
+    case groupRecord = "group_record"
+    case groupInteraction = "group_interaction"
 
     /// Runs the harness on one input; a broken invariant is thrown. With
     /// `avoidingKnownIssues` (the default, as the fuzzers run) the harness
@@ -27,6 +31,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .sessionSetRecord: try ParserChecks.sessionSetRecord(data, c)
         case .decrypt: try DecryptChecks.decrypt(data, c)
         case .interaction: try Interaction.check(data, c)
+        case .senderKeyMessage: try GroupChecks.senderKeyMessage(data, c)
+        case .senderKeyDistribution: try GroupChecks.senderKeyDistribution(data, c)
+        case .groupRecord: try GroupChecks.groupRecord(data, c)
+        case .groupInteraction: try GroupInteraction.check(data, c)
         }
     }
 
@@ -43,6 +51,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .bundle, .prekeyMessage: _ = Fixtures.bobBundles; _ = Fixtures.bobAccountRecord
         case .decrypt: _ = DecryptFixture.built
         case .interaction: _ = Interaction.firstSessions; _ = Fixtures.aliceBundle
+        case .senderKeyMessage, .senderKeyDistribution, .groupRecord: _ = GroupFixture.built
+        case .groupInteraction: _ = GroupInteraction.initial; _ = GroupFixture.built
         case .ratchetMessage, .sessionRecord, .accountRecord, .sessionSetRecord: break
         }
     }
@@ -58,4 +68,8 @@ public enum FuzzTargets {
     public static func sessionSetRecord(_ data: [UInt8]) { FuzzTarget.sessionSetRecord.run(data) }
     public static func decrypt(_ data: [UInt8]) { FuzzTarget.decrypt.run(data) }
     public static func interaction(_ data: [UInt8]) { FuzzTarget.interaction.run(data) }
+    public static func senderKeyMessage(_ data: [UInt8]) { FuzzTarget.senderKeyMessage.run(data) }
+    public static func senderKeyDistribution(_ data: [UInt8]) { FuzzTarget.senderKeyDistribution.run(data) }
+    public static func groupRecord(_ data: [UInt8]) { FuzzTarget.groupRecord.run(data) }
+    public static func groupInteraction(_ data: [UInt8]) { FuzzTarget.groupInteraction.run(data) }
 }

@@ -62,6 +62,14 @@ public final class DeterministicRandom: RandomSource {
     public func makeReuseGuard() -> [UInt8]? {
         bytes(AEADv1.guardByteCount)
     }
+
+    public func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        var at = 0
+        while at < buffer.count {
+            let chunk = bytes(min(64, buffer.count - at))
+            for b in chunk { buffer[at] = b; at += 1 }
+        }
+    }
 }
 
 /// Fixed keys and accounts, each derived from a label.

@@ -56,11 +56,13 @@ public struct GroupSession: Sendable {
     var own: SendingChain
     var senders: [ProtocolAddress: [ReceiverChain]]   // newest first
 
-    /// A new group (or our membership in one) with a fresh sending chain.
-    public init(distributionID: DistributionID = .random(), members: [ProtocolAddress] = []) {
+    /// A new group (or our membership in one) with a fresh sending chain drawn
+    /// from `random` (chain id, chain key and signing key).
+    public init(distributionID: DistributionID = .random(), members: [ProtocolAddress] = [],
+                random: any RandomSource = .system) {
         self.distributionID = distributionID
         self.members = Array(Set(members)).sorted()
-        own = Self.freshChain()
+        own = Self.freshChain(random: random)
         senders = [:]
     }
 
@@ -72,10 +74,11 @@ public struct GroupSession: Sendable {
         self.senders = senders
     }
 
-    static func freshChain(chainKey: SenderChainKey = SenderChainKey(),
-                           signingKey: IdentityKey.PrivateKey = IdentityKey.PrivateKey()) -> SendingChain {
-        let id = SecureBytes(randomCount: 4).withUnsafeBytes { $0.load(as: UInt32.self) }
-        return SendingChain(chainID: id, iteration: 0, chainKey: chainKey, signingKey: signingKey)
+    static func freshChain(random: any RandomSource) -> SendingChain {
+        let id = SecureBytes(randomCount: 4, from: random).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+        let chainKey = SenderChainKey(bytes: SecureBytes(randomCount: SenderChainKey.byteCount, from: random))
+        let signingKey = IdentityKey.PrivateKey(validSeed: SecureBytes(randomCount: IdentityKey.seedByteCount, from: random))
+        return SendingChain(chainID: UInt32(littleEndian: id), iteration: 0, chainKey: chainKey, signingKey: signingKey)
     }
 
     /// Our chain as it stands: what a member must receive (inside a pairwise
@@ -123,16 +126,16 @@ public struct GroupSession: Sendable {
     /// replaced (new id, chain key and signing key). Returns the new
     /// distribution, which the remaining members must receive.
     @discardableResult
-    public mutating func removeMember(_ address: ProtocolAddress) -> SenderKeyDistribution {
+    public mutating func removeMember(_ address: ProtocolAddress, random: any RandomSource = .system) -> SenderKeyDistribution {
         members.removeAll { $0 == address }
         senders[address] = nil
-        return rotate()
+        return rotate(random: random)
     }
 
-    /// Starts a new sending chain; returns its distribution.
+    /// Starts a new sending chain (drawn from `random`); returns its distribution.
     @discardableResult
-    public mutating func rotate() -> SenderKeyDistribution {
-        own = Self.freshChain()
+    public mutating func rotate(random: any RandomSource = .system) -> SenderKeyDistribution {
+        own = Self.freshChain(random: random)
         return distribution
     }
 

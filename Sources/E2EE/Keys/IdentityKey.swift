@@ -80,7 +80,7 @@ public enum IdentityKey {
             self.init(validSeed: SecureBytes(seed))
         }
 
-        private init(validSeed seed: SecureBytes) {
+        init(validSeed seed: SecureBytes) {
             var pk = [UInt8](repeating: 0, count: publicKeyByteCount)
             let sk = try! SecureBytes(count: 64) { (sk) throws(CryptoError) in
                 let rc = seed.withUnsafeBytes { s in

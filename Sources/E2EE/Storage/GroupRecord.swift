@@ -35,26 +35,39 @@ extension GroupSession {
     public init(serialized bytes: [UInt8]) throws(RecordError) {
         var r = try RecordReader(bytes, kind: .group)
         let id = DistributionID(unchecked: try r.bytes(DistributionID.byteCount))
+        // Lists are stored sorted without duplicates, as the writer leaves them:
+        // each record has one encoding, and a loaded group keeps its invariants.
         var members = [ProtocolAddress]()
-        for _ in 0..<(try r.count(max: Self.maxStoredMembers)) { members.append(try r.address()) }
+        for _ in 0..<(try r.count(max: Self.maxStoredMembers)) {
+            let m = try r.address()
+            guard members.last.map({ $0 < m }) ?? true else { throw .malformed("members not sorted") }
+            members.append(m)
+        }
         let ownID = try r.u32()
         let ownIteration = try r.u32()
         let ownKey = SenderChainKey(bytes: try r.secret(32))
         let seed = try r.secret(32)
-        let signing: IdentityKey.PrivateKey
-        do { signing = try IdentityKey.PrivateKey(seed: seed.unsafeArrayCopy) } catch { throw .malformed("signing seed") }
+        let signing = IdentityKey.PrivateKey(validSeed: seed)
         var senders = [ProtocolAddress: [ReceiverChain]]()
+        var previous: ProtocolAddress?
         for _ in 0..<(try r.count(max: Self.maxStoredMembers)) {
             let a = try r.address()
+            guard previous.map({ $0 < a }) ?? true else { throw .malformed("senders not sorted") }
+            previous = a
             var chains = [ReceiverChain]()
             for _ in 0..<(try r.count(max: Self.maxChainsPerSender)) {
                 let chainID = try r.u32()
+                guard !chains.contains(where: { $0.chainID == chainID }) else { throw .malformed("duplicate chain id") }
                 let key = try r.identityPublic("sender signing key")
                 let iteration = try r.u32()
                 var chain = ReceiverChain(chainID: chainID, signingKey: key, iteration: iteration,
                                           chainKey: SenderChainKey(bytes: try r.secret(32)))
+                // Skipped keys are behind the chain, oldest first.
                 for _ in 0..<(try r.count(max: Limits.maxSenderKeySkipped)) {
                     let it = try r.u32()
+                    guard it < iteration, chain.skipped.last.map({ $0.iteration < it }) ?? true else {
+                        throw .malformed("skipped iterations out of order")
+                    }
                     chain.skipped.append((it, MessageKey(bytes: try r.secret(32))))
                 }
                 chains.append(chain)
@@ -77,7 +90,10 @@ extension RecordWriter {
 
 extension RecordReader {
     mutating func address() throws(RecordError) -> ProtocolAddress {
-        let user = try blob(max: 1024)
-        return ProtocolAddress(userID: String(decoding: user, as: UTF8.self), deviceID: try u32())
+        // Invalid UTF-8 would be replaced on decoding and come back as other bytes.
+        guard let user = String(validating: try blob(max: 1024), as: UTF8.self) else {
+            throw .malformed("address is not UTF-8")
+        }
+        return ProtocolAddress(userID: user, deviceID: try u32())
     }
 }
