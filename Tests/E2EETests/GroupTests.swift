@@ -226,6 +226,33 @@ struct GroupTests {
         #expect(GroupSession(distributionID: id).distribution != GroupSession(distributionID: id).distribution)
     }
 
+    /// A member can sign a body that does not open (its own signing key is all
+    /// it takes). In a backlog its key is taken, then given back: in order and
+    /// within the 2000-key bound, so the record still loads and the genuine
+    /// message still decrypts.
+    @Test func backlogWithAMaliciousSignerKeepsTheRecordLoadable() throws {
+        func forged(_ sender: GroupSession, iteration: UInt32) -> [UInt8] {
+            var m: [UInt8] = [WireMessage.version, MessageType.senderKey.rawValue] + sender.distributionID.rawValue
+            m.appendU32(sender.own.chainID)
+            m.appendU32(iteration)
+            m += [UInt8](repeating: 0xA5, count: AEADv1.overhead + 8)
+            return m + sender.own.signingKey.signature(for: m)
+        }
+        for (top, bad) in [(UInt32(4), UInt32(2)), (2005, 3), (2005, 1500)] {
+            var g = try makeGroup(2)
+            let genuine = try (0...top).map { _ in try g[0].encrypt([7]) }
+            let results = g[1].decryptBacklog([genuine[Int(top)], forged(g[0], iteration: bad)], from: member(0), parallelism: .serial)
+            #expect(try results[0].get() == [7])
+            #expect(results[1] == .failure(.authenticationFailure))
+            var loaded = try GroupSession(serialized: g[1].serialized())
+            let skipped = loaded.senders[member(0)]![0].skipped.map(\.iteration)
+            #expect(skipped.count <= Limits.maxSenderKeySkipped && zip(skipped, skipped.dropFirst()).allSatisfy { $0 < $1 })
+            // The genuine message with the forged one's iteration still decrypts, unless evicted as the oldest.
+            let kept = top - bad < UInt32(Limits.maxSenderKeySkipped)
+            #expect(((try? loaded.decrypt(genuine[Int(bad)], from: member(0))) == [7]) == kept, "top \(top), bad \(bad)")
+        }
+    }
+
     /// 50 participants, random joins and leaves, reordering and loss: every
     /// delivered message is readable by exactly the members of the group at the
     /// time it was sent (sender excluded), and by nobody else — including

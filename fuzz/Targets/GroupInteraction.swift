@@ -13,13 +13,19 @@ import E2EE
 /// | op | action     | arg                                | operands                          |
 /// |----|------------|------------------------------------|-----------------------------------|
 /// | 0  | send       | bits 0-1 sender, bits 2-4 count-1  | plaintext length                  |
-/// | 1  | deliver    | bits 0-1 recipient                 | index into its inbox              |
+/// | 1  | deliver    | bits 0-1 recipient, bit 2 backlog, bit 3 extras | index into its inbox |
 /// | 2  | drop       | bits 0-1 recipient                 | index into its inbox              |
 /// | 3  | duplicate  | bits 0-1 recipient                 | index into what it has received   |
 /// | 4  | tamper     | bits 0-1 recipient, bits 2-3 mode  | index into all sent, u16 position, mask |
 /// | 5  | reload     | bits 0-1 party                     | —                                 |
 /// | 6  | membership | bits 0-1 party                     | — (removes a member, re-adds a non-member) |
 /// | 7  | rotate     | bits 0-1 member                    | —                                 |
+///
+/// Deliver with bit 2 hands the recipient every message in its inbox from the
+/// sender of the indexed one in one `decryptBacklog` call (with bit 3, plus an
+/// exact copy of the first and a copy with a broken signature), and checks it
+/// against decrypting the same messages one by one on a copy: the same result
+/// for every message and the same record afterwards.
 ///
 /// Tamper modes as in ``Interaction``. Removing a member: every other member
 /// calls `removeMember` (deleting the member's chains and rotating its own)
@@ -37,6 +43,7 @@ public enum GroupInteraction {
     public enum Action: Sendable, Equatable {
         case send(from: Int, count: Int = 1, length: UInt8 = 8)
         case deliver(to: Int, index: UInt8 = 0)
+        case deliverBacklog(to: Int, index: UInt8 = 0, extras: Bool = false)
         case drop(to: Int, index: UInt8 = 0)
         case duplicate(to: Int, index: UInt8 = 0)
         case tamper(to: Int, index: UInt8, mode: UInt8, position: UInt16, mask: UInt8)
@@ -55,6 +62,7 @@ public enum GroupInteraction {
                 precondition((1...8).contains(count), "send count is 1...8")
                 op(0, s & 3 | (count - 1) << 2); out.append(length)
             case .deliver(let r, let i): op(1, r & 3); out.append(i)
+            case .deliverBacklog(let r, let i, let extras): op(1, r & 3 | 4 | (extras ? 8 : 0)); out.append(i)
             case .drop(let r, let i): op(2, r & 3); out.append(i)
             case .duplicate(let r, let i): op(3, r & 3); out.append(i)
             case .tamper(let r, let i, let mode, let position, let mask):
@@ -153,9 +161,18 @@ public enum GroupInteraction {
         /// says `r` holds the chain and has not used the message yet.
         mutating func deliver(_ id: Int, to r: Int) throws(InvariantViolation) {
             let m = sent[id]
-            let expected = chains[r][m.from].contains(m.chainID) && !consumed.contains([r, id])
             let before = groups[r].serialized()
             let result = Result { () throws(GroupError) in try groups[r].decrypt(m.wire, from: address(m.from)) }
+            if case .failure(let e) = result {
+                try c.require(groups[r].serialized() == before, "a refused message (\(e)) changed party \(r)'s group")
+            }
+            try judge(result, id, at: r)
+        }
+
+        /// Checks one message's outcome at `r` against the model.
+        mutating func judge(_ result: Result<[UInt8], GroupError>, _ id: Int, at r: Int) throws(InvariantViolation) {
+            let m = sent[id]
+            let expected = chains[r][m.from].contains(m.chainID) && !consumed.contains([r, id])
             switch result {
             case .success(let p):
                 try c.require(expected, "party \(r) decrypted message \(id) from \(m.from) without holding its chain, or twice")
@@ -163,12 +180,38 @@ public enum GroupInteraction {
                 consumed.insert([r, id])
             case .failure(let e):
                 try c.require(!expected, "party \(r) refused message \(id) from \(m.from): \(e)")
-                try c.require(groups[r].serialized() == before, "a refused message (\(e)) changed party \(r)'s group")
                 let known = chains[r][m.from].contains(m.chainID)
                 try c.require(known ? e == .duplicate(iteration: m.iteration) : e == .noSenderKey(address(m.from), chainID: m.chainID),
                               "message \(id) at \(r) refused with \(e)")
             }
             received[r].append(id)
+        }
+
+        /// Everything in `r`'s inbox from the sender of `inbox[r][index]`, in one
+        /// backlog call, against the same messages one by one on a copy.
+        mutating func deliverBacklog(to r: Int, index: Int, extras: Bool) throws(InvariantViolation) {
+            guard !inbox[r].isEmpty else { return }
+            let s = sent[inbox[r][index % inbox[r].count]].from
+            let ids = inbox[r].filter { sent[$0].from == s }
+            inbox[r].removeAll { sent[$0].from == s }
+            var wires = ids.map { sent[$0].wire }
+            if extras {
+                var broken = wires[0]
+                broken[broken.count - 1] ^= 0x01
+                wires += [wires[0], broken]
+            }
+            var single = groups[r]
+            let expected = wires.map { w in Result { () throws(GroupError) in try single.decrypt(w, from: address(s)) } }
+            let got = groups[r].decryptBacklog(wires, from: address(s), parallelism: wires.count > 1 ? .threads(2) : .serial)
+            try c.require(got.count == wires.count, "a backlog of \(wires.count) gave \(got.count) results")
+            for i in wires.indices {
+                try c.require(got[i] == expected[i], "backlog item \(i) at \(r): \(got[i]), one by one: \(expected[i])")
+            }
+            try c.require(groups[r].serialized() == single.serialized(), "a backlog left another record than one by one at \(r)")
+            for (n, id) in ids.enumerated() { try judge(got[n], id, at: r) }
+            if extras {
+                try c.require(got[ids.count].isFailure && got[ids.count + 1].isFailure, "a copy in a backlog was accepted")
+            }
         }
 
         mutating func deliverRefused(_ wire: [UInt8], to r: Int, from s: Int, what: String) throws(InvariantViolation) {
@@ -183,6 +226,8 @@ public enum GroupInteraction {
             case 0:
                 let length = Int(input.u8())
                 for _ in 0..<(1 + (arg >> 2)) { try send(from: p, length: length) }
+            case 1 where arg & 4 != 0:
+                try deliverBacklog(to: p, index: Int(input.u8()), extras: arg & 8 != 0)
             case 1, 2:
                 let i = Int(input.u8())
                 guard !inbox[p].isEmpty else { return }
@@ -272,5 +317,12 @@ public enum GroupInteraction {
             try run.perform(b & 7, Int(b >> 3), &input)
         }
         try run.finish()
+    }
+}
+
+extension Result {
+    var isFailure: Bool {
+        if case .failure = self { return true }
+        return false
     }
 }

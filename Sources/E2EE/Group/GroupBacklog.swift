@@ -87,8 +87,7 @@ extension GroupSession {
                 // A forged body under a valid signature cannot happen without the
                 // signing key; still, its key goes back so a good copy can use it.
                 results[i] = .failure(.authenticationFailure)
-                let c = keyOf[i]
-                chains[c].skipped.append((parsed[i]!.iteration, keys[i]!))
+                chains[keyOf[i]].restoreSkipped(parsed[i]!.iteration, keys[i]!)
             }
         }
         senders[sender] = chains.isEmpty ? senders[sender] : chains

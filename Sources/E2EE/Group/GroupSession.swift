@@ -34,6 +34,17 @@ struct ReceiverChain: Sendable {
             skipped.removeFirst(skipped.count - Limits.maxSenderKeySkipped)
         }
     }
+
+    /// Puts back the key of a message that failed after the key was taken
+    /// (a member signing a bad body): in iteration order and within the bound,
+    /// like every other skipped key, so the record stays loadable.
+    mutating func restoreSkipped(_ iteration: UInt32, _ key: MessageKey) {
+        let at = skipped.firstIndex { $0.iteration > iteration } ?? skipped.endIndex
+        skipped.insert((iteration: iteration, key: key), at: at)
+        if skipped.count > Limits.maxSenderKeySkipped {
+            skipped.removeFirst(skipped.count - Limits.maxSenderKeySkipped)
+        }
+    }
 }
 
 /// Our own sending chain in a group.
