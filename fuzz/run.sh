@@ -130,7 +130,7 @@ summary=$scratch/results.md
     echo "| harness | execs/s | edges (cov) | features | corpus | runs | time |"
     echo "|---|---:|---:|---:|---:|---:|---:|"
 } > "$summary"
-printf "\n%-20s %10s %8s %9s %8s %10s %6s  %s\n" harness execs/s edges features corpus runs time status
+printf "\n%-24s %10s %8s %9s %8s %10s %6s  %s\n" harness execs/s edges features corpus runs time status
 for t in "${targets[@]}"; do
     dir=$work/$t
     read -r status secs < "$dir/result"
@@ -149,7 +149,7 @@ for t in "${targets[@]}"; do
         verdict="FAILED (exit $status) ${artifact:-see fuzz/artifacts/$t/log.txt}"
         grep -E "ERROR|invariant violated|Fatal error|SUMMARY" "$log" | head -5 | sed "s/^/    $t: /" >&2 || true
     fi
-    printf "%-20s %10s %8s %9s %8s %10s %5ss  %s\n" "$t" "${execs:--}" "${cov:--}" "${ft:--}" "${corp:--}" "${runs:--}" "$secs" "$verdict"
+    printf "%-24s %10s %8s %9s %8s %10s %5ss  %s\n" "$t" "${execs:--}" "${cov:--}" "${ft:--}" "${corp:--}" "${runs:--}" "$secs" "$verdict"
     echo "| $t | ${execs:--} | ${cov:--} | ${ft:--} | ${corp:--} | ${runs:--} | ${secs} s |" >> "$summary"
 done
 
