@@ -1,4 +1,9 @@
 import E2EE
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The Swift fuzz targets. Each has a directory `fuzz/<rawValue>/` holding its
 /// seed corpus (`corpus/`) and any crash reproducers (`regressions/`).
@@ -44,6 +49,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         do { try check(data, avoidingKnownIssues: avoidingKnownIssues) } catch { fatalError(error.description) }
     }
 
+    /// `E2EE_FUZZ_STRICT=1` in the environment turns off the allowance for open
+    /// ``KnownIssue``s (to check a fix); read once.
+    static let strict = getenv("E2EE_FUZZ_STRICT").map { String(cString: $0) == "1" } ?? false
+
+    /// What a harness's `LLVMFuzzerTestOneInput` does with libFuzzer's buffer.
+    public func runFuzzerInput(_ data: UnsafePointer<UInt8>?, _ size: Int) {
+        run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [], avoidingKnownIssues: !Self.strict)
+    }
+
     /// Builds the fixtures a target uses, so that one-off setup cost is not
     /// charged to the first input (call from `LLVMFuzzerInitialize` or before timing).
     public func warmUp() {
@@ -56,20 +70,4 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .ratchetMessage, .sessionRecord, .accountRecord, .sessionSetRecord: break
         }
     }
-}
-
-/// One entry point per harness, as the libFuzzer mains call them.
-public enum FuzzTargets {
-    public static func bundle(_ data: [UInt8]) { FuzzTarget.bundle.run(data) }
-    public static func preKeyMessage(_ data: [UInt8]) { FuzzTarget.prekeyMessage.run(data) }
-    public static func ratchetMessage(_ data: [UInt8]) { FuzzTarget.ratchetMessage.run(data) }
-    public static func sessionRecord(_ data: [UInt8]) { FuzzTarget.sessionRecord.run(data) }
-    public static func accountRecord(_ data: [UInt8]) { FuzzTarget.accountRecord.run(data) }
-    public static func sessionSetRecord(_ data: [UInt8]) { FuzzTarget.sessionSetRecord.run(data) }
-    public static func decrypt(_ data: [UInt8]) { FuzzTarget.decrypt.run(data) }
-    public static func interaction(_ data: [UInt8]) { FuzzTarget.interaction.run(data) }
-    public static func senderKeyMessage(_ data: [UInt8]) { FuzzTarget.senderKeyMessage.run(data) }
-    public static func senderKeyDistribution(_ data: [UInt8]) { FuzzTarget.senderKeyDistribution.run(data) }
-    public static func groupRecord(_ data: [UInt8]) { FuzzTarget.groupRecord.run(data) }
-    public static func groupInteraction(_ data: [UInt8]) { FuzzTarget.groupInteraction.run(data) }
 }

@@ -243,14 +243,7 @@ public enum GroupInteraction {
                 guard !sent.isEmpty else { return }
                 let id = i % sent.count
                 let original = sent[id].wire
-                var wire = original
-                let at = position % wire.count
-                switch (arg >> 2) & 3 {
-                case 0: wire[at] ^= mask == 0 ? 1 : mask
-                case 1: wire.removeSubrange(at...)
-                case 2: wire.insert(mask, at: at)
-                default: wire[at] ^= 1 << (mask & 7)
-                }
+                let (wire, at) = tampered(original, mode: arg >> 2, position: position, mask: mask)
                 try deliverRefused(wire, to: p, from: sent[id].from, what: "message \(id) tampered at \(at) (\(original.count) -> \(wire.count) bytes)")
             case 5:
                 let record = groups[p].serialized()

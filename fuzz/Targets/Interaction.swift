@@ -199,14 +199,7 @@ public enum Interaction {
                 guard !mine.isEmpty else { return }
                 let id = mine[i % mine.count]
                 let original = sent[id].wire
-                var wire = original
-                let at = position % wire.count
-                switch (arg >> 1) & 3 {
-                case 0: wire[at] ^= mask == 0 ? 1 : mask
-                case 1: wire.removeSubrange(at...)
-                case 2: wire.insert(mask, at: at)
-                default: wire[at] ^= 1 << (mask & 7)
-                }
+                let (wire, at) = tampered(original, mode: arg >> 1, position: position, mask: mask)
                 let kind = original[1] == MessageType.preKey.rawValue ? "PreKeyMessage" : "RatchetMessage"
                 let change = wire.count == original.count
                     ? "byte \(at) \(String(original[at], radix: 16)) -> \(String(wire[at], radix: 16))"

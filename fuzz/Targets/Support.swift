@@ -193,6 +193,23 @@ extension Array where Element == UInt8 {
     }
 }
 
+/// A copy of `wire` changed in one of four ways (`mode & 3`), as both
+/// interaction harnesses tamper: 0 xor the byte at `position` with `mask` (a
+/// zero mask becomes 0x01), 1 truncate there, 2 insert `mask` there, 3 flip bit
+/// `mask & 7` there. `position` is taken modulo the length. Returns the copy
+/// and the index it changed.
+func tampered(_ wire: [UInt8], mode: Int, position: Int, mask: UInt8) -> (wire: [UInt8], at: Int) {
+    var out = wire
+    let at = position % wire.count
+    switch mode & 3 {
+    case 0: out[at] ^= mask == 0 ? 1 : mask
+    case 1: out.removeSubrange(at...)
+    case 2: out.insert(mask, at: at)
+    default: out[at] ^= 1 << (mask & 7)
+    }
+    return (out, at)
+}
+
 /// Reads an input front to back; past the end every read is 0, so any input
 /// is a complete script.
 struct InputCursor {
