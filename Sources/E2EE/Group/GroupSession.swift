@@ -16,6 +16,19 @@ public enum GroupError: Error, Equatable, Sendable {
     case authenticationFailure
     /// The sending chain is exhausted (2^32 messages): rotate.
     case chainExhausted
+    /// The sender is not in the roster, or its pairwise session presents
+    /// another identity than the roster lists for it (§5b).
+    case notAMember(ProtocolAddress)
+    /// A roster change from a member who is not an admin (and not leaving).
+    case notAnAdmin(ProtocolAddress)
+    /// An update whose revision is older, or equal and losing the tie-break.
+    case staleRevision(got: UInt32, current: UInt32)
+    /// A distribution claiming a chain id or signing key held for another sender.
+    case chainClaimed(chainID: UInt32)
+    /// This device is not, or no longer, a member of the group.
+    case notInGroup
+    /// A roster change that cannot be made (named).
+    case invalidRoster(String)
 }
 
 /// One sender's chain as a receiver holds it.
@@ -55,32 +68,69 @@ struct SendingChain: Sendable {
     let signingKey: IdentityKey.PrivateKey
 }
 
-/// One member's view of a sender-key group (PROTOCOL.md §5): its own sending
-/// chain and the receiving chains of the other members, up to
-/// ``GroupSession/maxChainsPerSender`` per sender so that messages sent just
-/// before a rotation still decrypt.
+/// One member's view of a sender-key group (PROTOCOL.md §5, §5b): the roster
+/// at its revision, this device's own sending chain, and the receiving chains
+/// of the other members, up to ``GroupSession/maxChainsPerSender`` per sender
+/// so that messages sent just before a rotation still decrypt.
+///
+/// Membership is authenticated: only an admin of the current roster changes
+/// it (through a ``GroupUpdate`` carried by a pairwise session), a member may
+/// leave, and a distribution is accepted only from a roster member whose
+/// pairwise session presents the identity the roster lists. When a roster
+/// drops members, their chains are deleted and this device starts a new
+/// chain, which goes to the remaining members only: a removed member, holding
+/// all of its state, reads nothing sent afterwards.
+///
+/// A device that left or was removed keeps the group as a tombstone (no chains,
+/// its last revision), so an old invitation cannot bring it back.
 public struct GroupSession: Sendable {
     public static let maxChainsPerSender = 5
     public let distributionID: DistributionID
-    /// The other members, sorted.
-    public internal(set) var members: [ProtocolAddress]
+    /// This device and the identity it presents in rosters.
+    public let localAddress: ProtocolAddress
+    public let localIdentity: IdentityKey.PublicKey
+    /// The roster's revision: only a greater one (or an equal one that wins the tie-break) replaces it.
+    public internal(set) var revision: UInt32
+    /// Roster order (address bytes); lists this device while it is a member.
+    public internal(set) var roster: [GroupMember]
+    /// Other members that do not hold our current chain yet (it was rotated,
+    /// or they joined): send them ``distribution``, then ``markDistributed(to:)``.
+    public internal(set) var pendingDistribution: [ProtocolAddress]
     var own: SendingChain
     var senders: [ProtocolAddress: [ReceiverChain]]   // newest first
 
-    /// A new group (or our membership in one) with a fresh sending chain drawn
-    /// from `random` (chain id, chain key and signing key).
-    public init(distributionID: DistributionID = .random(), members: [ProtocolAddress] = [],
-                random: any RandomSource = .system) {
-        self.distributionID = distributionID
-        self.members = Array(Set(members)).sorted()
-        own = Self.freshChain(random: random)
-        senders = [:]
+    /// Creates a group with this device as its admin, at revision 1. Send
+    /// ``snapshot`` and then ``distribution`` to every other member.
+    public init(distributionID: DistributionID = .random(), local: ProtocolAddress, identity: IdentityKey.PublicKey,
+                members: [GroupMember], random: any RandomSource = .system) throws(GroupError) {
+        let others = members.filter { $0.address != local }
+        let roster = try Self.rosterOrder([GroupMember(address: local, identityKey: identity, isAdmin: true)] + others)
+        self.init(distributionID: distributionID, localAddress: local, localIdentity: identity, revision: 1,
+                  roster: roster, pending: others.map(\.address).sorted(), own: Self.freshChain(random: random),
+                  senders: [:])
     }
 
-    init(distributionID: DistributionID, members: [ProtocolAddress], own: SendingChain,
+    /// Joins a group from an invitation: an update that lists this device (with
+    /// its identity), sent by an admin listed in that update over a pairwise
+    /// session presenting the identity listed for it.
+    public init(invitation u: GroupUpdate, from sender: ProtocolAddress, senderIdentity: IdentityKey.PublicKey,
+                local: ProtocolAddress, identity: IdentityKey.PublicKey,
+                random: any RandomSource = .system) throws(GroupError) {
+        try Self.checkInvitation(u, from: sender, senderIdentity: senderIdentity, local: local, identity: identity)
+        self.init(distributionID: u.distributionID, localAddress: local, localIdentity: identity, revision: u.revision,
+                  roster: u.members, pending: u.members.map(\.address).filter { $0 != local }.sorted(),
+                  own: Self.freshChain(random: random), senders: [:])
+    }
+
+    init(distributionID: DistributionID, localAddress: ProtocolAddress, localIdentity: IdentityKey.PublicKey,
+         revision: UInt32, roster: [GroupMember], pending: [ProtocolAddress], own: SendingChain,
          senders: [ProtocolAddress: [ReceiverChain]]) {
         self.distributionID = distributionID
-        self.members = members
+        self.localAddress = localAddress
+        self.localIdentity = localIdentity
+        self.revision = revision
+        self.roster = roster
+        self.pendingDistribution = pending
         self.own = own
         self.senders = senders
     }
@@ -92,6 +142,17 @@ public struct GroupSession: Sendable {
         return SendingChain(chainID: UInt32(littleEndian: id), iteration: 0, chainKey: chainKey, signingKey: signingKey)
     }
 
+    /// The other members, sorted.
+    public var members: [ProtocolAddress] { roster.map(\.address).filter { $0 != localAddress }.sorted() }
+
+    /// Whether this device is in the roster (false after leaving or being removed).
+    public var isMember: Bool { roster.contains { $0.address == localAddress } }
+
+    public func member(_ address: ProtocolAddress) -> GroupMember? { roster.first { $0.address == address } }
+
+    /// The roster as the update that states it.
+    public var snapshot: GroupUpdate { GroupUpdate(unchecked: distributionID, revision, roster) }
+
     /// Our chain as it stands: what a member must receive (inside a pairwise
     /// session) to read what we send from now on, and nothing earlier.
     public var distribution: SenderKeyDistribution {
@@ -99,10 +160,16 @@ public struct GroupSession: Sendable {
                               chainKey: own.chainKey, signingKey: own.signingKey.publicKey)
     }
 
+    /// Records that `addresses` were sent our current chain.
+    public mutating func markDistributed(to addresses: [ProtocolAddress]) {
+        pendingDistribution.removeAll { addresses.contains($0) }
+    }
+
     // MARK: Sending
 
     /// One message for every member: AEAD_v1 under the next chain key, signed.
     public mutating func encrypt(_ plaintext: [UInt8], random: any RandomSource = .system) throws(GroupError) -> [UInt8] {
+        guard isMember else { throw .notInGroup }
         guard plaintext.count <= Limits.defaultMaxPlaintext else {
             throw .malformed(.tooLarge(size: plaintext.count, max: Limits.defaultMaxPlaintext))
         }
@@ -127,36 +194,33 @@ public struct GroupSession: Sendable {
 
     // MARK: Membership
 
-    /// Adds members. They get our chain from its current iteration (send them
-    /// ``distribution``), so they cannot read anything sent before.
-    public mutating func addMembers(_ addresses: [ProtocolAddress]) {
-        members = Array(Set(members + addresses)).sorted()
-    }
-
-    /// Removes a member: their chains are deleted here and our own chain is
-    /// replaced (new id, chain key and signing key). Returns the new
-    /// distribution, which the remaining members must receive.
-    @discardableResult
-    public mutating func removeMember(_ address: ProtocolAddress, random: any RandomSource = .system) -> SenderKeyDistribution {
-        members.removeAll { $0 == address }
-        senders[address] = nil
-        return rotate(random: random)
-    }
-
-    /// Starts a new sending chain (drawn from `random`); returns its distribution.
+    /// Starts a new sending chain (drawn from `random`); every other member
+    /// needs its distribution. Returns it.
     @discardableResult
     public mutating func rotate(random: any RandomSource = .system) -> SenderKeyDistribution {
         own = Self.freshChain(random: random)
+        pendingDistribution = members
         return distribution
     }
 
     // MARK: Receiving
 
-    /// Stores a member's chain from their distribution (delivered through the
-    /// pairwise session with `sender`). A distribution for a chain we already
-    /// hold never moves that chain backwards.
-    public mutating func process(_ d: SenderKeyDistribution, from sender: ProtocolAddress) throws(GroupError) {
+    /// Stores a member's chain from their distribution, delivered through the
+    /// pairwise session with `sender` that presents `identity`. Refused unless
+    /// the sender is in the roster with that identity, and for a chain id or
+    /// signing key that belongs to another sender (or to us). A distribution for
+    /// a chain we already hold never moves that chain backwards.
+    public mutating func process(_ d: SenderKeyDistribution, from sender: ProtocolAddress,
+                                 identity: IdentityKey.PublicKey) throws(GroupError) {
         guard d.distributionID == distributionID else { throw .wrongGroup(d.distributionID) }
+        guard isMember else { throw .notInGroup }
+        guard sender != localAddress, member(sender)?.identityKey == identity else { throw .notAMember(sender) }
+        guard d.chainID != own.chainID, d.signingKey != own.signingKey.publicKey,
+              !senders.contains(where: { address, chains in
+                  address != sender && chains.contains { $0.chainID == d.chainID || $0.signingKey == d.signingKey }
+              }) else {
+            throw .chainClaimed(chainID: d.chainID)
+        }
         var chains = senders[sender] ?? []
         if let i = chains.firstIndex(where: { $0.chainID == d.chainID }) {
             guard chains[i].signingKey == d.signingKey else { throw .invalidSignature }
@@ -166,7 +230,6 @@ public struct GroupSession: Sendable {
                                     chainKey: d.chainKey), at: 0)
         if chains.count > Self.maxChainsPerSender { chains.removeLast(chains.count - Self.maxChainsPerSender) }
         senders[sender] = chains
-        if !members.contains(sender) { addMembers([sender]) }
     }
 
     /// Decrypts one message from `sender`: the signature is verified before

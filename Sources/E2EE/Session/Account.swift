@@ -17,6 +17,12 @@ public struct Account: Sendable {
     /// One-time prekeys consumed since the last ``maintainPreKeys(now:policy:)``,
     /// so the server can be told (it may already know: it handed them out).
     public internal(set) var consumedOneTimePreKeyIDs: [PreKeyID] = []
+    /// Base keys (`EK_A`) of every first message accepted, by the signed prekey
+    /// it used, kept as long as that prekey (PROTOCOL.md §2): a first message is
+    /// accepted once per account, whatever address it arrives from. The bundle
+    /// signature covers only the signed prekey, so without this a server could
+    /// strip the one-time prekey and replay a first message under another name.
+    var acceptedBaseKeys: [SignedPreKeyID: Set<X25519.PublicKey>] = [:]
 
     /// A new account with a fresh identity (or the given one) and one signed prekey.
     public init(identity: IdentityKey.PrivateKey = IdentityKey.PrivateKey(), createdAt: UInt64 = 0) {
@@ -29,8 +35,10 @@ public struct Account: Sendable {
     }
 
     init(identity: IdentityKey.PrivateKey, signedPreKeys: [SignedPreKey], oneTimePreKeys: [OneTimePreKey],
-         publishedCount: Int, nextPreKeyID: UInt32, nextSignedPreKeyID: UInt32, consumed: [PreKeyID] = []) {
+         publishedCount: Int, nextPreKeyID: UInt32, nextSignedPreKeyID: UInt32, consumed: [PreKeyID] = [],
+         acceptedBaseKeys: [SignedPreKeyID: Set<X25519.PublicKey>] = [:]) {
         self.consumedOneTimePreKeyIDs = consumed
+        self.acceptedBaseKeys = acceptedBaseKeys
         self.identity = identity
         self.signedPreKeys = signedPreKeys
         self.oneTimePreKeys = oneTimePreKeys
@@ -77,11 +85,17 @@ public struct Account: Sendable {
     }
 
     /// Creates the recipient's session from a first message and decrypts it.
-    /// Throws, with the account unchanged, for an unknown signed or one-time
-    /// prekey or a message that does not authenticate; only on success is the
-    /// named one-time prekey deleted.
+    /// Throws, with the account unchanged, for a base key accepted before, an
+    /// unknown signed or one-time prekey or a message that does not
+    /// authenticate; only on success is the named one-time prekey deleted and
+    /// the base key remembered.
+    ///
+    /// A replayed first message for a session that still exists is routed to
+    /// that session by ``SessionSet`` (where it is a duplicate) and never gets here.
     public mutating func acceptSession(from message: PreKeyMessage, random: any RandomSource = .system,
                                        now: UInt64 = 0) throws(SessionSetupError) -> (session: Session, plaintext: [UInt8]) {
+        // Checked first: a replay costs a set lookup, not three Diffie-Hellmans.
+        guard !hasAccepted(baseKey: message.baseKey) else { throw .baseKeyAlreadyAccepted }
         guard let spk = signedPreKeys.last(where: { $0.id == message.signedPreKeyID }) else {
             throw .unknownSignedPreKey(message.signedPreKeyID)
         }
@@ -105,8 +119,17 @@ public struct Account: Sendable {
             consumedOneTimePreKeyIDs.append(oneTimePreKeys.remove(at: i).id)
             if i < publishedCount { publishedCount -= 1 }
         }
+        acceptedBaseKeys[spk.id, default: []].insert(message.baseKey)
         return (session, plaintext)
     }
+
+    /// Whether a first message with this base key was accepted while its signed prekey is kept.
+    public func hasAccepted(baseKey: X25519.PublicKey) -> Bool {
+        acceptedBaseKeys.values.contains { $0.contains(baseKey) }
+    }
+
+    /// How many base keys are remembered (they go with their signed prekey).
+    public var acceptedBaseKeyCount: Int { acceptedBaseKeys.values.reduce(0) { $0 + $1.count } }
 
     /// As ``acceptSession(from:random:)`` from wire bytes.
     public mutating func acceptSession(from bytes: [UInt8], maxPlaintext: Int = Limits.defaultMaxPlaintext,

@@ -14,6 +14,9 @@ public enum SessionSetupError: Error, Equatable, Sendable {
     case firstMessageRejected(DecryptError)
     /// The message is not a PreKeyMessage.
     case notAPreKeyMessage
+    /// A first message whose base key `EK_A` this account already accepted (at
+    /// any address, PROTOCOL.md §2): a replay. No session, nothing delivered.
+    case baseKeyAlreadyAccepted
 }
 
 /// Why a message was not decrypted. In every case the session is unchanged.

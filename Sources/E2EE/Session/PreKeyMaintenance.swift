@@ -63,7 +63,10 @@ extension Account {
         // A replaced key is kept until its successor has been current for the grace period.
         var removed = [SignedPreKeyID]()
         while signedPreKeys.count > 1, now >= signedPreKeys[1].createdAt &+ policy.signedPreKeyGracePeriod {
-            removed.append(signedPreKeys.removeFirst().id)
+            let id = signedPreKeys.removeFirst().id
+            removed.append(id)
+            // A first message naming a deleted signed prekey is refused anyway.
+            acceptedBaseKeys[id] = nil
         }
         let consumed = consumedOneTimePreKeyIDs
         consumedOneTimePreKeyIDs = []

@@ -21,6 +21,26 @@ public enum MessagingError: Error, Equatable, Sendable {
     /// The address is not a member of the group.
     case notAMember(ProtocolAddress)
     case group(GroupError)
+    /// An application plaintext that starts like a group update or
+    /// distribution (`0x01 0x04`, `0x01 0x06`): reserved, so that a receiver
+    /// can never mistake one for the other.
+    case reservedPlaintext
+}
+
+/// What ``SessionManager/receive(_:from:)`` did with a message.
+public enum Received: Sendable, Equatable {
+    /// An application message, also appended to the inbound table.
+    case message([UInt8])
+    /// A roster update for a group was applied (no plaintext is kept).
+    case groupUpdate(DistributionID, GroupChange)
+    /// A member's sender-key chain was stored (no plaintext is kept).
+    case senderKey(DistributionID, from: ProtocolAddress)
+
+    /// The application plaintext, if this was an application message.
+    public var plaintext: [UInt8]? {
+        if case .message(let p) = self { return p }
+        return nil
+    }
 }
 
 /// Many peers and devices over one ``E2EEStore``: the layer a messenger uses.
@@ -99,7 +119,7 @@ public final class SessionManager: Sendable {
         return try stripes[first].mutex.withLock { (_: inout Void) throws(E) -> R in try lockChain(order.dropFirst(), body) }
     }
 
-    private func load(_ address: ProtocolAddress) throws(MessagingError) -> SessionSet {
+    func load(_ address: ProtocolAddress) throws(MessagingError) -> SessionSet {
         do { return try store.loadSessions(for: address) ?? SessionSet() } catch { throw .storage(error) }
     }
 
@@ -174,6 +194,7 @@ public final class SessionManager: Sendable {
     }
 
     private func encryptLocked(_ plaintext: [UInt8], _ address: ProtocolAddress) throws(MessagingError) -> [UInt8] {
+        guard !GroupControl.isReserved(plaintext) else { throw .reservedPlaintext }
         var set = try load(address)
         try checkUsable(set, address)
         let out: [UInt8]
@@ -184,7 +205,7 @@ public final class SessionManager: Sendable {
         return out
     }
 
-    private func checkUsable(_ set: SessionSet, _ address: ProtocolAddress) throws(MessagingError) {
+    func checkUsable(_ set: SessionSet, _ address: ProtocolAddress) throws(MessagingError) {
         guard let current = set.current else { throw .noSession(address) }
         if current.awaitingReply, clock() > current.createdAt &+ Limits.maxUnacknowledgedSessionAge {
             throw .sessionExpired(address)
@@ -193,48 +214,79 @@ public final class SessionManager: Sendable {
 
     /// Receives one message from `address`: decrypts it and commits, in one
     /// transaction, the session state, any account change (a consumed one-time
-    /// prekey), a first-seen identity and the plaintext into the inbound table.
+    /// prekey, a remembered base key), a first-seen identity and either the
+    /// plaintext into the inbound table or, for a group update or
+    /// distribution, the group state (chain keys never reach the inbox).
     /// After a crash at any instant the message is either fully received or can
     /// be received again; a second delivery of a received message is a
-    /// ``DecryptError/duplicate(index:)``.
+    /// ``DecryptError/duplicate(index:)``. A refused group update or
+    /// distribution commits nothing.
     @discardableResult
-    public func receive(_ message: [UInt8], from address: ProtocolAddress) throws(MessagingError) -> [UInt8] {
-        try withAddressLock(address) { () throws(MessagingError) in try receiveLocked(message, address) }
+    public func receive(_ message: [UInt8], from address: ProtocolAddress) throws(MessagingError) -> Received {
+        let first = try withAddressLock(address) { () throws(MessagingError) in try receiveLocked(message, address, group: nil) }
+        guard case .needsGroupLock(let id) = first else { return first.received! }
+        // Group state changes under the group's lock too, all locks taken in one
+        // order: the message is decrypted again (nothing was committed).
+        let second = try withAddressLocks([address, groupLockAddress(id)]) { () throws(MessagingError) in
+            try receiveLocked(message, address, group: id)
+        }
+        guard let received = second.received else { throw .group(.wrongGroup(id)) }
+        return received
     }
 
-    private func receiveLocked(_ message: [UInt8], _ address: ProtocolAddress) throws(MessagingError) -> [UInt8] {
+    private enum ReceiveStep: Sendable {
+        case done(Received)
+        case needsGroupLock(DistributionID)
+
+        var received: Received? {
+            if case .done(let r) = self { return r }
+            return nil
+        }
+    }
+
+    private func receiveLocked(_ message: [UInt8], _ address: ProtocolAddress,
+                               group locked: DistributionID?) throws(MessagingError) -> ReceiveStep {
         var changes = StoreChanges()
         let parsed: WireMessage
         do { parsed = try WireMessage(serialized: message) } catch { throw .decrypt(.malformed(error)) }
-        let set = try load(address)
+        var set = try load(address)
         var createsSession = false
         if case .preKey(let m) = parsed {
             try checkTrust(m.identityKey, for: address, into: &changes)
             createsSession = !(set.current?.matches(m) == true || set.archived.contains(where: { $0.matches(m) }))
         }
-        guard createsSession else {
+        let plaintext: [UInt8]
+        if createsSession {
+            // A new session consumes a one-time prekey and remembers its base key:
+            // the account changes too, under its lock.
+            plaintext = try accountLock.mutex.withLock { (_: inout Void) throws(MessagingError) -> [UInt8] in
+                var account = try loadAccount()
+                let p = try decrypt(message, set: &set, account: &account)
+                changes.account = account
+                return p
+            }
+        } else {
             // Routed to an existing session: the account is neither loaded nor locked.
-            return try decryptAndCommit(message, address, set, changes, account: nil)
+            var unused = Account.placeholder
+            plaintext = try decrypt(message, set: &set, account: &unused)
         }
-        // A new session consumes a one-time prekey, so the account changes too.
-        return try accountLock.mutex.withLock { (_: inout Void) throws(MessagingError) -> [UInt8] in
-            try decryptAndCommit(message, address, set, changes, account: loadAccount())
-        }
-    }
-
-    /// Decrypts through `set` and commits the session, the plaintext (inbound
-    /// table) and, when given and changed, the account, in one transaction.
-    private func decryptAndCommit(_ message: [UInt8], _ address: ProtocolAddress, _ set: SessionSet,
-                                  _ changes: StoreChanges, account: Account?) throws(MessagingError) -> [UInt8] {
-        var set = set, changes = changes
-        // A message routed to an existing session never touches the account it is handed.
-        var working = account ?? Account.placeholder
-        let plaintext = try decrypt(message, set: &set, account: &working)
-        if let account, working.oneTimePreKeys.count != account.oneTimePreKeys.count { changes.account = working }
         changes.sessions[address] = set
-        changes.inbound.append((address, plaintext, clock()))
+        let control: GroupControl?
+        do { control = try GroupControl(plaintext: plaintext) } catch { throw .group(.malformed(error)) }
+        let received: Received
+        if let control {
+            guard locked == control.distributionID else { return .needsGroupLock(control.distributionID) }
+            // The identity this message's session presents: pinned by it, or trusted before.
+            var identity = changes.identities[address]
+            if identity == nil { identity = try trustedIdentity(for: address) }
+            guard let identity else { throw .noSession(address) }
+            received = try applyGroupControl(control, from: address, identity: identity, into: &changes)
+        } else {
+            changes.inbound.append((address, plaintext, clock()))
+            received = .message(plaintext)
+        }
         try commit(changes)
-        return plaintext
+        return .done(received)
     }
 
     private func decrypt(_ message: [UInt8], set: inout SessionSet, account: inout Account) throws(MessagingError) -> [UInt8] {
@@ -284,26 +336,43 @@ public final class SessionManager: Sendable {
         return try withAddressLocks(unique) { () throws(MessagingError) in try fanOutLocked(plaintext, unique) }
     }
 
-    func fanOutLocked(_ plaintext: [UInt8], _ addresses: [ProtocolAddress],
-                      with extra: StoreChanges = StoreChanges()) throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])] {
+    func fanOutLocked(_ plaintext: [UInt8], _ addresses: [ProtocolAddress]) throws(MessagingError)
+        -> [(address: ProtocolAddress, message: [UInt8])] {
+        guard !GroupControl.isReserved(plaintext) else { throw .reservedPlaintext }
+        return try sealLocked(addresses.map { ($0, plaintext) }, with: StoreChanges())
+    }
+
+    /// Encrypts each (address, plaintext) in order (several to one address
+    /// follow each other on its session) in one batched AEAD call, and commits
+    /// the session advances with `extra` in one transaction. The caller holds
+    /// the addresses' locks.
+    func sealLocked(_ outgoing: [(ProtocolAddress, [UInt8])],
+                    with extra: StoreChanges) throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])] {
         var changes = extra
+        var sets = [ProtocolAddress: SessionSet]()
         var prefixes = [[UInt8]](), items = [AEADv1.BatchItem]()
-        for address in addresses {
-            var set = try load(address)
-            try checkUsable(set, address)
+        prefixes.reserveCapacity(outgoing.count)
+        items.reserveCapacity(outgoing.count)
+        for (address, plaintext) in outgoing {
+            var set: SessionSet
+            if let loaded = sets[address] { set = loaded } else {
+                set = try load(address)
+                try checkUsable(set, address)
+            }
             var session = set.current!
             let prepared: (prefix: [UInt8], ad: [UInt8], key: MessageKey)
             do { prepared = try session.prepareMessage(plaintextCount: plaintext.count) } catch { throw .encrypt(error) }
             set.current = session
-            changes.sessions[address] = set
+            sets[address] = set
             prefixes.append(prepared.prefix)
             items.append(AEADv1.BatchItem(input: plaintext, key: prepared.key, associatedData: prepared.ad,
                                           reuseGuard: random.makeReuseGuard()))
         }
+        for (address, set) in sets { changes.sessions[address] = set }
         let sealed = AEADv1.sealBatch(items)
         var out = [(address: ProtocolAddress, message: [UInt8])]()
-        out.reserveCapacity(addresses.count)
-        for (i, address) in addresses.enumerated() {
+        out.reserveCapacity(outgoing.count)
+        for (i, (address, _)) in outgoing.enumerated() {
             guard case .success(let bytes) = sealed[i] else { throw .encrypt(.invalidReuseGuard) }
             out.append((address, prefixes[i] + bytes))
         }

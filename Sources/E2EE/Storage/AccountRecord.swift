@@ -22,12 +22,25 @@ extension Account {
         }
         w.varint(UInt64(consumedOneTimePreKeyIDs.count))
         for id in consumedOneTimePreKeyIDs { w.varint(UInt64(id.rawValue)) }
+        // Accepted base keys (PROTOCOL.md §2), a section present only when not
+        // empty so that records written before it still load and every record
+        // keeps one encoding: by signed prekey id, then key bytes, ascending.
+        if !acceptedBaseKeys.isEmpty {
+            w.varint(UInt64(acceptedBaseKeys.count))
+            for id in acceptedBaseKeys.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+                let keys = acceptedBaseKeys[id]!.map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) }
+                w.varint(UInt64(id.rawValue))
+                w.varint(UInt64(keys.count))
+                for k in keys { w.raw(k) }
+            }
+        }
         return w.bytes
     }
 
     /// Bounds on what a record may hold, so a corrupt count cannot make the loader allocate wildly.
     static let maxStoredSignedPreKeys = 64
     static let maxStoredOneTimePreKeys = 1 << 20
+    static let maxAcceptedBaseKeys = 1 << 24
 
     public init(serialized bytes: [UInt8]) throws(RecordError) {
         var r = try RecordReader(bytes, kind: .account)
@@ -63,8 +76,35 @@ extension Account {
         let consumedCount = try r.count(max: Self.maxStoredOneTimePreKeys)
         var consumed = [PreKeyID]()
         for _ in 0..<consumedCount { consumed.append(PreKeyID(rawValue: try r.u32())) }
+        var accepted = [SignedPreKeyID: Set<X25519.PublicKey>]()
+        if r.remainingHint > 0 {
+            let groups = try r.count(max: Self.maxStoredSignedPreKeys)
+            guard groups > 0 else { throw .malformed("empty base key section") }
+            var previousID: UInt32?
+            for _ in 0..<groups {
+                let id = try r.u32()
+                guard previousID.map({ $0 < id }) ?? true, spks.contains(where: { $0.id.rawValue == id }) else {
+                    throw .malformed("base keys of an unknown or unsorted signed prekey")
+                }
+                previousID = id
+                let n = try r.count(max: Self.maxAcceptedBaseKeys)
+                guard n > 0 else { throw .malformed("empty base key list") }
+                var keys = Set<X25519.PublicKey>(minimumCapacity: Swift.min(n, r.remainingHint / 32))
+                var previous: [UInt8]?
+                for _ in 0..<n {
+                    let k = try r.x25519Public("base key")
+                    guard previous.map({ $0.lexicographicallyPrecedes(k.bytes) }) ?? true else {
+                        throw .malformed("base keys not sorted")
+                    }
+                    previous = k.bytes
+                    keys.insert(k)
+                }
+                accepted[SignedPreKeyID(rawValue: id)] = keys
+            }
+        }
         try r.expectEnd()
         self.init(identity: identity, signedPreKeys: spks, oneTimePreKeys: otks, publishedCount: published,
-                  nextPreKeyID: nextPreKeyID, nextSignedPreKeyID: nextSignedPreKeyID, consumed: consumed)
+                  nextPreKeyID: nextPreKeyID, nextSignedPreKeyID: nextSignedPreKeyID, consumed: consumed,
+                  acceptedBaseKeys: accepted)
     }
 }

@@ -5,8 +5,17 @@ extension GroupSession {
     public func serialized() -> [UInt8] {
         var w = RecordWriter(kind: .group, capacity: 256 + senders.count * 120)
         w.raw(distributionID.rawValue)
-        w.varint(UInt64(members.count))
-        for m in members { w.address(m) }
+        w.address(localAddress)
+        w.raw(localIdentity.bytes)
+        w.varint(UInt64(revision))
+        w.varint(UInt64(roster.count))
+        for m in roster {
+            w.u8(m.isAdmin ? 1 : 0)
+            w.address(m.address)
+            w.raw(m.identityKey.bytes)
+        }
+        w.varint(UInt64(pendingDistribution.count))
+        for a in pendingDistribution { w.address(a) }
         w.varint(UInt64(own.chainID))
         w.varint(UInt64(own.iteration))
         w.secret(own.chainKey.bytes)
@@ -37,11 +46,30 @@ extension GroupSession {
         let id = DistributionID(unchecked: try r.bytes(DistributionID.byteCount))
         // Lists are stored sorted without duplicates, as the writer leaves them:
         // each record has one encoding, and a loaded group keeps its invariants.
-        var members = [ProtocolAddress]()
+        let local = try r.address()
+        let localIdentity = try r.identityPublic("local identity")
+        let revision = try r.u32()
+        var roster = [GroupMember]()
         for _ in 0..<(try r.count(max: Self.maxStoredMembers)) {
-            let m = try r.address()
-            guard members.last.map({ $0 < m }) ?? true else { throw .malformed("members not sorted") }
-            members.append(m)
+            let flags = try r.u8()
+            guard flags <= 1 else { throw .malformed("member flags") }
+            let m = GroupMember(address: try r.address(), identityKey: try r.identityPublic("member identity"),
+                                isAdmin: flags == 1)
+            guard roster.last.map({ $0.rosterAddress.lexicographicallyPrecedes(m.rosterAddress) }) ?? true,
+                  ProtocolAddress(rosterBytes: m.rosterAddress) == m.address else {
+                throw .malformed("roster not sorted")
+            }
+            roster.append(m)
+        }
+        if let me = roster.first(where: { $0.address == local }), me.identityKey != localIdentity {
+            throw .malformed("local identity")
+        }
+        let members = Set(roster.lazy.map(\.address).filter { $0 != local })
+        var pending = [ProtocolAddress]()
+        for _ in 0..<(try r.count(max: Self.maxStoredMembers)) {
+            let a = try r.address()
+            guard pending.last.map({ $0 < a }) ?? true, members.contains(a) else { throw .malformed("pending distribution") }
+            pending.append(a)
         }
         let ownID = try r.u32()
         let ownIteration = try r.u32()
@@ -52,7 +80,7 @@ extension GroupSession {
         var previous: ProtocolAddress?
         for _ in 0..<(try r.count(max: Self.maxStoredMembers)) {
             let a = try r.address()
-            guard previous.map({ $0 < a }) ?? true else { throw .malformed("senders not sorted") }
+            guard previous.map({ $0 < a }) ?? true, members.contains(a) else { throw .malformed("senders not sorted members") }
             previous = a
             var chains = [ReceiverChain]()
             for _ in 0..<(try r.count(max: Self.maxChainsPerSender)) {
@@ -75,7 +103,12 @@ extension GroupSession {
             senders[a] = chains
         }
         try r.expectEnd()
-        self.init(distributionID: id, members: members,
+        // A tombstone (this device left or was removed) holds nothing to read or send with.
+        guard roster.contains(where: { $0.address == local }) || (senders.isEmpty && pending.isEmpty) else {
+            throw .malformed("tombstone with chains")
+        }
+        self.init(distributionID: id, localAddress: local, localIdentity: localIdentity, revision: revision,
+                  roster: roster, pending: pending,
                   own: SendingChain(chainID: ownID, iteration: ownIteration, chainKey: ownKey, signingKey: signing),
                   senders: senders)
     }

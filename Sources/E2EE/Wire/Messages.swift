@@ -5,6 +5,7 @@ public enum MessageType: UInt8, Sendable {
     case senderKey = 0x03
     case senderKeyDistribution = 0x04
     case pqPreKey = 0x05
+    case groupUpdate = 0x06
 }
 
 /// The Double Ratchet header `H = (DHs_pub, PN, N)`; `Encode(H)` is 40 bytes.
@@ -119,7 +120,7 @@ public enum WireMessage: Sendable, Equatable {
             self = .preKey(PreKeyMessage(identityKey: ik, baseKey: ek, signedPreKeyID: spk,
                                          oneTimePreKeyID: opk == PreKeyID.none ? nil : PreKeyID(rawValue: opk),
                                          payload: payload))
-        case .senderKey, .senderKeyDistribution, .pqPreKey:
+        case .senderKey, .senderKeyDistribution, .pqPreKey, .groupUpdate:
             throw .unexpectedType(typeByte)
         }
     }

@@ -15,4 +15,6 @@ public enum WireError: Error, Equatable, Sendable {
     case tooLarge(size: Int, max: Int)
     /// A known message type that this operation does not take.
     case unexpectedType(UInt8)
+    /// A field holds a value the layout does not allow (named).
+    case invalidField(String)
 }
