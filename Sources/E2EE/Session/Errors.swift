@@ -17,6 +17,9 @@ public enum SessionSetupError: Error, Equatable, Sendable {
     /// A first message whose base key `EK_A` this account already accepted (at
     /// any address, PROTOCOL.md §2): a replay. No session, nothing delivered.
     case baseKeyAlreadyAccepted
+    /// The bundle offers an ML-KEM prekey: PQXDH is required with it, and this
+    /// build does not do PQXDH yet (PROTOCOL.md §2b: never silently X3DH).
+    case kemPreKeyNotSupported
 }
 
 /// Why a message was not decrypted. In every case the session is unchanged.

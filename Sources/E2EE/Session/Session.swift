@@ -48,6 +48,9 @@ public struct Session: Sendable {
     public static func initiate(identity: IdentityKey.PrivateKey, bundle: PreKeyBundle,
                                 random: any RandomSource = .system, now: UInt64 = 0) throws(SessionSetupError) -> Session {
         guard bundle.verifySignatures() else { throw .invalidSignature }
+        // PROTOCOL.md §2b: a bundle with a KEM prekey must not be used for plain
+        // X3DH (that would silently drop the post-quantum part).
+        guard bundle.kemPreKey == nil else { throw .kemPreKeyNotSupported }
         let ephemeral = random.makePrivateKey()
         let sk = try X3DH.initiatorSecret(identity: identity, ephemeral: ephemeral, bundle: bundle)
         let ratchet = try RatchetState.initiator(sharedKey: sk, remoteSignedPreKey: bundle.signedPreKey,
