@@ -95,7 +95,7 @@ final class AtomicReceive: BenchCase {
 
     func run(iterations: Int) throws -> UInt64 {
         var acc: UInt64 = 0
-        for m in messages { acc &+= UInt64(try manager.receive(m, from: aliceAddress)[0]) }
+        for m in messages { acc &+= UInt64(try manager.receive(m, from: aliceAddress).plaintext![0]) }
         return acc
     }
 }

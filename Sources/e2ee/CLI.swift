@@ -20,27 +20,32 @@ enum CLI {
           e2ee receive --store DIR --peer NAME --dir MESSAGES [--sync normal|full]
           e2ee inbox   --store DIR [--ack yes]
           e2ee inspect [--in FILE]
-          e2ee group create  --store DIR --members NAME[,NAME...] --out-dir DIR
-          e2ee group add     --store DIR --group ID --members NAME[,NAME...] --out-dir DIR
-          e2ee group remove  --store DIR --group ID --member NAME --out-dir DIR
-          e2ee group encrypt --store DIR --group ID [--in FILE] [--out FILE]
-          e2ee group decrypt --store DIR --group ID --peer SENDER [--in FILE] [--out FILE]
+          e2ee group create     --store DIR --members NAME[,NAME...] [--admins NAME[,...]] --out-dir DIR
+          e2ee group add        --store DIR --group ID --members NAME[,NAME...] [--admins NAME[,...]] --out-dir DIR
+          e2ee group remove     --store DIR --group ID --members NAME[,NAME...] --out-dir DIR
+          e2ee group leave      --store DIR --group ID --out-dir DIR
+          e2ee group distribute --store DIR --group ID --out-dir DIR
+          e2ee group info       --store DIR --group ID
+          e2ee group encrypt    --store DIR --group ID [--in FILE] [--out FILE]
+          e2ee group decrypt    --store DIR --group ID --peer SENDER [--in FILE] [--out FILE]
         Every --store command also takes --passphrase-file FILE: the store key is then
         derived from the passphrase (Argon2id) instead of kept in DIR/storage.key.
         Without --in/--out, input is read from stdin and output written to stdout.
         Peer names: 1-64 characters of [A-Za-z0-9._-], not starting with '.'.
         Exit status: 0 success, 1 rejected input or failure, 2 usage error.
-        Groups (sender keys): ID is 32 lowercase hex digits. 'group create' prints the
-        new group's ID. create, add and remove write one pairwise message per member,
-        DIR/NAME.msg, carrying our sender-key distribution; members need a pairwise
-        session first. 'group add' sends our distribution to every member named: the
-        ones not yet in the group are added, and one already in it (as the member
-        whose distribution made us join) gets our chain again, which is harmless.
-        To join a group, decrypt a member's distribution, then 'group add' the others.
-        'group remove' starts a new chain and sends it to every remaining member.
-        A distribution is an ordinary pairwise message: 'decrypt' treats any plaintext
-        that parses as a sender-key distribution as one, stores it and writes the line
-        'group distribution: ID from NAME' instead of the plaintext.
+        A store's own name, which its peers use for it, is its directory's name.
+        Groups (sender keys, PROTOCOL.md §5b): ID is 32 lowercase hex digits. 'group
+        create' prints the new group's ID and makes this store its admin. create, add,
+        remove and leave write the pairwise messages to send as DIR/NAME.N.msg (N = 1, 2,
+        ... in delivery order; DIR is created if missing): the new roster to every member
+        (old and new), and our sender-key chain to those who need it. Members need a
+        pairwise session first. Only an admin adds or removes; anyone may leave. On a
+        removal every remaining member replaces its chain; 'group distribute' then sends
+        it (and, after an invitation, our chain) to the members that need it.
+        Roster updates and distributions are ordinary pairwise messages: 'decrypt'
+        applies them to the group state in the same commit and writes only the line
+        'group update: ID revision R from NAME' or 'group distribution: ID from NAME'.
+        Application messages that start with the bytes 01 04 or 01 06 are reserved.
         """
 
     /// Runs one command and returns the exit status.
@@ -115,22 +120,37 @@ extension CLI {
         let rest = Array(arguments.dropFirst())
         switch sub {
         case "create":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "members", "out-dir"])
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "members", "admins", "out-dir"])
             let store = try o.store()
             let members = try PeerName.list(o.required("members"))
-            try GroupCommands.create(store: store, members: members, outputDirectory: o.required("out-dir"))
+            try GroupCommands.create(store: store, members: members, admins: o["admins"].map { (t) throws(CLIError) in try PeerName.list(t) } ?? [],
+                                     outputDirectory: o.required("out-dir"))
         case "add":
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "members", "admins", "out-dir"])
+            let store = try o.store()
+            let id = try GroupID.parse(o.required("group"))
+            let members = try PeerName.list(o.required("members"))
+            try GroupCommands.add(store: store, group: id, members: members,
+                                  admins: o["admins"].map { (t) throws(CLIError) in try PeerName.list(t) } ?? [], outputDirectory: o.required("out-dir"))
+        case "remove":
             let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "members", "out-dir"])
             let store = try o.store()
             let id = try GroupID.parse(o.required("group"))
             let members = try PeerName.list(o.required("members"))
-            try GroupCommands.add(store: store, group: id, members: members, outputDirectory: o.required("out-dir"))
-        case "remove":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "member", "out-dir"])
+            try GroupCommands.remove(store: store, group: id, members: members, outputDirectory: o.required("out-dir"))
+        case "leave", "distribute":
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "out-dir"])
             let store = try o.store()
             let id = try GroupID.parse(o.required("group"))
-            let member = try PeerName(o.required("member"))
-            try GroupCommands.remove(store: store, group: id, member: member, outputDirectory: o.required("out-dir"))
+            if sub == "leave" {
+                try GroupCommands.leave(store: store, group: id, outputDirectory: o.required("out-dir"))
+            } else {
+                try GroupCommands.distribute(store: store, group: id, outputDirectory: o.required("out-dir"))
+            }
+        case "info":
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "group"])
+            let store = try o.store()
+            try GroupCommands.info(store: store, group: GroupID.parse(o.required("group")))
         case "encrypt":
             let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "in", "out"])
             let store = try o.store()

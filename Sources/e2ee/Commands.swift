@@ -72,25 +72,24 @@ enum Commands {
         let (_, manager) = try store.openManager()
         let message = try input.read()
         let address = Store.address(of: peer)
-        let plaintext: [UInt8]
-        do { plaintext = try manager.receive(message, from: address) } catch {
+        let received: Received
+        do { received = try manager.receive(message, from: address) } catch {
             throw .failed(describe(error))
         }
-        // Framing: any pairwise plaintext that parses as a SenderKeyDistribution
-        // is taken for one (see the usage text).
-        if let distribution = try? SenderKeyDistribution(serialized: plaintext) {
-            // receive() has already committed the session advance and the
-            // plaintext (inbound table); storing the distribution is a second
-            // commit. Acceptable for the CLI: if it fails, the message stays
-            // received and the command exits 1 with the group error.
-            do { try manager.processDistribution(plaintext, from: address) } catch {
-                throw .failed(describe(error))
-            }
-            let line = "group distribution: \(GroupID.text(distribution.distributionID)) from \(peer.value)\n"
+        // Group updates and distributions were applied to the group state in the
+        // same commit; only a line saying so is written, never their bytes.
+        switch received {
+        case .message(let plaintext):
+            try output.stage(plaintext).commit()
+        case .groupUpdate(let id, let change):
+            var line = "group update: \(GroupID.text(id)) revision \(change.revision) from \(peer.value)"
+            if change.joined { line += " (joined)" }
+            if change.removedLocal { line += " (removed)" }
+            try output.stage(Array((line + "\n").utf8)).commit()
+        case .senderKey(let id, _):
+            let line = "group distribution: \(GroupID.text(id)) from \(peer.value)\n"
             try output.stage(Array(line.utf8)).commit()
-            return
         }
-        try output.stage(plaintext).commit()
     }
 
     /// Receives every file of `directory` in name order, as a server would

@@ -102,6 +102,8 @@ indirect enum JSON {
     case string(String)
     case number(Int)
     case null
+    case bool(Bool)
+    case array([JSON])
     case object([String: JSON])
 
     static func hex(_ bytes: [UInt8]) -> JSON {
@@ -120,6 +122,11 @@ indirect enum JSON {
         case .string(let s): return quoted(s)
         case .number(let n): return String(n)
         case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .array(let items):
+            guard !items.isEmpty else { return "[]" }
+            let inner = indent + "  "
+            return "[\n" + items.map { inner + $0.rendered(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
         case .object(let fields):
             guard !fields.isEmpty else { return "{}" }
             let inner = indent + "  "

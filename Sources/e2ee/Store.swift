@@ -16,8 +16,16 @@ struct Store {
     /// `--sync full`: fsync every commit (durable across power loss, slower).
     var synchronous: SQLiteStore.Synchronous = .normal
 
-    /// This device, as the library addresses it. Peers are `NAME`, device 1.
-    static let localAddress = ProtocolAddress(userID: "self", deviceID: 1)
+    /// This device, as the library and its peers address it: the store
+    /// directory's name (device 1) when that is a valid peer name, else `self`.
+    /// Group rosters carry it, so stores that form a group are named as their
+    /// peers name them.
+    var localAddress: ProtocolAddress {
+        var path = self.path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        let name = splitPath(path).name
+        return ProtocolAddress(userID: (try? PeerName(name))?.value ?? "self", deviceID: 1)
+    }
 
     var databasePath: String { "\(path)/store.sqlite" }
     var keyPath: String { "\(path)/storage.key" }
@@ -76,7 +84,7 @@ struct Store {
     /// The store and a session manager over it.
     func openManager() throws(CLIError) -> (SQLiteStore, SessionManager) {
         let store = try open(key: storageKey())
-        do { return (store, try SessionManager(store: store, localAddress: Self.localAddress)) } catch {
+        do { return (store, try SessionManager(store: store, localAddress: localAddress)) } catch {
             if case .noAccount = error { throw .failed("no account in \(path) (run 'e2ee init --store \(path)')") }
             throw .failed(describe(error))
         }

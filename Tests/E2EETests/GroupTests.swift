@@ -2,15 +2,31 @@ import Synchronization
 import Testing
 @testable import E2EE
 
-private func member(_ n: Int) -> ProtocolAddress { ProtocolAddress(userID: "m\(n)", deviceID: 1) }
+func member(_ n: Int) -> ProtocolAddress { ProtocolAddress(userID: "m\(n)", deviceID: 1) }
 
-/// Members that have exchanged distributions directly (the manager tests
-/// cover delivery through pairwise sessions).
-private func makeGroup(_ n: Int) throws -> [GroupSession] {
-    let id = DistributionID.random()
-    var groups = (0..<n).map { i in GroupSession(distributionID: id, members: (0..<n).filter { $0 != i }.map(member)) }
+/// Member n's identity, from a fixed seed (cached: 64 participants at most).
+private let identities: [IdentityKey.PrivateKey] = (0..<64).map { n in
+    try! IdentityKey.PrivateKey(seed: [UInt8](repeating: UInt8(n + 1), count: 32))
+}
+func identity(_ n: Int) -> IdentityKey.PublicKey { identities[n].publicKey }
+func entry(_ n: Int, admin: Bool = false) -> GroupMember {
+    GroupMember(address: member(n), identityKey: identity(n), isAdmin: admin)
+}
+
+/// Member 0 creates the group (its admin) with 1..<n, each of them joins from
+/// the invitation, and every member stores every other member's chain — as
+/// the pairwise sessions would carry them (the manager tests cover that part).
+func makeGroup(_ n: Int, id: DistributionID = .random()) throws -> [GroupSession] {
+    let admin = try GroupSession(distributionID: id, local: member(0), identity: identity(0),
+                                 members: (1..<n).map { entry($0) })
+    var groups = [admin]
+    for i in 1..<n {
+        groups.append(try GroupSession(invitation: admin.snapshot, from: member(0), senderIdentity: identity(0),
+                                       local: member(i), identity: identity(i)))
+    }
     for i in 0..<n {
-        for j in 0..<n where j != i { try groups[j].process(groups[i].distribution, from: member(i)) }
+        for j in 0..<n where j != i { try groups[j].process(groups[i].distribution, from: member(i), identity: identity(i)) }
+        groups[i].markDistributed(to: groups[i].members)
     }
     return groups
 }
@@ -88,7 +104,7 @@ struct GroupTests {
         var old = [[UInt8]]()
         for _ in 0..<6 {
             old.append(try g[0].encrypt([7]))           // sent just before a rotation
-            try g[1].process(g[0].rotate(), from: member(0))
+            try g[1].process(g[0].rotate(), from: member(0), identity: identity(0))
         }
         // Seven chains were distributed (the first and six rotations); the newest five remain.
         #expect(g[1].senders[member(0)]!.count == GroupSession.maxChainsPerSender)
@@ -99,30 +115,51 @@ struct GroupTests {
     @Test func newMembersCannotReadEarlierMessages() throws {
         var g = try makeGroup(3)
         let early = try g[0].encrypt(Array("before you joined".utf8))
-        var late = GroupSession(distributionID: g[0].distributionID, members: [member(0), member(1), member(2)])
-        g[0].addMembers([member(3)])
-        try late.process(g[0].distribution, from: member(0))
+        let update = try g[0].changeMembers(adding: [entry(3)])
+        #expect(g[0].pendingDistribution == [member(3)])
+        var late = try GroupSession(invitation: update, from: member(0), senderIdentity: identity(0),
+                                    local: member(3), identity: identity(3))
+        for i in 1...2 { _ = try g[i].apply(update, from: member(0), identity: identity(0)) }
+        try late.process(g[0].distribution, from: member(0), identity: identity(0))
         #expect(throws: GroupError.duplicate(iteration: 0)) { try late.decrypt(early, from: member(0)) }
         let now = try g[0].encrypt(Array("welcome".utf8))
         #expect(try late.decrypt(now, from: member(0)) == Array("welcome".utf8))
     }
 
+    /// One admin removes a member; everyone else learns it from the update and
+    /// replaces its own chain. The removed member, holding its full state, reads
+    /// nothing sent afterwards by anyone, and cannot get back in by sending its
+    /// chain again.
     @Test func removedMembersReadNothingNew() throws {
         var g = try makeGroup(4)
         let removed = g[3]
+        let update = try g[0].changeMembers(removing: [member(3)])
+        for j in 1...3 {
+            let change = try g[j].apply(update, from: member(0), identity: identity(0))
+            #expect(change.removed == (j == 3 ? [] : [member(3)]) && change.removedLocal == (j == 3) && change.rotated == (j != 3))
+        }
+        #expect(!g[3].isMember && g[3].senders.isEmpty)
         for i in 0..<3 {
-            let d = g[i].removeMember(member(3))
-            for j in 0..<3 where j != i { try g[j].process(d, from: member(i)) }
+            #expect(g[i].pendingDistribution == (0..<3).filter { $0 != i }.map(member))
+            for j in 0..<3 where j != i { try g[j].process(g[i].distribution, from: member(i), identity: identity(i)) }
         }
         for i in 0..<3 {
             #expect(g[i].senders[member(3)] == nil)
             let m = try g[i].encrypt(Array("after".utf8))
-            var ghost = removed    // the removed member's full state
-            #expect(throws: GroupError.noSenderKey(member(i), chainID: g[i].own.chainID)) {
-                try ghost.decrypt(m, from: member(i))
+            for ghost in [removed, g[3]] {   // the full state from before, and the tombstone
+                var copy = ghost
+                #expect(throws: GroupError.self) { try copy.decrypt(m, from: member(i)) }
             }
             for j in 0..<3 where j != i { #expect(try g[j].decrypt(m, from: member(i)) == Array("after".utf8)) }
+            let before = g[i].serialized()
+            #expect(throws: GroupError.notAMember(member(3))) {
+                try g[i].process(removed.distribution, from: member(3), identity: identity(3))
+            }
+            #expect(g[i].serialized() == before)
         }
+        // The removed member cannot send either.
+        var tomb = g[3]
+        #expect(throws: GroupError.notInGroup) { try tomb.encrypt([1]) }
     }
 
     @Test func backlogAgreesWithOneByOneAndIsolatesBadMessages() throws {
@@ -185,8 +222,12 @@ struct GroupTests {
             do { _ = try GroupSession(serialized: copy.serialized()); return nil } catch { return error }
         }
         #expect(load { _ in } == nil)
-        #expect(load { $0.members = [member(2), member(1)] } == .malformed("members not sorted"))
-        #expect(load { $0.members = [member(1), member(1)] } == .malformed("members not sorted"))
+        #expect(load { $0.roster.reverse() } == .malformed("roster not sorted"))
+        #expect(load { $0.roster[1] = $0.roster[2] } == .malformed("roster not sorted"))
+        #expect(load { $0.pendingDistribution = [member(2), member(1)] } == .malformed("pending distribution"))
+        #expect(load { $0.pendingDistribution = [member(7)] } == .malformed("pending distribution"))
+        #expect(load { $0.senders[member(7)] = $0.senders[member(1)] } == .malformed("senders not sorted members"))
+        #expect(load { $0.roster.removeAll { $0.address == member(0) } } == .malformed("tombstone with chains"))
         let sender = member(1)
         let chain = g.senders[sender]![0]
         #expect(load { $0.senders[sender] = [chain, chain] } == .malformed("duplicate chain id"))
@@ -215,7 +256,7 @@ struct GroupTests {
         let id = DistributionID.random()
         func make() -> (GroupSession, SenderKeyDistribution) {
             let r = CountingRandom()
-            var g = GroupSession(distributionID: id, members: [member(1)], random: r)
+            var g = try! GroupSession(distributionID: id, local: member(0), identity: identity(0), members: [entry(1)], random: r)
             let d = g.rotate(random: r)
             return (g, d)
         }
@@ -223,7 +264,10 @@ struct GroupTests {
         #expect(a.serialized() == b.serialized())
         #expect(da == db)
         // The default draws from the CSPRNG: two groups differ.
-        #expect(GroupSession(distributionID: id).distribution != GroupSession(distributionID: id).distribution)
+        func fresh() throws -> SenderKeyDistribution {
+            try GroupSession(distributionID: id, local: member(0), identity: identity(0), members: []).distribution
+        }
+        #expect(try fresh() != fresh())
     }
 
     /// A member can sign a body that does not open (its own signing key is all
@@ -250,137 +294,6 @@ struct GroupTests {
             // The genuine message with the forged one's iteration still decrypts, unless evicted as the oldest.
             let kept = top - bad < UInt32(Limits.maxSenderKeySkipped)
             #expect(((try? loaded.decrypt(genuine[Int(bad)], from: member(0))) == [7]) == kept, "top \(top), bad \(bad)")
-        }
-    }
-
-    /// 50 participants, random joins and leaves, reordering and loss: every
-    /// delivered message is readable by exactly the members of the group at the
-    /// time it was sent (sender excluded), and by nobody else — including
-    /// removed members holding their full state.
-    @Test func fiftyMemberSimulation() throws {
-        var rng = SplitMix64(state: 50)
-        let id = DistributionID.random()
-        var state = [Int: GroupSession]()        // current members and ghosts (left, state kept)
-        var members = Set(0..<30)
-        for i in members { state[i] = GroupSession(distributionID: id, members: members.filter { $0 != i }.map(member)) }
-        func distribute(_ from: Int, _ d: SenderKeyDistribution, to targets: Set<Int>) throws {
-            for t in targets where t != from { try state[t]!.process(d, from: member(from)) }
-        }
-        for i in members { try distribute(i, state[i]!.distribution, to: members) }
-        var pending = [(message: [UInt8], sender: Int, readers: Set<Int>, to: Int)]()
-        var checked = 0, lost = 0
-        func deliver(_ k: Int) throws {
-            let p = pending.remove(at: k)
-            guard var s = state[p.to] else { return }      // never joined: nothing to try with
-            let ok = (try? s.decrypt(p.message, from: member(p.sender))) != nil
-            #expect(ok == p.readers.contains(p.to), "member \(p.to) on a message from \(p.sender)")
-            state[p.to] = s
-            checked += 1
-        }
-        func flush() throws {
-            pending.shuffle(using: &rng)
-            while !pending.isEmpty { try deliver(pending.count - 1) }
-        }
-        var next = 30
-        for _ in 0..<600 {
-            let roll = rng.next() % 100
-            if roll < 8, next < 50 {                        // join
-                let n = next; next += 1
-                state[n] = GroupSession(distributionID: id, members: members.map(member))
-                try distribute(n, state[n]!.distribution, to: members)
-                for m in members {
-                    state[m]!.addMembers([member(n)])
-                    try state[n]!.process(state[m]!.distribution, from: member(m))
-                }
-                members.insert(n)
-            } else if roll < 14, members.count > 5 {         // leave (its state stays, as a ghost)
-                try flush()   // bounded reordering: at most one rotation between send and delivery
-                let gone = members.randomElement(using: &rng)!
-                members.remove(gone)
-                for m in members { try distribute(m, state[m]!.removeMember(member(gone)), to: members) }
-            } else {                                         // send, with 5% loss per recipient
-                let s = members.randomElement(using: &rng)!
-                let msg = try state[s]!.encrypt([UInt8(truncatingIfNeeded: rng.next())])
-                for r in 0..<50 where r != s {
-                    if rng.next() % 100 < 5 { lost += 1; continue }
-                    pending.append((msg, s, members.subtracting([s]), r))
-                }
-                if rng.next() % 4 == 0 {                     // deliver a random part, in random order
-                    for _ in 0..<(pending.count / 2) { try deliver(Int(rng.next() % UInt64(pending.count))) }
-                }
-            }
-        }
-        try flush()
-        #expect(checked > 5000)
-        #expect(lost > 0)
-        #expect(next > 35 && members.count < next)
-    }
-}
-
-@Suite("Groups through the session manager")
-struct GroupManagerTests {
-    @Test func distributionsTravelInsidePairwiseSessions() throws {
-        let devices = try ["alice", "bob", "carol", "dave"].map { try Device($0) }
-        // Pairwise sessions in every direction (each first message answered).
-        for a in devices {
-            for b in devices where a.address < b.address {
-                try a.manager.startSession(with: b.address, bundle: b.manager.publishBundle())
-                try b.manager.receive(a.send("hi", to: b), from: a.address)
-                try a.manager.receive(b.send("hi", to: a), from: b.address)
-            }
-        }
-        let (alice, bob, carol, dave) = (devices[0], devices[1], devices[2], devices[3])
-        func deliver(_ out: [(address: ProtocolAddress, message: [UInt8])], from sender: Device) throws {
-            for (address, message) in out {
-                let d = devices.first { $0.address == address }!
-                try d.manager.processDistribution(d.manager.receive(message, from: sender.address), from: sender.address)
-            }
-        }
-        let (id, created) = try alice.manager.createGroup(members: [bob.address, carol.address])
-        try deliver(created, from: alice)
-        for d in [bob, carol] {   // joining: send our chain to everyone else
-            try deliver(d.manager.addMembers([alice, bob, carol].map(\.address), to: id), from: d)
-        }
-        let m1 = try bob.manager.groupEncrypt(Array("hello".utf8), to: id)
-        for d in [alice, carol] { #expect(try d.manager.groupDecrypt(m1, in: id, from: bob.address) == Array("hello".utf8)) }
-        #expect(throws: MessagingError.group(.duplicate(iteration: 0))) {
-            try carol.manager.groupDecrypt(m1, in: id, from: bob.address)
-        }
-        // dave joins late: he reads nothing from before.
-        try deliver(alice.manager.addMembers([dave.address], to: id), from: alice)
-        let before = try alice.manager.groupEncrypt(Array("before dave".utf8), to: id)
-        _ = before
-        #expect(throws: MessagingError.self) { try dave.manager.groupDecrypt(m1, in: id, from: bob.address) }
-        // carol is removed: alice and bob rotate; carol reads nothing new.
-        try deliver(alice.manager.removeMember(carol.address, from: id), from: alice)
-        try deliver(bob.manager.removeMember(carol.address, from: id), from: bob)
-        let after = try alice.manager.groupEncrypt(Array("without carol".utf8), to: id)
-        #expect(try bob.manager.groupDecrypt(after, in: id, from: alice.address) == Array("without carol".utf8))
-        #expect(try dave.manager.groupDecrypt(after, in: id, from: alice.address) == Array("without carol".utf8))
-        #expect(throws: MessagingError.self) { try carol.manager.groupDecrypt(after, in: id, from: alice.address) }
-        #expect(throws: MessagingError.notAMember(carol.address)) {
-            try alice.manager.removeMember(carol.address, from: id)
-        }
-        // Plaintexts landed in the inbound table with their senders.
-        #expect(try bob.store.inboundMessages(after: 0, limit: 1000).contains {
-            $0.sender == alice.address && $0.plaintext == Array("without carol".utf8)
-        })
-    }
-
-    /// 100 members: some member's address lock shares a stripe with the
-    /// group's, which once made add/remove lock one mutex twice.
-    @Test func largeGroupsAddAndRemoveWithoutSelfDeadlock() throws {
-        let me = try Device("me")
-        var peer = Account()
-        peer.generateOneTimePreKeys(count: 1)
-        let bundle = peer.publishBundle()
-        let members = (0..<100).map { ProtocolAddress(userID: "member\($0)", deviceID: 1) }
-        for m in members { try me.manager.startSession(with: m, bundle: bundle) }
-        let (id, out) = try me.manager.createGroup(members: members)
-        #expect(out.count == 100)
-        for m in members.prefix(10) {
-            #expect(try me.manager.removeMember(m, from: id).count == 99)
-            #expect(try me.manager.addMembers([m], to: id).count == 1)
         }
     }
 }

@@ -61,7 +61,7 @@ struct SessionTests {
         let bundle = account.publishBundle()
         let alice = IdentityKey.PrivateKey()
         var s = try Session.initiate(identity: alice, bundle: bundle)
-        var wire = try s.encrypt([1, 2, 3])
+        let wire = try s.encrypt([1, 2, 3])
         var tampered = wire
         tampered[tampered.count - 1] ^= 1
         let before = account.oneTimePreKeys.map(\.id)
@@ -71,18 +71,31 @@ struct SessionTests {
         #expect(account.oneTimePreKeys.map(\.id) == before)
         _ = try account.acceptSession(from: wire)
         #expect(account.oneTimePreKeys.map(\.id) == Array(before.dropFirst()))
-        // The same first message again: its one-time prekey is gone.
+        // The same first message again: its base key was accepted (checked
+        // before its one-time prekey, which is gone too).
+        #expect(throws: SessionSetupError.baseKeyAlreadyAccepted) { try account.acceptSession(from: wire) }
+        // A later first message of the same session names the used one-time prekey: refused for both reasons.
+        let later = try s.encrypt([4])
+        #expect(throws: SessionSetupError.baseKeyAlreadyAccepted) { try account.acceptSession(from: later) }
+        account.acceptedBaseKeys = [:]
         #expect(throws: SessionSetupError.unknownOneTimePreKey(bundle.oneTimePreKey!.id)) {
-            try account.acceptSession(from: wire)
+            try account.acceptSession(from: later)
         }
-        wire = try s.encrypt([4])
-        _ = wire
     }
 
+    /// Without a one-time prekey (none left, or stripped by the server: the
+    /// bundle signature covers only the signed prekey) the session works, and
+    /// its first message cannot start a second session on the same account.
     @Test func noOneTimePreKey() throws {
         var p = try Pair(withOneTimePreKey: false)
         #expect(p.alice.oneTimePreKeyID == nil)
         #expect(try p.alice.decrypt(p.bob.encrypt([9])) == [9])
+        var replayed = try Session.initiate(identity: p.aliceIdentity, bundle: p.bobAccount.publishBundle())
+        let first = try replayed.encrypt([1])
+        let before = p.bobAccount.serialized()
+        _ = try p.bobAccount.acceptSession(from: first)
+        #expect(throws: SessionSetupError.baseKeyAlreadyAccepted) { try p.bobAccount.acceptSession(from: first) }
+        #expect(p.bobAccount.serialized() != before)
     }
 
     @Test func badBundleSignatureIsRejected() throws {

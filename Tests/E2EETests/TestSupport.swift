@@ -47,3 +47,8 @@ func key(_ bytes: [UInt8]) throws -> MessageKey {
 extension Result {
     var isFailure: Bool { if case .failure = self { return true } else { return false } }
 }
+
+extension Received {
+    /// Lets a test compare what `receive` returned with the plaintext it expects.
+    static func == (received: Received, plaintext: [UInt8]) -> Bool { received == .message(plaintext) }
+}

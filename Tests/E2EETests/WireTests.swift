@@ -64,7 +64,8 @@ struct WireTests {
         let (_, preKey, ratchet) = try sample()
         #expect(throws: WireError.truncated(needed: 1, available: 0)) { try WireMessage(serialized: []) }
         #expect(throws: WireError.unknownVersion(0x02)) { try WireMessage(serialized: [0x02, 0x01]) }
-        #expect(throws: WireError.unknownType(0x06)) { try WireMessage(serialized: [0x01, 0x06]) }
+        #expect(throws: WireError.unexpectedType(0x06)) { try WireMessage(serialized: [0x01, 0x06]) }
+        #expect(throws: WireError.unknownType(0x07)) { try WireMessage(serialized: [0x01, 0x07]) }
         #expect(throws: WireError.unknownType(0x00)) { try WireMessage(serialized: [0x01, 0x00]) }
         for n in 0..<62 {
             #expect(throws: WireError.self) { try WireMessage(serialized: Array(ratchet.prefix(n))) }

@@ -123,6 +123,7 @@ extension GroupSession {
             Dictionary(uniqueKeysWithValues: r.filter { $0.address != local }.map { ($0.address, $0.identityKey) })
         }
         let before = keys(roster), after = keys(next)
+        let wasMember = isMember
         let removed = before.filter { after[$0.key] != $0.value }.map(\.key).sorted()
         let added = after.filter { before[$0.key] != $0.value }.map(\.key).sorted()
         roster = next
@@ -134,7 +135,8 @@ extension GroupSession {
             pendingDistribution = []
             return GroupChange(revision: revision, added: added, removed: removed, removedLocal: true, rotated: false)
         }
-        let rotated = !removed.isEmpty
+        // Back in after leaving or being removed: a chain nobody holds yet, for everyone.
+        let rotated = !removed.isEmpty || !wasMember
         if rotated {
             own = Self.freshChain(random: random)
             pendingDistribution = members
@@ -142,6 +144,7 @@ extension GroupSession {
             let current = Set(members)
             pendingDistribution = Array(Set(pendingDistribution + added).intersection(current)).sorted()
         }
-        return GroupChange(revision: revision, added: added, removed: removed, removedLocal: false, rotated: rotated)
+        return GroupChange(revision: revision, added: added, removed: removed, removedLocal: false, rotated: rotated,
+                           joined: !wasMember)
     }
 }
