@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# End-to-end test of the e2ee group (sender-key) commands: four stores with
-# pairwise sessions form a group through distribution messages, exchange group
-# messages (reordered, replayed, tampered), add a member and remove one; every
-# rejection exits 1 and leaves the store byte-for-byte unchanged.
+# End-to-end test of the e2ee group (sender-key) commands with authenticated
+# membership (PROTOCOL.md §5b): four stores with pairwise sessions form a group
+# from alice's invitations, exchange group messages (reordered, replayed,
+# tampered), an admin adds a member and removes one (everyone else replaces its
+# chain), a member leaves; every rejection exits 1 and leaves the store
+# byte-for-byte unchanged.
 #
 # usage: Tests/cli/group.sh PATH_TO_E2EE_BINARY
 set -Eeuo pipefail
@@ -34,11 +36,20 @@ pair() {
         cmp -s "pair.$a.$b.txt" "pair.$b.$a.dec"
 }
 
-# deliver FROM DIR TO: TO decrypts FROM's distribution DIR/TO.msg and reports it.
-deliver() {
-    local from=$1 dir=$2 to=$3
-    "$E2EE" decrypt --store "$to" --peer "$from" --in "$dir/$to.msg" >"deliver.out" &&
-        [[ "$(cat deliver.out)" == "group distribution: $GID from $from" ]]
+# got FROM FILE TO LINE: TO decrypts FILE from FROM and prints exactly LINE.
+got() {
+    local from=$1 file=$2 to=$3 line=$4
+    "$E2EE" decrypt --store "$to" --peer "$from" --in "$file" >"deliver.out" &&
+        [[ "$(cat deliver.out)" == "$line" ]]
+}
+
+# deliver_all FROM DIR: every DIR/NAME.N.msg to NAME, in N order; prints nothing, fails on any refusal.
+deliver_all() {
+    local from=$1 dir=$2 f to
+    for f in $(ls "$dir" | LC_ALL=C sort -t. -k1,1 -k2,2n); do
+        to=${f%%.*}
+        "$E2EE" decrypt --store "$to" --peer "$from" --in "$dir/$f" >/dev/null || return 1
+    done
 }
 
 # files_are DIR NAME...: DIR holds exactly NAME.msg for each NAME.
@@ -49,6 +60,18 @@ files_are() {
     for n in "$@"; do want+="$n.msg"$'\n'; done
     [[ "$(ls "$dir" | LC_ALL=C sort)"$'\n' == "$(printf '%s' "$want" | LC_ALL=C sort)"$'\n' ]]
 }
+
+# distribute WHO: WHO sends its chain to the members that need it, delivered at once.
+distribute() {
+    rm -rf "dist.$1" &&
+        "$E2EE" group distribute --store "$1" --group "$GID" --out-dir "dist.$1" &&
+        deliver_all "$1" "dist.$1"
+}
+
+# info WHO: the group's JSON as WHO sees it, in info.WHO.json.
+info() { "$E2EE" group info --store "$1" --group "$GID" >"info.$1.json"; }
+# json_has WHO TEXT: info.WHO.json contains TEXT with all whitespace removed.
+json_has() { tr -d ' \n' <"info.$1.json" | grep -qF -- "$2"; }
 
 # send SENDER NAME: SENDER encrypts a fresh NAME.txt to the group as NAME.msg.
 send() {
@@ -71,46 +94,31 @@ for p in "alice bob" "alice carol" "alice dave" "bob carol" "bob dave" "carol da
 done
 
 # ---------------------------------------------------------------- forming the group
-mkdir create.alice
 expect_status "a member without a session is rejected" 1 alice \
     "$E2EE" group create --store alice --members bob,erin --out-dir create.alice
 check "reports noSession" stderr_has "noSession(erin.1)"
-check "and writes no distribution" files_are create.alice
+check "the missing --out-dir was created, and nothing written to it" files_are create.alice
 GID=$("$E2EE" group create --store alice --members bob,carol --out-dir create.alice)
 check "alice creates the group: id is 32 lowercase hex digits" bash -c "[[ '$GID' =~ ^[0-9a-f]{32}$ ]]"
-check "one distribution per member (bob, carol)" files_are create.alice bob carol
-check "a distribution travels as a pairwise ratchet message" \
-    bash -c "'$E2EE' inspect --in create.alice/bob.msg | grep -q '\"kind\": \"ratchet\"'"
-
-check "bob decrypts alice's distribution" deliver alice create.alice bob
-mkdir join.bob
-check "bob joins: group add alice,carol" "$E2EE" group add --store bob --group "$GID" --members alice,carol --out-dir join.bob
-check "bob's distribution goes to alice and carol" files_are join.bob alice carol
-check "carol decrypts alice's distribution" deliver alice create.alice carol
-check "carol decrypts bob's distribution" deliver bob join.bob carol
-mkdir join.carol
-check "carol joins: group add alice,bob" "$E2EE" group add --store carol --group "$GID" --members alice,bob --out-dir join.carol
-check "carol's distribution goes to alice and bob" files_are join.carol alice bob
-check "alice decrypts bob's distribution" deliver bob join.bob alice
-check "alice decrypts carol's distribution" deliver carol join.carol alice
-check "bob decrypts carol's distribution" deliver carol join.carol bob
-check "the inbox also holds the distribution's plaintext" \
-    bash -c "'$E2EE' inbox --store bob | grep -q '\"sender\": \"carol\"'"
-
-# The inbox holds the distribution's plaintext: inspect it (never showing its chain key).
-"$E2EE" inbox --store bob | grep '"sender": "carol"' | grep -o '"plaintext_hex": "0104[0-9a-f]*"' |
-    cut -d'"' -f4 | head -n 1 >dist.hex
-check "the inbox holds carol's distribution" test -s dist.hex
-xxd -r -p dist.hex >dist.bin
-check "inspect a distribution" bash -c "'$E2EE' inspect --in dist.bin >dist.json"
-check "inspect: kind sender_key_distribution" grep -q '"kind": "sender_key_distribution"' dist.json
-check "inspect: names the group" grep -q "\"group_id\": \"$GID\"" dist.json
-check "inspect: shows the signing key" grep -q '"signing_key": "[0-9a-f]\{64\}"' dist.json
-check "inspect: never the chain key" bash -c "! grep -q -e '$(cut -c53-116 dist.hex)' -e chain_key dist.json"
-
-expect_status "adding a member without a session is rejected" 1 alice \
-    "$E2EE" group add --store alice --group "$GID" --members bob,erin --out-dir join.bob
-check "reports noSession" stderr_has "noSession(erin.1)"
+check "each member gets an invitation and alice's chain" files_are create.alice bob.1 bob.2 carol.1 carol.2
+check "they travel as pairwise ratchet messages" \
+    bash -c "'$E2EE' inspect --in create.alice/bob.1.msg | grep -q '\"kind\": \"ratchet\"'"
+check "alice is the admin, at revision 1" bash -c "$(declare -f info json_has); E2EE='$E2EE' GID='$GID'; info alice && json_has alice '\"admins\":[\"alice\"]' && json_has alice '\"revision\":1'"
+for who in bob carol; do
+    check "$who joins from alice's invitation" got alice "create.alice/$who.1.msg" "$who" "group update: $GID revision 1 from alice (joined)"
+    check "$who stores alice's chain" got alice "create.alice/$who.2.msg" "$who" "group distribution: $GID from alice"
+done
+check "bob's copy of the roster names alice admin and three members" bash -c "$(declare -f info json_has); E2EE='$E2EE' GID='$GID'
+    info bob && json_has bob '\"admins\":[\"alice\"]' && json_has bob '\"member\":true' &&
+    [[ \$(grep -c '\"name\"' info.bob.json) -eq 3 ]] && json_has bob '\"pending_distribution\":[\"alice\",\"carol\"]'"
+check "bob sends his chain to alice and carol" distribute bob
+check "carol sends hers to alice and bob" distribute carol
+check "nothing is pending any more" bash -c "$(declare -f info json_has); E2EE='$E2EE' GID='$GID'; info bob && json_has bob '\"pending_distribution\":[]'"
+check "no inbox holds a roster update or a chain" \
+    bash -c "! '$E2EE' inbox --store bob | grep -q -e '\"plaintext_hex\": \"0104' -e '\"plaintext_hex\": \"0106'"
+expect_status "a replayed invitation is a duplicate" 1 bob \
+    "$E2EE" decrypt --store bob --peer alice --in create.alice/bob.1.msg
+check "reports duplicate" stderr_has "duplicate"
 
 # ---------------------------------------------------------------- messages
 for from in alice bob carol; do
@@ -159,60 +167,50 @@ OTHER=00000000000000000000000000000000
 expect_status "a message for an unknown group is rejected" 1 alice \
     "$E2EE" group encrypt --store alice --group "$OTHER" --in fresh.txt
 check "reports unknownGroup with the full id" stderr_has "unknownGroup($OTHER)"
-mkdir create.second
 GID2=$("$E2EE" group create --store alice --members bob --out-dir create.second)
 check "alice creates a second group with bob" test "$GID2" != "$GID"
-check "bob decrypts its distribution" bash -c "'$E2EE' decrypt --store bob --peer alice --in create.second/bob.msg | grep -qx 'group distribution: $GID2 from alice'"
+check "bob joins it" got alice create.second/bob.1.msg bob "group update: $GID2 revision 1 from alice (joined)"
+check "bob stores alice's chain in it" got alice create.second/bob.2.msg bob "group distribution: $GID2 from alice"
 expect_status "a message decrypted under another group is rejected" 1 bob \
     "$E2EE" group decrypt --store bob --group "$GID2" --peer carol --in fresh.msg
 check "reports wrongGroup with the full id" stderr_has "wrongGroup($GID)"
+expect_status "a member who is not an admin cannot add" 1 bob \
+    "$E2EE" group add --store bob --group "$GID" --members dave --out-dir nope
+check "reports notAnAdmin" stderr_has "notAnAdmin(bob.1)"
 
 # ---------------------------------------------------------------- adding dave
 check "alice sends before dave joins" send alice before
 expect_status "dave has no group yet" 1 dave \
     "$E2EE" group decrypt --store dave --group "$GID" --peer alice --in before.msg
 check "reports unknownGroup" stderr_has "unknownGroup"
-mkdir add.alice add.bob add.carol join.dave
 check "alice adds dave" "$E2EE" group add --store alice --group "$GID" --members dave --out-dir add.alice
-check "only dave gets alice's distribution" files_are add.alice dave
-check "dave decrypts alice's distribution" deliver alice add.alice dave
+check "the update goes to all, alice's chain to dave only" files_are add.alice bob.1 carol.1 dave.1 dave.2
+check "bob learns revision 2" got alice add.alice/bob.1.msg bob "group update: $GID revision 2 from alice"
+check "carol learns revision 2" got alice add.alice/carol.1.msg carol "group update: $GID revision 2 from alice"
+check "dave joins at revision 2" got alice add.alice/dave.1.msg dave "group update: $GID revision 2 from alice (joined)"
+check "dave stores alice's chain" got alice add.alice/dave.2.msg dave "group distribution: $GID from alice"
 expect_status "dave cannot read a message sent before he joined" 1 dave \
     "$E2EE" group decrypt --store dave --group "$GID" --peer alice --in before.msg
+for who in bob carol; do check "$who sends its chain to dave" distribute "$who"; done
+check "dave sends his chain to all three" distribute dave
 check "alice sends after dave joined" send alice after
 check "dave reads it" reads dave alice after
 check "bob reads both" bash -c "$(declare -f reads); E2EE='$E2EE' GID='$GID'; reads bob alice before && reads bob alice after"
-check "bob adds dave" "$E2EE" group add --store bob --group "$GID" --members dave --out-dir add.bob
-check "carol adds dave" "$E2EE" group add --store carol --group "$GID" --members dave --out-dir add.carol
-check "dave decrypts bob's distribution" deliver bob add.bob dave
-check "dave decrypts carol's distribution" deliver carol add.carol dave
-check "dave joins: group add alice,bob,carol" \
-    "$E2EE" group add --store dave --group "$GID" --members alice,bob,carol --out-dir join.dave
-check "dave's distribution goes to all three" files_are join.dave alice bob carol
-for to in alice bob carol; do
-    check "$to decrypts dave's distribution" deliver dave join.dave "$to"
-done
 check "dave sends to the group" send dave hello.dave
 for to in alice bob carol; do check "$to reads dave's message" reads "$to" dave hello.dave; done
-check "carol sends to the group" send carol hello2.carol
-for to in alice bob dave; do check "$to reads carol's message" reads "$to" carol hello2.carol; done
 
-# ---------------------------------------------------------------- removing carol
-mkdir rm.alice rm.bob rm.dave
+# ---------------------------------------------------------------- removing carol (one admin, everyone rotates)
 expect_status "removing a non-member is rejected" 1 alice \
-    "$E2EE" group remove --store alice --group "$GID" --member erin --out-dir rm.alice
+    "$E2EE" group remove --store alice --group "$GID" --members erin --out-dir rm.alice
 check "reports notAMember" stderr_has "notAMember(erin.1)"
-for who in alice bob dave; do
-    check "$who removes carol" "$E2EE" group remove --store "$who" --group "$GID" --member carol --out-dir "rm.$who"
-done
-check "alice's new chain goes to bob and dave only" files_are rm.alice bob dave
-check "bob's new chain goes to alice and dave only" files_are rm.bob alice dave
-check "dave's new chain goes to alice and bob only" files_are rm.dave alice bob
-for from in alice bob dave; do
-    for to in alice bob dave; do
-        [[ $to == "$from" ]] && continue
-        check "$to decrypts $from's new distribution" deliver "$from" "rm.$from" "$to"
-    done
-done
+check "alice removes carol" "$E2EE" group remove --store alice --group "$GID" --members carol --out-dir rm.alice
+check "the update goes to all (carol too), the new chain to bob and dave" files_are rm.alice bob.1 bob.2 carol.1 dave.1 dave.2
+check "carol learns she was removed" got alice rm.alice/carol.1.msg carol "group update: $GID revision 3 from alice (removed)"
+check "carol's copy says she is out" bash -c "$(declare -f info json_has); E2EE='$E2EE' GID='$GID'; info carol && json_has carol '\"member\":false'"
+rm rm.alice/carol.1.msg
+check "bob and dave get the update and alice's new chain" deliver_all alice rm.alice
+for who in bob dave; do check "$who sends its new chain" distribute "$who"; done
+check "bob's chain went to alice and dave only" files_are dist.bob alice.1 dave.1
 for from in alice bob dave; do
     check "$from sends after the removal" send "$from" "post.$from"
     expect_status "carol cannot read $from's message" 1 carol \
@@ -223,10 +221,25 @@ for from in alice bob dave; do
         check "$to reads $from's message" reads "$to" "$from" "post.$from"
     done
 done
-check "carol still sends on her old chain" send carol post.carol
-expect_status "nobody reads carol any more" 1 alice \
-    "$E2EE" group decrypt --store alice --group "$GID" --peer carol --in post.carol.msg
+expect_status "carol cannot send any more" 1 carol \
+    "$E2EE" group encrypt --store carol --group "$GID" --in fresh.txt
+check "reports notInGroup" stderr_has "notInGroup"
+expect_status "carol's chains are gone at bob: her message from before is not read" 1 bob \
+    "$E2EE" group decrypt --store bob --group "$GID" --peer carol --in fresh.msg
 check "reports noSenderKey" stderr_has "noSenderKey(carol.1"
+
+# ---------------------------------------------------------------- dave leaves
+check "dave leaves" "$E2EE" group leave --store dave --group "$GID" --out-dir leave.dave
+check "the update goes to alice and bob" files_are leave.dave alice.1 bob.1
+check "alice accepts dave's leaving" got dave leave.dave/alice.1.msg alice "group update: $GID revision 4 from dave"
+check "bob accepts it" got dave leave.dave/bob.1.msg bob "group update: $GID revision 4 from dave"
+for who in alice bob; do check "$who sends its new chain" distribute "$who"; done
+check "alice sends after dave left" send alice last
+check "bob reads it" reads bob alice last
+expect_status "dave cannot" 1 dave "$E2EE" group decrypt --store dave --group "$GID" --peer alice --in last.msg
+check "alice's roster: alice (admin) and bob, revision 4" bash -c "$(declare -f info json_has); E2EE='$E2EE' GID='$GID'
+    info alice && json_has alice '\"revision\":4' && json_has alice '\"admins\":[\"alice\"]' &&
+    [[ \$(grep -o '\"name\": \"[a-z]*\"' info.alice.json | tr '\n' ' ') == '\"name\": \"alice\" \"name\": \"bob\" ' ]]"
 
 # ---------------------------------------------------------------- usage errors
 expect_status "an upper-case group id is a usage error" 2 alice \
@@ -243,12 +256,16 @@ expect_status "an empty member name is a usage error" 2 alice \
     "$E2EE" group add --store alice --group "$GID" --members bob,,dave --out-dir rm.alice
 expect_status "a bad member name is a usage error" 2 alice \
     "$E2EE" group add --store alice --group "$GID" --members ../bob --out-dir rm.alice
+expect_status "the old --member flag is a usage error" 2 alice \
+    "$E2EE" group remove --store alice --group "$GID" --member bob --out-dir rm.alice
 expect_status "missing --peer on group decrypt is a usage error" 2 alice \
     "$E2EE" group decrypt --store alice --group "$GID" --in fresh.msg
+expect_status "missing --group on group info is a usage error" 2 alice "$E2EE" group info --store alice
 expect_status "an unknown group command is a usage error" 2 alice \
     "$E2EE" group frobnicate --store alice
 expect_status "a missing group command is a usage error" 2 alice "$E2EE" group
-expect_status "a missing output directory is rejected" 1 alice \
-    "$E2EE" group add --store alice --group "$GID" --members bob --out-dir no/such/dir
+check "a nested missing --out-dir is created" \
+    "$E2EE" group distribute --store alice --group "$GID" --out-dir no/such/dir
+check "and is a directory" test -d no/such/dir
 
 finish
