@@ -126,7 +126,13 @@ extension SessionManager {
                 guard group.pendingDistribution == snapshot else { return nil }
                 var ready = [ProtocolAddress](), missing = [ProtocolAddress]()
                 for a in snapshot {
-                    if (try? checkUsable(load(a), a)) != nil { ready.append(a) } else { missing.append(a) }
+                    do throws(MessagingError) {
+                        try checkUsable(try load(a), a)
+                        ready.append(a)
+                    } catch {
+                        guard case .storage = error else { missing.append(a); continue }
+                        throw error
+                    }
                 }
                 group.markDistributed(to: ready)
                 var extra = StoreChanges()
