@@ -93,12 +93,7 @@ public struct GroupUpdate: Sendable, Equatable, CustomStringConvertible {
 
     public init(serialized bytes: [UInt8]) throws(WireError) {
         var r = ByteReader(bytes)
-        let version = try r.u8()
-        guard version == WireMessage.version else { throw .unknownVersion(version) }
-        let type = try r.u8()
-        guard type == MessageType.groupUpdate.rawValue else {
-            throw MessageType(rawValue: type) == nil ? .unknownType(type) : .unexpectedType(type)
-        }
+        try r.header(.groupUpdate)
         distributionID = DistributionID(unchecked: try r.bytes(DistributionID.byteCount))
         revision = try r.u32()
         let n = Int(try r.u16())

@@ -54,12 +54,7 @@ public struct SenderKeyDistribution: Sendable, Equatable, CustomStringConvertibl
 
     public init(serialized bytes: [UInt8]) throws(WireError) {
         var r = ByteReader(bytes)
-        let version = try r.u8()
-        guard version == WireMessage.version else { throw .unknownVersion(version) }
-        let type = try r.u8()
-        guard type == MessageType.senderKeyDistribution.rawValue else {
-            throw MessageType(rawValue: type) == nil ? .unknownType(type) : .unexpectedType(type)
-        }
+        try r.header(.senderKeyDistribution)
         distributionID = DistributionID(unchecked: try r.bytes(16))
         chainID = try r.u32()
         iteration = try r.u32()
@@ -91,12 +86,7 @@ public struct SenderKeyMessage: Sendable, Equatable {
 
     public init(serialized bytes: [UInt8], maxPlaintext: Int = Limits.defaultMaxPlaintext) throws(WireError) {
         var r = ByteReader(bytes)
-        let version = try r.u8()
-        guard version == WireMessage.version else { throw .unknownVersion(version) }
-        let type = try r.u8()
-        guard type == MessageType.senderKey.rawValue else {
-            throw MessageType(rawValue: type) == nil ? .unknownType(type) : .unexpectedType(type)
-        }
+        try r.header(.senderKey)
         distributionID = DistributionID(unchecked: try r.bytes(16))
         chainID = try r.u32()
         iteration = try r.u32()

@@ -8,6 +8,19 @@ public enum MessageType: UInt8, Sendable {
     case groupUpdate = 0x06
 }
 
+extension ByteReader {
+    /// Reads and checks `version || type` for a parser of one message type,
+    /// telling an unknown type from a known one it does not take.
+    mutating func header(_ expected: MessageType) throws(WireError) {
+        let version = try u8()
+        guard version == WireMessage.version else { throw .unknownVersion(version) }
+        let type = try u8()
+        guard type == expected.rawValue else {
+            throw MessageType(rawValue: type) == nil ? .unknownType(type) : .unexpectedType(type)
+        }
+    }
+}
+
 /// The Double Ratchet header `H = (DHs_pub, PN, N)`; `Encode(H)` is 40 bytes.
 public struct MessageHeader: Sendable, Equatable {
     public static let byteCount = 40
