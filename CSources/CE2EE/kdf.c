@@ -215,3 +215,36 @@ e2ee_chain_advance(uint8_t ck_out[E2EE_KEYBYTES],
     sodium_memzero(cur, sizeof cur);
     return 0;
 }
+
+int
+e2ee_chain_seek(uint8_t ck_out[E2EE_KEYBYTES], uint8_t mk_out[E2EE_KEYBYTES],
+                const uint8_t ck[E2EE_KEYBYTES], size_t n,
+                e2ee_chain_kind kind)
+{
+    uint8_t cur[E2EE_KEYBYTES];
+    uint8_t mk[E2EE_KEYBYTES];
+    int which;
+    size_t i;
+
+    if (ck_out == NULL || mk_out == NULL || ck == NULL || n == SIZE_MAX) {
+        return -1;
+    }
+    switch (kind) {
+    case E2EE_CHAIN_RATCHET: which = KDF_CHAIN; break;
+    case E2EE_CHAIN_GROUP: which = KDF_GROUP; break;
+    default: return -1;
+    }
+    memcpy(cur, ck, sizeof cur);
+    for (i = 0; i <= n; i++) {
+        if (chain_step(cur, mk, cur, which) != 0) {
+            sodium_memzero(cur, sizeof cur);
+            sodium_memzero(mk, sizeof mk);
+            return -1;
+        }
+    }
+    memcpy(ck_out, cur, sizeof cur);
+    memcpy(mk_out, mk, sizeof mk);
+    sodium_memzero(cur, sizeof cur);
+    sodium_memzero(mk, sizeof mk);
+    return 0;
+}

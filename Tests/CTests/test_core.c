@@ -333,6 +333,17 @@ static void test_chain_advance(void)
             CHECKF(memcmp(alias, cur, 32) == 0, "aliased ck_out: kind %d n %zu", (int)kind, n);
             CHECKF(n == 0 || memcmp(mks2, want, n * 32) == 0, "aliased mks: kind %d n %zu", (int)kind, n);
 
+            /* Seeking n - 1 ahead gives message key n - 1 and the same chain key as advancing n. */
+            if (n > 0) {
+                uint8_t mk[32], seek_alias[32];
+                CHECKF(e2ee_chain_seek(ck_out, mk, ck, n - 1, kind) == 0, "seek: kind %d n %zu", (int)kind, n);
+                CHECKF(memcmp(ck_out, cur, 32) == 0 && memcmp(mk, want + 32 * (n - 1), 32) == 0,
+                       "seek: kind %d n %zu", (int)kind, n);
+                memcpy(seek_alias, ck, 32);
+                CHECKF(e2ee_chain_seek(seek_alias, mk, seek_alias, n - 1, kind) == 0 && memcmp(seek_alias, cur, 32) == 0,
+                       "aliased seek: kind %d n %zu", (int)kind, n);
+            }
+
             free(want);
             free(mks);
             free(mks2);
@@ -349,6 +360,10 @@ static void test_chain_advance(void)
             CHECK(e2ee_chain_advance(ck_out, mks, 999 * 32, ck, 1000, kind) == -1);
             /* n * 32 wraps to 32: must be caught, not trusted. */
             CHECK(e2ee_chain_advance(ck_out, mks, 32, ck, SIZE_MAX / 32 + 2, kind) == -1);
+            CHECK(e2ee_chain_seek(ck_out, NULL, ck, 1, kind) == -1);
+            CHECK(e2ee_chain_seek(NULL, mks, ck, 1, kind) == -1);
+            CHECK(e2ee_chain_seek(ck_out, mks, ck, SIZE_MAX, kind) == -1);
+            CHECK(e2ee_chain_seek(ck_out, mks, ck, 1, (e2ee_chain_kind)7) == -1);
             free(mks);
         }
     }

@@ -137,19 +137,30 @@ struct SessionManagerTests {
         let alice = try Device("alice"), bob = try Device("bob")
         var held = [[UInt8]]()
         // Alice restarts her session 45 times (e.g. lost state); Bob keeps the last 41.
+        // In each, both sides ratchet once and Alice sends two more messages: Bob
+        // reads the second and holds a skipped key for the first.
         for i in 0..<45 {
             try alice.manager.startSession(with: bob.address, bundle: bob.manager.publishBundle())
-            held.append(try alice.send("s\(i)", to: bob))
-            try bob.manager.receive(held[i], from: alice.address)
+            try bob.manager.receive(try alice.send("s\(i)", to: bob), from: alice.address)
+            try alice.manager.receive(try bob.send("r\(i)", to: alice), from: bob.address)
+            held.append(try alice.send("held \(i)", to: bob))
+            #expect(try bob.manager.receive(try alice.send("t\(i)", to: bob), from: alice.address) == Array("t\(i)".utf8))
         }
         let set = try #require(try bob.store.loadSessions(for: alice.address))
         #expect(set.archived.count == Limits.maxArchivedSessions)
-        // A ratchet message on an archived session still decrypts and promotes it.
-        let old = try alice.store.loadSessions(for: bob.address)!.archived[3]
-        var s = old
-        let m = try s.encrypt(Array("late".utf8))
-        _ = m
-        #expect(try bob.store.loadSessions(for: alice.address)!.archived.contains { $0.baseKey == old.baseKey })
+        // The 4 oldest sessions are gone: their held messages cannot decrypt.
+        for i in 0..<4 { #expect(throws: MessagingError.self) { try bob.manager.receive(held[i], from: alice.address) } }
+        // A held message of an archived session decrypts there (a skipped key), and promotes it.
+        #expect(try bob.manager.receive(held[10], from: alice.address) == Array("held 10".utf8))
+        let promoted = try #require(try bob.store.loadSessions(for: alice.address)?.current)
+        // A new message on an archived session of Alice's, on the chain Bob knows, also decrypts and promotes it.
+        var aliceSet = try #require(try alice.store.loadSessions(for: bob.address))
+        let older = try #require(aliceSet.archived.firstIndex { $0.baseKey == set.archived[24].baseKey })
+        let late = try aliceSet.archived[older].encrypt(Array("late".utf8))
+        #expect(try bob.manager.receive(late, from: alice.address) == Array("late".utf8))
+        let now = try #require(try bob.store.loadSessions(for: alice.address))
+        #expect(now.current?.baseKey == set.archived[24].baseKey && now.archived.first?.baseKey == promoted.baseKey)
+        #expect(now.archived.count == Limits.maxArchivedSessions)
     }
 
     @Test func preKeyLifecycle() throws {

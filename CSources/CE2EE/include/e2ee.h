@@ -85,6 +85,15 @@ int e2ee_chain_advance(uint8_t ck_out[E2EE_KEYBYTES],
                        const uint8_t ck[E2EE_KEYBYTES], size_t n,
                        e2ee_chain_kind kind);
 
+/* Steps a chain n + 1 times from ck and keeps only the last message key:
+ * mk_out is message key number n (counting from 0 at ck), ck_out the chain
+ * key after it (may alias ck). Nothing else is written: the keys in between
+ * are wiped. It is how a receiver tries a message n ahead before it knows the
+ * message is genuine (no storage per skipped key until then). */
+int e2ee_chain_seek(uint8_t ck_out[E2EE_KEYBYTES], uint8_t mk_out[E2EE_KEYBYTES],
+                    const uint8_t ck[E2EE_KEYBYTES], size_t n,
+                    e2ee_chain_kind kind);
+
 /* ---- HKDF-SHA-512 (RFC 5869) over libsodium's HMAC-SHA-512 ---------------- */
 
 /* out_len 1..E2EE_HKDF_SHA512_MAXBYTES. An empty salt means 64 zero bytes. */

@@ -33,6 +33,14 @@ public struct ChainKey: Sendable, Equatable, CustomStringConvertible {
     public mutating func messageKeys(count: Int) throws(CryptoError) -> [MessageKey] {
         try bytes.chainAdvance(count: count, kind: E2EE_CHAIN_RATCHET).map(MessageKey.init(bytes:))
     }
+
+    /// The message key `n` steps ahead (0: the next one) and the chain after
+    /// it, leaving `self` as it is and keeping none of the keys in between:
+    /// what a receiver needs to try a message before it knows it is genuine.
+    func seek(_ n: UInt32) -> (chain: ChainKey, key: MessageKey) {
+        let (ck, mk) = bytes.chainSeek(n, kind: E2EE_CHAIN_RATCHET)
+        return (ChainKey(bytes: ck), MessageKey(bytes: mk))
+    }
 }
 
 extension SecureBytes {
@@ -48,6 +56,25 @@ extension SecureBytes {
             }
             try check(rc, .invalidParameter("chain step"))
         }
+    }
+
+    /// `n + 1` chain steps from `self` (unchanged), one C call: the chain key
+    /// after them and the last message key.
+    func chainSeek(_ n: UInt32, kind: e2ee_chain_kind) -> (chain: SecureBytes, key: SecureBytes) {
+        precondition(count == 32, "chain keys are 32 bytes")
+        var ck = SecureBytes?.none
+        // The C core only fails on NULL pointers or n == SIZE_MAX, which cannot occur here.
+        let mk = try! SecureBytes(count: 32) { (mk) throws(CryptoError) in
+            ck = try SecureBytes(count: 32) { (out) throws(CryptoError) in
+                let rc = withUnsafeBytes { from in
+                    e2ee_chain_seek(out.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                    mk.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                    from.baseAddress!.assumingMemoryBound(to: UInt8.self), Int(n), kind)
+                }
+                try check(rc, .invalidParameter("chain seek"))
+            }
+        }
+        return (ck!, mk)
     }
 
     /// `count` chain steps over `self`, one C call; returns the message keys.

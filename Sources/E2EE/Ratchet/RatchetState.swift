@@ -1,3 +1,27 @@
+#if DEBUG
+/// Counts the costly steps of decryption while a test holds one in
+/// ``RatchetWork/current``, so that tests can bound the work a forged message
+/// causes without timing anything. Compiled out of release builds.
+final class RatchetWork: @unchecked Sendable {
+    var diffieHellmans = 0
+    var chainSteps = 0
+    var storedKeys = 0
+    @TaskLocal static var current: RatchetWork?
+}
+#endif
+
+/// Adds to the current ``RatchetWork`` (debug builds only).
+@inline(__always)
+func meterRatchetWork(dh: Int = 0, steps: Int = 0, stored: Int = 0) {
+    #if DEBUG
+    if let w = RatchetWork.current {
+        w.diffieHellmans += dh
+        w.chainSteps += steps
+        w.storedKeys += stored
+    }
+    #endif
+}
+
 /// A message key kept for a message that has not arrived yet.
 struct SkippedKey: Sendable {
     let ratchetKey: X25519.PublicKey
@@ -66,16 +90,27 @@ struct RatchetState: Sendable {
         return plaintext
     }
 
+    /// Only a message that authenticates pays for more than one X25519 and
+    /// its chain steps: the message key is found without storing anything
+    /// (``ChainKey/seek(_:)``), the tag is checked, and only then are skipped
+    /// keys stored, and for a new ratchet key the new key pair made and the
+    /// second Diffie-Hellman computed. So a forged message costs at most one
+    /// X25519 and MAX_SKIP + 1 chain steps, and allocates nothing per key.
     private mutating func decryptInPlace(_ payload: RatchetPayload, associatedData: [UInt8],
                                          random: any RandomSource) throws(DecryptError) -> [UInt8] {
         let h = payload.header
-        if h.ratchetKey == receivingRatchetKey, receivingChain != nil {
+        if h.ratchetKey == receivingRatchetKey, let chain = receivingChain {
             if h.counter < receiveCounter {
                 guard let mk = takeSkipped(h) else { throw .duplicate(index: h.counter) }
                 return try open(payload, with: mk, associatedData: associatedData)
             }
-            let mk = try advanceReceiving(to: h.counter)
-            return try open(payload, with: mk, associatedData: associatedData)
+            let gap = h.counter - receiveCounter
+            guard gap <= Limits.maxSkip else { throw .tooFarAhead(got: gap, max: Limits.maxSkip) }
+            meterRatchetWork(steps: Int(gap) + 1)
+            let (after, mk) = chain.seek(gap)
+            let plaintext = try open(payload, with: mk, associatedData: associatedData)
+            try moveReceiving(to: h.counter, chainAfter: after)
+            return plaintext
         }
         if let mk = takeSkipped(h) {
             return try open(payload, with: mk, associatedData: associatedData)
@@ -89,12 +124,42 @@ struct RatchetState: Sendable {
             throw .tooFarAhead(got: h.previousCounter - receiveCounter, max: Limits.maxSkip)
         }
         guard h.counter <= Limits.maxSkip else { throw .tooFarAhead(got: h.counter, max: Limits.maxSkip) }
+        let (rootKeyAfter, newChain) = try receivingStep(remote: h.ratchetKey)
+        meterRatchetWork(dh: 1, steps: Int(h.counter) + 1)
+        let (after, mk) = newChain.seek(h.counter)
+        let plaintext = try open(payload, with: mk, associatedData: associatedData)
+        // Genuine: now the old chain's skipped keys, the new sending side, the new chain's skipped keys.
         if receivingChain != nil {
             try skipReceiving(until: h.previousCounter)
         }
-        try ratchetStep(remote: h.ratchetKey, random: random)
-        let mk = try advanceReceiving(to: h.counter)
-        return try open(payload, with: mk, associatedData: associatedData)
+        try ratchetStep(remote: h.ratchetKey, rootKey: rootKeyAfter, receivingChain: newChain, random: random)
+        try moveReceiving(to: h.counter, chainAfter: after)
+        return plaintext
+    }
+
+    /// Whether this state holds a chain, skipped keys or a record of the remote
+    /// ratchet key `key`: a message under it can only belong here.
+    func knows(ratchetKey key: X25519.PublicKey) -> Bool {
+        if key == receivingRatchetKey || previousRatchetKeys.contains(key) { return true }
+        // Skipped keys come in runs that share one key (one buffer): compare once per run.
+        var last: X25519.PublicKey?
+        for s in skipped where s.ratchetKey != last {
+            if s.ratchetKey == key { return true }
+            last = s.ratchetKey
+        }
+        return false
+    }
+
+    /// Whether the peer can have stepped the DH ratchet onto this state with
+    /// `h`: it must have received a message under our current sending key (we
+    /// sent one), and `PN` counts its previous chain, our receiving one, so it
+    /// is at least what we received of it and at most MAX_SKIP more. Cheap
+    /// checks that let a session set give one session, not all, the one
+    /// Diffie-Hellman a message with an unknown ratchet key costs.
+    func couldBeSteppedBy(_ h: MessageHeader) -> Bool {
+        guard sendCounter > 0 else { return false }
+        guard receivingChain != nil else { return true }
+        return h.previousCounter >= receiveCounter && h.previousCounter - receiveCounter <= Limits.maxSkip
     }
 
     /// Removes and returns the stored key for `h`, if any (this copy of the
@@ -106,27 +171,22 @@ struct RatchetState: Sendable {
         return skipped.remove(at: i).key
     }
 
-    /// Stores the keys for `receiveCounter..<counter` and returns the key for `counter`.
-    private mutating func advanceReceiving(to counter: UInt32) throws(DecryptError) -> MessageKey {
-        let gap = counter - receiveCounter
-        guard gap <= Limits.maxSkip else { throw .tooFarAhead(got: gap, max: Limits.maxSkip) }
+    /// After a message at `counter` authenticated: stores the keys for
+    /// `receiveCounter..<counter` (derived again from the receiving chain) and
+    /// moves the chain to `chainAfter`, the chain after `counter`.
+    private mutating func moveReceiving(to counter: UInt32, chainAfter: ChainKey) throws(DecryptError) {
         guard var chain = receivingChain, let remote = receivingRatchetKey else {
             throw .invalidState("no receiving chain")
         }
-        receivingChain = nil
-        let mk: MessageKey
-        if gap == 0 {
-            mk = chain.next()
-        } else {
-            var keys: [MessageKey]
-            do { keys = try chain.messageKeys(count: Int(gap) + 1) } catch { throw .invalidState("chain advance") }
-            mk = keys.removeLast()
+        let gap = counter - receiveCounter
+        if gap > 0 {
+            receivingChain = nil
+            let keys: [MessageKey]
+            do { keys = try chain.messageKeys(count: Int(gap)) } catch { throw .invalidState("chain advance") }
             storeSkipped(keys, remote: remote, from: receiveCounter)
         }
-        receivingChain = chain
+        receivingChain = counter == UInt32.max ? nil : chainAfter   // the chain cannot go further
         receiveCounter = counter &+ 1
-        if counter == UInt32.max { receivingChain = nil }  // the chain cannot go further
-        return mk
     }
 
     /// Stores the keys of the current receiving chain up to `until` (exclusive).
@@ -143,6 +203,7 @@ struct RatchetState: Sendable {
     }
 
     private mutating func storeSkipped(_ keys: [MessageKey], remote: X25519.PublicKey, from first: UInt32) {
+        meterRatchetWork(steps: keys.count, stored: keys.count)
         skipped.reserveCapacity(skipped.count + keys.count)
         for (i, k) in keys.enumerated() {
             skipped.append(SkippedKey(ratchetKey: remote, counter: first + UInt32(i), key: k))
@@ -152,8 +213,18 @@ struct RatchetState: Sendable {
         }
     }
 
-    /// The DH ratchet: a receiving chain for `remote`, then a new sending key and chain.
-    private mutating func ratchetStep(remote: X25519.PublicKey, random: any RandomSource) throws(DecryptError) {
+    /// `KDF_RK(RK, DH(DHs, remote))`: the root key and receiving chain a new
+    /// remote ratchet key would give, with `self` unchanged (one X25519).
+    private func receivingStep(remote: X25519.PublicKey) throws(DecryptError) -> (RootKey, ChainKey) {
+        do { return rootKey.advanced(with: try sendingRatchetKey.sharedSecret(with: remote)) } catch {
+            throw .authenticationFailure  // a low-order ratchet key cannot come from an honest peer
+        }
+    }
+
+    /// The DH ratchet, once the message under `remote` authenticated: the
+    /// receiving chain from ``receivingStep(remote:)``, then a new sending key and chain.
+    private mutating func ratchetStep(remote: X25519.PublicKey, rootKey rk1: RootKey, receivingChain ckr: ChainKey,
+                                      random: any RandomSource) throws(DecryptError) {
         // The initiator's first DHr is the signed prekey, which never carried a chain.
         if let old = receivingRatchetKey, receivingChain != nil {
             previousRatchetKeys.append(old)
@@ -165,16 +236,16 @@ struct RatchetState: Sendable {
         sendCounter = 0
         receiveCounter = 0
         receivingRatchetKey = remote
+        let newKey = random.makePrivateKey()
+        meterRatchetWork(dh: 1)
         do {
-            let (rk1, ckr) = rootKey.advanced(with: try sendingRatchetKey.sharedSecret(with: remote))
-            let newKey = random.makePrivateKey()
             let (rk2, cks) = rk1.advanced(with: try newKey.sharedSecret(with: remote))
             rootKey = rk2
             receivingChain = ckr
             sendingChain = cks
             sendingRatchetKey = newKey
         } catch {
-            throw .authenticationFailure  // a low-order ratchet key cannot come from an honest peer
+            throw .authenticationFailure
         }
     }
 

@@ -9,8 +9,10 @@ public enum ReceiveError: Error, Equatable, Sendable {
 /// All sessions with one peer device: the current one and up to
 /// ``Limits/maxArchivedSessions`` older ones, newest first. Incoming messages
 /// are routed here (PROTOCOL.md §2): a PreKeyMessage by its base key, a
-/// RatchetMessage by trying the current session, then the archived ones; the
-/// session that works becomes current.
+/// RatchetMessage by its ratchet key (to the session that knows it, or for an
+/// unknown key to the one session that can take a DH ratchet step); the
+/// session that decrypts it becomes current. However many sessions there are,
+/// a message is tried by one of them.
 public struct SessionSet: Sendable {
     public internal(set) var current: Session?
     public internal(set) var archived: [Session]
@@ -58,16 +60,16 @@ public struct SessionSet: Sendable {
             } catch {
                 throw .setup(error)
             }
-        case .ratchet:
-            guard current != nil || !archived.isEmpty else { throw .decrypt(.noSession) }
-            var firstError: DecryptError?
-            for i in 0..<(archived.count + (current == nil ? 0 : 1)) {
-                let slot = current == nil ? i + 1 : i
-                do { return try decrypt(message, at: slot, random: random, promoting: true) } catch {
-                    if firstError == nil, case .decrypt(let e) = error { firstError = e }
-                }
-            }
-            throw .decrypt(firstError ?? .noSession)
+        case .ratchet(let m):
+            // Routed, not tried everywhere (a forged message must not cost 41
+            // sessions' work): a session that knows the ratchet key takes it;
+            // otherwise one session, the first the peer can have ratcheted
+            // onto (else the current one), tries the one Diffie-Hellman.
+            let h = m.payload.header
+            guard let slot = index(where: { $0.ratchet.knows(ratchetKey: h.ratchetKey) })
+                ?? index(where: { $0.ratchet.couldBeSteppedBy(h) })
+                ?? index(where: { _ in true }) else { throw .decrypt(.noSession) }
+            return try decrypt(message, at: slot, random: random, promoting: true)
         }
     }
 
