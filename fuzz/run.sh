@@ -165,7 +165,7 @@ fi
 if [ "$failed" -ne 0 ]; then
     echo
     echo "run.sh: a harness failed; reproducers and logs are in fuzz/artifacts/" >&2
-    echo "reproduce with: SWIFT_BACKTRACE=enable=no fuzz/$(harness '<harness>') fuzz/artifacts/<harness>/<file>" >&2
+    echo "reproduce with: SWIFT_BACKTRACE=enable=no $(harness '<harness>') fuzz/artifacts/<harness>/<file>" >&2
     exit 1
 fi
 echo "all harnesses ran clean (table: fuzz/$summary)"
