@@ -30,7 +30,7 @@ for arg in "$@"; do
 done
 
 swift_targets=(bundle prekey_message ratchet_message session_record account_record session_set_record decrypt interaction
-    sender_key_message sender_key_distribution group_record group_interaction)
+    sender_key_message sender_key_distribution group_record group_interaction group_update)
 all_targets=("${swift_targets[@]}" aead_diff)
 read -r -a targets <<< "${FUZZ_TARGETS:-${all_targets[*]}}"
 cores=$(nproc 2>/dev/null || echo 2)
@@ -41,6 +41,7 @@ jobs=${FUZZ_JOBS:-$(( cores < 4 ? cores : 4 ))}
 max_len() {
     case "$1" in
         bundle|prekey_message|ratchet_message|sender_key_message|sender_key_distribution) echo 2048 ;;
+        group_update) echo 4096 ;;
         session_record|session_set_record|group_record) echo 8192 ;;
         account_record|aead_diff) echo 4096 ;;
         decrypt) echo 1024 ;;
@@ -164,7 +165,7 @@ fi
 if [ "$failed" -ne 0 ]; then
     echo
     echo "run.sh: a harness failed; reproducers and logs are in fuzz/artifacts/" >&2
-    echo "reproduce with: SWIFT_BACKTRACE=enable=no fuzz/$(harness '<harness>') fuzz/artifacts/<harness>/<file>" >&2
+    echo "reproduce with: SWIFT_BACKTRACE=enable=no $(harness '<harness>') fuzz/artifacts/<harness>/<file>" >&2
     exit 1
 fi
 echo "all harnesses ran clean (table: fuzz/$summary)"

@@ -19,6 +19,7 @@ public enum SeedCorpus {
         case .senderKeyDistribution: return distributions()
         case .groupRecord: return groupRecords()
         case .groupInteraction: return groupInteractionScripts()
+        case .groupUpdate: return groupUpdates()
         }
     }
 
@@ -259,14 +260,17 @@ public enum SeedCorpus {
 
     static func distributions() -> [(name: String, bytes: [UInt8])] {
         let f = GroupFixture.built
-        let other = try! DistributionID(rawValue: Array(Fixtures.secret("other group").prefix(16)))
+        func fresh(_ id: DistributionID, _ seed: String) -> [UInt8] {
+            try! GroupSession(distributionID: id, local: GroupFixture.dave, identity: GroupFixture.identity(GroupFixture.dave),
+                              members: [], random: DeterministicRandom(seed: seed)).distribution.serialized
+        }
         return [
             ("alice-chain1", f.aliceDistributions[0].serialized),
             ("alice-chain2", f.aliceDistributions[1].serialized),
             ("carol", f.carolDistribution.serialized),
-            ("new-chain", GroupSession(distributionID: GroupFixture.distributionID,
-                                       random: DeterministicRandom(seed: "corpus new chain")).distribution.serialized),
-            ("other-group", GroupSession(distributionID: other, random: DeterministicRandom(seed: "corpus other group")).distribution.serialized),
+            ("bob-own", f.bob.distribution.serialized),
+            ("new-chain", fresh(GroupFixture.distributionID, "corpus new chain")),
+            ("other-group", fresh(GroupFixture.otherDistributionID, "corpus other group")),
         ]
     }
 
@@ -274,24 +278,79 @@ public enum SeedCorpus {
         let f = GroupFixture.built
         let id = GroupFixture.distributionID
         // Five chains from one sender (the most kept), with skipped keys on each.
-        let dave = ProtocolAddress(userID: "dave", deviceID: 2)
-        var sender = GroupSession(distributionID: id, members: [GroupFixture.bob], random: DeterministicRandom(seed: "corpus dave"))
-        var bob = GroupSession(distributionID: id, members: [dave], random: DeterministicRandom(seed: "corpus bob"))
+        let dave = GroupFixture.dave, daveID = GroupFixture.identity(dave)
+        var bob = try! GroupSession(distributionID: id, local: GroupFixture.bob, identity: GroupFixture.identity(GroupFixture.bob),
+                                    members: [GroupFixture.member(dave)], random: DeterministicRandom(seed: "corpus bob"))
+        var sender = try! GroupSession(invitation: bob.snapshot, from: GroupFixture.bob, senderIdentity: GroupFixture.identity(GroupFixture.bob),
+                                       local: dave, identity: daveID, random: DeterministicRandom(seed: "corpus dave"))
         let r = DeterministicRandom(seed: "corpus dave messages")
         for chain in 0..<6 {
             if chain > 0 { sender.rotate(random: r) }
-            try! bob.process(sender.distribution, from: dave)
+            try! bob.process(sender.distribution, from: dave, identity: daveID)
             let sent = (0..<4).map { i in try! sender.encrypt(filler(i), random: r) }
             _ = try! bob.decrypt(sent[3], from: dave)
             _ = try! bob.decrypt(sent[1], from: dave)
         }
-        let many = (0..<40).map { ProtocolAddress(userID: "member \($0)", deviceID: UInt32($0 % 3)) }
+        let many = (0..<40).map { i in
+            GroupMember(address: ProtocolAddress(userID: "member \(i)", deviceID: UInt32(i % 3)),
+                        identityKey: Fixtures.identity("corpus member \(i)").publicKey, isAdmin: i % 7 == 0)
+        }
+        // Bob removed by Alice: a tombstone at revision 2.
+        var alice = f.aliceGroup
+        let removal = try! alice.changeMembers(removing: [GroupFixture.bob], random: DeterministicRandom(seed: "corpus removal"))
+        var tombstone = f.bob
+        _ = try! tombstone.apply(removal, from: GroupFixture.alice, identity: GroupFixture.identity(GroupFixture.alice),
+                                 random: DeterministicRandom(seed: "corpus tombstone"))
         return [
             ("bob-fixture", f.bobRecord),
             ("alice-after-sending", f.aliceRecord),
-            ("fresh-no-members", GroupSession(distributionID: id, random: DeterministicRandom(seed: "corpus fresh")).serialized()),
+            ("alice-after-removing-bob", alice.serialized()),
+            ("bob-tombstone", tombstone.serialized()),
+            ("fresh-no-members", try! GroupSession(distributionID: id, local: GroupFixture.alice, identity: GroupFixture.identity(GroupFixture.alice),
+                                                  members: [], random: DeterministicRandom(seed: "corpus fresh")).serialized()),
             ("five-chains-skipped", bob.serialized()),
-            ("forty-members", GroupSession(distributionID: id, members: many, random: DeterministicRandom(seed: "corpus many")).serialized()),
+            ("forty-members", try! GroupSession(distributionID: id, local: GroupFixture.alice, identity: GroupFixture.identity(GroupFixture.alice),
+                                               members: many, random: DeterministicRandom(seed: "corpus many")).serialized()),
+        ]
+    }
+
+    /// GroupUpdates for Bob's fixed group: the admin's changes made through the
+    /// API, a member leaving, and snapshots that §5b refuses.
+    static func groupUpdates() -> [(name: String, bytes: [UInt8])] {
+        let f = GroupFixture.built
+        let id = GroupFixture.distributionID
+        let r = DeterministicRandom(seed: "corpus updates")
+        func change(adding: [GroupMember] = [], removing: [ProtocolAddress] = []) -> [UInt8] {
+            var alice = f.aliceGroup
+            return try! alice.changeMembers(adding: adding, removing: removing, random: r).serialized
+        }
+        func update(_ revision: UInt32, _ members: [GroupMember], id: DistributionID = id) -> [UInt8] {
+            try! GroupUpdate(distributionID: id, revision: revision, members: members).serialized
+        }
+        let roster = f.invitation.members
+        let (alice, bob, carol) = (GroupFixture.alice, GroupFixture.bob, GroupFixture.carol)
+        let many = (0..<40).map { i in
+            GroupMember(address: ProtocolAddress(userID: "member \(i)", deviceID: UInt32(i)),
+                        identityKey: Fixtures.identity("corpus member \(i)").publicKey, isAdmin: i == 0)
+        }
+        return [
+            ("snapshot-r1", f.invitation.serialized),
+            ("add-dave-r2", change(adding: [GroupFixture.member(GroupFixture.dave)])),
+            ("add-dave-admin-r2", change(adding: [GroupFixture.member(GroupFixture.dave, admin: true)])),
+            ("remove-carol-r2", change(removing: [carol])),
+            ("remove-bob-r2", change(removing: [bob])),
+            ("remove-bob-carol-add-dave-r2", change(adding: [GroupFixture.member(GroupFixture.dave)], removing: [bob, carol])),
+            ("carol-leaves-r2", update(2, roster.filter { $0.address != carol })),
+            ("carol-leaves-r1", update(1, roster.filter { $0.address != carol })),
+            ("carol-admin-r1", update(1, roster.map { GroupFixture.member($0.address, admin: $0.address != bob) })),
+            ("alice-not-admin-r1", update(1, roster.map { GroupFixture.member($0.address) })),
+            ("carol-admin-r3", update(3, roster.map { GroupFixture.member($0.address, admin: $0.address != bob) })),
+            ("bob-other-identity-r2", update(2, roster.map { $0.address == bob ? GroupMember(address: bob, identityKey: GroupFixture.identity(GroupFixture.dave)) : $0 })),
+            ("carol-new-identity-r2", update(2, roster.map { $0.address == carol ? GroupMember(address: carol, identityKey: GroupFixture.identity(GroupFixture.dave)) : $0 })),
+            ("stale-r0", update(0, roster)),
+            ("other-group-r2", update(2, roster, id: GroupFixture.otherDistributionID)),
+            ("forty-members-r9", update(9, many + [GroupFixture.member(alice, admin: true), GroupFixture.member(bob)])),
+            ("max-revision", update(UInt32.max, roster)),
         ]
     }
 
@@ -325,8 +384,13 @@ public enum SeedCorpus {
                          .duplicate(to: 1, index: 3), .deliverBacklog(to: 2, index: 1, extras: true)]),
             ("everything", [.send(from: 0, count: 4, length: 0), .membership(3), .send(from: 3, count: 2, length: 200),
                             .deliver(to: 0, index: 3), .duplicate(to: 0), .tamper(to: 2, index: 4, mode: 1, position: 44, mask: 0),
-                            .membership(0), .send(from: 1), .rotate(2), .send(from: 2, count: 3), .drop(to: 1, index: 1),
-                            .reload(2), .deliver(to: 0), .membership(0), .send(from: 0)]),
+                            .leave(1), .send(from: 1), .rotate(2), .send(from: 2, count: 3), .drop(to: 1, index: 1),
+                            .reload(2), .deliver(to: 0), .membership(1), .send(from: 0), .membership(3), .reload(3)]),
+            ("leave-rejoin", [.send(from: 2, count: 2), .leave(2), .send(from: 0), .send(from: 1), .deliver(to: 2),
+                              .deliver(to: 0), .reload(2), .membership(2), .send(from: 2), .deliver(to: 1), .leave(2), .leave(1),
+                              .send(from: 0), .membership(1), .membership(2)]),
+            ("remove-everyone", [.membership(3), .send(from: 3), .membership(1), .membership(2), .membership(3), .send(from: 0),
+                                 .membership(0), .membership(3), .send(from: 3), .deliver(to: 0)]),
         ]
         return scripts.map { ($0.0, GroupInteraction.script($0.1)) }
     }

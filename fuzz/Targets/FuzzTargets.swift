@@ -20,6 +20,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case senderKeyDistribution = "sender_key_distribution"
     case groupRecord = "group_record"
     case groupInteraction = "group_interaction"
+    case groupUpdate = "group_update"
 
     /// Runs the harness on one input; a broken invariant is thrown. With
     /// `avoidingKnownIssues` (the default, as the fuzzers run) the harness
@@ -40,6 +41,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .senderKeyDistribution: try GroupChecks.senderKeyDistribution(data, c)
         case .groupRecord: try GroupChecks.groupRecord(data, c)
         case .groupInteraction: try GroupInteraction.check(data, c)
+        case .groupUpdate: try GroupChecks.groupUpdate(data, c)
         }
     }
 
@@ -65,7 +67,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .bundle, .prekeyMessage: _ = Fixtures.bobBundles; _ = Fixtures.bobAccountRecord
         case .decrypt: _ = DecryptFixture.built
         case .interaction: _ = Interaction.firstSessions; _ = Fixtures.aliceBundle
-        case .senderKeyMessage, .senderKeyDistribution, .groupRecord: _ = GroupFixture.built
+        case .senderKeyMessage, .senderKeyDistribution, .groupRecord, .groupUpdate: _ = GroupFixture.built
         case .groupInteraction: _ = GroupInteraction.initial; _ = GroupFixture.built
         case .ratchetMessage, .sessionRecord, .accountRecord, .sessionSetRecord: break
         }

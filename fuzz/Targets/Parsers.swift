@@ -23,8 +23,10 @@ enum ParserChecks {
         try c.require(bundle.signedPreKey.rawRepresentation == Array(data[38..<70]), "signed prekey is not the bytes at 38..<70")
 
         // The signature covers Encode(SPK) only, so mutated ids keep it valid:
-        // session setup is reached often. A verified bundle must give a session
-        // whose first message names exactly this bundle's keys.
+        // session setup is reached often. A verified bundle with a KEM prekey
+        // is refused (PQXDH is not built yet, and §2b forbids falling back to
+        // X3DH); one without must give a session whose first message names
+        // exactly this bundle's keys.
         let setup = Result { () throws(SessionSetupError) in
             try Session.initiate(identity: Fixtures.alice, bundle: bundle, random: DeterministicRandom(seed: "bundle"))
         }
@@ -35,11 +37,15 @@ enum ParserChecks {
         case (false, .failure(let e)):
             try c.require(e == .invalidSignature, "a bad signature was reported as \(e)")
             return
+        case (true, .failure(let e)) where bundle.kemPreKey != nil:
+            try c.require(e == .kemPreKeyNotSupported, "a verified bundle with a KEM prekey failed setup with \(e)")
+            return
         case (true, .failure(let e)):
             // Keys were validated by the parser; only an all-zero DH may remain.
             try c.require(e == .weakKey, "a verified bundle failed setup with \(e)")
             return
         case (true, .success(let s)):
+            try c.require(bundle.kemPreKey == nil, "a verified bundle with a KEM prekey started a classical session")
             session = s
         }
         try c.require(session.awaitingReply && session.role == .initiator, "a new session is not an initiator awaiting a reply")
@@ -117,7 +123,7 @@ enum ParserChecks {
 
     /// Also hands every parsed PreKeyMessage to the fixed recipient account:
     /// a refused first message changes nothing, an accepted one consumes
-    /// exactly the one-time prekey it names.
+    /// exactly the one-time prekey it names, and its base key only once (§2).
     static func preKeyMessage(_ data: [UInt8], _ c: Checker) throws(InvariantViolation) {
         guard case .preKey(let m)? = try wireMessage(data, c) else { return }
         var account = Fixtures.bobAccount
@@ -137,18 +143,26 @@ enum ParserChecks {
         try c.require(left == had.subtracting(m.oneTimePreKeyID.map { [$0] } ?? []),
                       "accepting a session consumed other one-time prekeys than the one named")
         try recordRoundTrip(session.serialized(), Session.init(serialized:), { $0.serialized() }, c)
-        // The named one-time prekey is gone: the same message cannot start a second session.
-        if let id = m.oneTimePreKeyID {
+        // §2: the base key is accepted once per account. The same message, or
+        // a copy with its one-time prekey id stripped (the bundle signature does
+        // not cover it), starts no second session and changes nothing.
+        try c.require(account.hasAccepted(baseKey: m.baseKey)
+                      && account.acceptedBaseKeyCount == Fixtures.bobAccount.acceptedBaseKeyCount + 1,
+                      "an accepted first message's base key was not recorded once")
+        var stripped = data
+        stripped.replaceSubrange(70..<74, with: [0xFF, 0xFF, 0xFF, 0xFF])
+        let afterFirst = account.serialized()
+        for (what, bytes) in [("the same first message", data), ("the first message without its one-time prekey id", stripped)] {
+            guard case .preKey(let replay)? = try? WireMessage(serialized: bytes) else {
+                throw c.fail("\(what) does not parse")
+            }
             var again = account
-            let afterFirst = account.serialized()
             let second = Result { () throws(SessionSetupError) in
-                try again.acceptSession(from: m, random: DeterministicRandom(seed: "prekey again"))
+                try again.acceptSession(from: replay, random: DeterministicRandom(seed: "prekey again"))
             }
-            guard case .failure(let e) = second else {
-                throw c.fail("a first message was accepted twice with the same one-time prekey")
-            }
-            try c.require(e == .unknownOneTimePreKey(id), "a used one-time prekey was reported as \(e)")
-            try c.require(again.serialized() == afterFirst, "a refused first message changed the account")
+            guard case .failure(let e) = second else { throw c.fail("\(what) was accepted twice") }
+            try c.require(e == .baseKeyAlreadyAccepted, "\(what), replayed, was refused with \(e)")
+            try c.require(again.serialized() == afterFirst, "a refused replay changed the account")
         }
     }
 
@@ -283,6 +297,9 @@ enum ParserChecks {
             try c.require(size > max && size < data.count, "tooLarge(size: \(size), max: \(max)) for \(data.count) bytes")
         case .invalidKey:
             break
+        case .invalidField(let name):
+            // Only the GroupUpdate layout has fields with disallowed values.
+            try c.require(data.count > 1 && data[1] == MessageType.groupUpdate.rawValue, "invalidField(\(name)) for type \(data[1])")
         }
     }
 
