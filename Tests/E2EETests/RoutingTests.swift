@@ -136,3 +136,66 @@ struct RoutingTests {
         #expect(work2.diffieHellmans == 1)
     }
 }
+
+/// The initiator's side after starting 41 sessions with one recipient, none
+/// answered yet (a lost reply, started again and again).
+struct ManyUnanswered {
+    var set = SessionSet()
+    var account = Account()
+    var recipient = Account()
+    var firstMessages = [[UInt8]]()
+
+    init() throws {
+        let identity = IdentityKey.PrivateKey()
+        account = Account(identity: identity)
+        for i in 0...Limits.maxArchivedSessions {
+            var s = try Session.initiate(identity: identity, bundle: recipient.publishBundle())
+            firstMessages.append(try s.encrypt(Array("first \(i)".utf8)))
+            set.promote(s)
+        }
+    }
+}
+
+extension RoutingTests {
+    /// What can only be a first reply is also tried by every session awaiting
+    /// one (PROTOCOL-NOTES: a reply to an earlier session in flight while the
+    /// initiator started again) — one X25519 and at most 17 chain steps each.
+    @Test func aFirstReplyReachesAnySessionAwaitingOne() throws {
+        var s = try ManyUnanswered()
+        #expect(s.set.archived.count == Limits.maxArchivedSessions)
+        // The recipient answers the oldest session, whose first message arrived last.
+        var (oldest, hello) = try s.recipient.acceptSession(from: s.firstMessages[0])
+        #expect(hello == Array("first 0".utf8))
+        let work = RatchetWork()
+        let reply = try oldest.encrypt(Array("reply".utf8))
+        let pt = try RatchetWork.$current.withValue(work) { try s.set.decrypt(reply, account: &s.account) }
+        #expect(pt == Array("reply".utf8))
+        #expect(work.diffieHellmans == Limits.maxArchivedSessions + 1 + 1)   // each tried once, then the new sending chain
+        #expect(s.set.current?.baseKey == oldest.baseKey && s.set.current?.awaitingReply == false)
+    }
+
+    /// The worst forged message for an initiator: first-reply shaped (PN = 0,
+    /// N = 16) against 41 sessions awaiting a reply. Bounded, nothing stored,
+    /// nothing changed; one step beyond the window and only one session tries.
+    @Test func aForgedFirstReplyCostsAtMostOneDiffieHellmanPerSession() throws {
+        var s = try ManyUnanswered()
+        let before = s.set.serialized()
+        func forged(n: UInt32) -> [UInt8] {
+            var header = [UInt8]()
+            MessageHeader(ratchetKey: X25519.PrivateKey().publicKey, previousCounter: 0, counter: n).encode(into: &header)
+            return [WireMessage.version, MessageType.ratchet.rawValue] + header + [UInt8](repeating: 0x5A, count: 30)
+        }
+        let sessions = Limits.maxArchivedSessions + 1
+        let work = RatchetWork()
+        #expect(throws: ReceiveError.decrypt(.authenticationFailure)) {
+            try RatchetWork.$current.withValue(work) { try s.set.decrypt(forged(n: Limits.firstReplyWindow), account: &s.account) }
+        }
+        #expect(work.diffieHellmans == sessions && work.chainSteps == sessions * Int(Limits.firstReplyWindow + 1))
+        #expect(work.storedKeys == 0 && s.set.serialized() == before)
+        let beyond = RatchetWork()
+        #expect(throws: ReceiveError.decrypt(.authenticationFailure)) {
+            try RatchetWork.$current.withValue(beyond) { try s.set.decrypt(forged(n: Limits.firstReplyWindow + 1), account: &s.account) }
+        }
+        #expect(beyond.diffieHellmans == 1 && s.set.serialized() == before)
+    }
+}

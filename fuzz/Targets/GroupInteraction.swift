@@ -316,11 +316,8 @@ public enum GroupInteraction {
                     // A tombstone invited again owes its chain to every member.
                     let g = groups[r]!
                     try c.require(g.isMember, "party \(r) did not rejoin: \(change)")
-                    if g.pendingDistribution != g.members {
-                        try c.require(c.tolerates(.rejoinWithoutDistribution),
-                                      "party \(r), invited again, owes its chain to \(g.pendingDistribution), not \(g.members)")
-                        groups[r]!.rotate(random: random)   // what an application would do meanwhile
-                    }
+                    try c.require(g.pendingDistribution == g.members && change.joined && change.rotated,
+                                  "party \(r), invited again, owes its chain to \(g.pendingDistribution), not \(g.members)")
                 } else {
                     try c.require(change.added == [address(p)] && change.removed.isEmpty && !change.rotated,
                                   "party \(r) did not just add \(p): \(change)")

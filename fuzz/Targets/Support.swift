@@ -176,26 +176,8 @@ public struct KnownIssue: Sendable, Equatable {
         slug: "noncanonical-stored-key",
         summary: "records load non-canonical X25519 keys, so their owners emit bytes the wire refuses")
 
-    /// Group records load roster addresses of up to 1024 bytes, but a roster
-    /// on the wire (GroupUpdate, §5b) carries at most 255: `snapshot.serialized`
-    /// of such a group traps (`UInt8(address.count)`), and the group's own
-    /// roster cannot be listed again (`GroupSession(…members:)` refuses it).
-    /// Only a corrupt or forged record (sealed at rest) gets there.
-    public static let rosterAddressTooLong = KnownIssue(
-        slug: "roster-address-too-long",
-        summary: "group records load roster addresses longer than a GroupUpdate can carry; snapshot.serialized traps")
-
-    /// A tombstone (a member that left or was removed) that is invited again
-    /// through `apply` adopts the roster with no pending distribution: its new
-    /// chain (drawn when it was removed, never distributed) goes to no one, so
-    /// no member can read it until it rotates. `GroupSession(invitation:)`
-    /// lists every member as pending; `apply` on a tombstone does not.
-    public static let rejoinWithoutDistribution = KnownIssue(
-        slug: "rejoin-without-distribution",
-        summary: "a tombstone re-invited through apply() has no pending distributions, so nobody gets its chain")
-
     /// The open issues.
-    public static let all: [KnownIssue] = [rosterAddressTooLong, rejoinWithoutDistribution]
+    public static let all: [KnownIssue] = []
 }
 
 // MARK: Small helpers

@@ -10,9 +10,11 @@ public enum ReceiveError: Error, Equatable, Sendable {
 /// ``Limits/maxArchivedSessions`` older ones, newest first. Incoming messages
 /// are routed here (PROTOCOL.md §2): a PreKeyMessage by its base key, a
 /// RatchetMessage by its ratchet key (to the session that knows it, or for an
-/// unknown key to the one session that can take a DH ratchet step); the
-/// session that decrypts it becomes current. However many sessions there are,
-/// a message is tried by one of them.
+/// unknown key to the session that can take a DH ratchet step, and for a first
+/// reply to the sessions awaiting one); the session that decrypts it becomes
+/// current. However many sessions there are, a message costs at most one full
+/// attempt (MAX_SKIP + 1 chain steps) plus one X25519 and a few chain steps
+/// per session awaiting its first reply.
 public struct SessionSet: Sendable {
     public internal(set) var current: Session?
     public internal(set) var archived: [Session]
@@ -62,14 +64,29 @@ public struct SessionSet: Sendable {
             }
         case .ratchet(let m):
             // Routed, not tried everywhere (a forged message must not cost 41
-            // sessions' work): a session that knows the ratchet key takes it;
-            // otherwise one session, the first the peer can have ratcheted
-            // onto (else the current one), tries the one Diffie-Hellman.
+            // sessions' work): a session that knows the ratchet key takes it.
             let h = m.payload.header
-            guard let slot = index(where: { $0.ratchet.knows(ratchetKey: h.ratchetKey) })
-                ?? index(where: { $0.ratchet.couldBeSteppedBy(h) })
-                ?? index(where: { _ in true }) else { throw .decrypt(.noSession) }
-            return try decrypt(message, at: slot, random: random, promoting: true)
+            if let slot = index(where: { $0.ratchet.knows(ratchetKey: h.ratchetKey) }) {
+                return try decrypt(message, at: slot, random: random, promoting: true)
+            }
+            // An unknown key: one full attempt, by the first session the peer
+            // can have ratcheted onto (else the current one)…
+            guard let first = index(where: { $0.ratchet.couldBeSteppedBy(h) }) ?? index(where: { _ in true }) else {
+                throw .decrypt(.noSession)
+            }
+            var firstError: ReceiveError
+            do { return try decrypt(message, at: first, random: random, promoting: true) } catch { firstError = error }
+            // …and, for what can only be a first reply (PN = 0, N small), the
+            // other sessions still awaiting one: an initiator that started again
+            // while the reply to an earlier session was in flight. Each such try
+            // costs one X25519 and at most `firstReplyWindow` + 1 chain steps.
+            guard h.previousCounter == 0, h.counter <= Limits.firstReplyWindow else { throw firstError }
+            for slot in 0...archived.count where slot != first {
+                let session = slot == 0 ? current : archived[slot - 1]
+                guard let session, session.awaitingReply, session.ratchet.couldBeSteppedBy(h) else { continue }
+                do { return try decrypt(message, at: slot, random: random, promoting: true) } catch {}
+            }
+            throw firstError
         }
     }
 

@@ -55,9 +55,12 @@ extension GroupSession {
             guard flags <= 1 else { throw .malformed("member flags") }
             let m = GroupMember(address: try r.address(), identityKey: try r.identityPublic("member identity"),
                                 isAdmin: flags == 1)
-            guard roster.last.map({ $0.rosterAddress.lexicographicallyPrecedes(m.rosterAddress) }) ?? true,
-                  ProtocolAddress(rosterBytes: m.rosterAddress) == m.address else {
+            guard roster.last.map({ $0.rosterAddress.lexicographicallyPrecedes(m.rosterAddress) }) ?? true else {
                 throw .malformed("roster not sorted")
+            }
+            // Only what a GroupUpdate can carry (§5b: one length byte, one form per address).
+            guard m.rosterAddress.count <= Int(UInt8.max), ProtocolAddress(rosterBytes: m.rosterAddress) == m.address else {
+                throw .malformed("roster address")
             }
             roster.append(m)
         }
