@@ -27,7 +27,7 @@ func allComparisons() -> [Comparison] {
         Comparison("X25519", ours: { try X25519Ours() }, baseline: { try X25519Raw() }),
         Comparison("Ed25519 sign", ours: { try SignOurs() }, baseline: { try SignRaw() }),
         Comparison("Ed25519 verify", ours: { try VerifyOurs() }, baseline: { try VerifyRaw() }),
-    ] + sessionComparisons() + storeComparisons() + groupComparisons()
+    ] + sessionComparisons() + routingComparisons() + storeComparisons() + groupComparisons()
 }
 
 enum Seeds {
