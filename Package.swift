@@ -40,6 +40,12 @@ let package = Package(
             dependencies: ["E2EE", "E2EEStore"],
             path: "Sources/e2ee"
         ),
+        // Two processes sharing one SQLite store (Tests/cli/hammer.sh).
+        .executableTarget(
+            name: "store-hammer",
+            dependencies: ["E2EE", "E2EEStore"],
+            path: "Tests/StoreHammer"
+        ),
         // Raw libsodium/libb2 entry points, so the bench can time the primitives we wrap.
         .target(
             name: "CBenchRaw",

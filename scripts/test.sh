@@ -32,6 +32,9 @@ echo "== e2ee CLI: sender-key groups"
 bash Tests/cli/group.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
 echo "== atomic receive: 50 SIGKILLs while receiving"
 bash Tests/cli/crash.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
+echo "== two processes sharing one store"
+swift build --product store-hammer
+bash Tests/cli/hammer.sh "$(swift build --product store-hammer --show-bin-path)/store-hammer"
 
 echo "== swift test under AddressSanitizer"
 LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \

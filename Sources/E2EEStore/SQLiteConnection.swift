@@ -146,18 +146,44 @@ struct SQLiteConnection: ~Copyable {
 
     /// Runs `body` inside `BEGIN IMMEDIATE` … `COMMIT` (taking the write lock
     /// up front, so the busy timeout applies there and not at COMMIT), rolling
-    /// back if anything throws, COMMIT included.
+    /// back if anything throws, COMMIT included. Inside a transaction already
+    /// open (``SQLiteStore/exclusively(_:storageError:)``), a savepoint does the
+    /// same for `body`'s part.
     mutating func transaction<T>(during operation: String,
                                  _ body: (inout SQLiteConnection) throws(StorageError) -> T) throws(StorageError) -> T {
-        try run("BEGIN IMMEDIATE", during: operation)
+        let nested = inTransaction
+        try run(nested ? "SAVEPOINT part" : "BEGIN IMMEDIATE", during: operation)
         do throws(StorageError) {
             let result = try body(&self)
-            try run("COMMIT", during: operation)
+            try run(nested ? "RELEASE part" : "COMMIT", during: operation)
             return result
         } catch {
-            if let db, sqlite3_get_autocommit(db) == 0 { sqlite3_exec(db, "ROLLBACK", nil, nil, nil) }
+            if let db {
+                if nested {
+                    sqlite3_exec(db, "ROLLBACK TO part; RELEASE part", nil, nil, nil)
+                } else if sqlite3_get_autocommit(db) == 0 {
+                    sqlite3_exec(db, "ROLLBACK", nil, nil, nil)
+                }
+            }
             throw error
         }
+    }
+
+    /// Whether a transaction is open on this connection.
+    var inTransaction: Bool { db.map { sqlite3_get_autocommit($0) == 0 } ?? false }
+
+    /// Opens the write transaction of an exclusive section.
+    mutating func begin(during operation: String) throws(StorageError) {
+        try run("BEGIN IMMEDIATE", during: operation)
+    }
+
+    mutating func commitTransaction(during operation: String) throws(StorageError) {
+        try run("COMMIT", during: operation)
+    }
+
+    /// Rolls back whatever is open (after a failure; errors here change nothing).
+    mutating func rollback() {
+        if let db, sqlite3_get_autocommit(db) == 0 { sqlite3_exec(db, "ROLLBACK", nil, nil, nil) }
     }
 
     private func error(_ rc: Int32, during operation: String) -> StorageError {

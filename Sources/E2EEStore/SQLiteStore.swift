@@ -15,6 +15,11 @@ import Darwin
 /// records are serialised, sealed and opened outside the lock. A store opened
 /// with the wrong key throws ``StorageError/sealedRecordRejected(kind:)`` for
 /// kind `"keycheck"`, never an empty store.
+///
+/// Several processes may open one file (an app and its notification
+/// extension): ``exclusively(_:storageError:)`` runs a load-modify-commit as
+/// one `BEGIN IMMEDIATE` transaction, during which this process's other
+/// threads wait too (``SessionManager`` runs every operation that way).
 public final class SQLiteStore: E2EEStore {
     /// `PRAGMA synchronous` in WAL mode. With `.normal` a commit survives a
     /// crash of the process; a power loss may lose the last commits but never
@@ -24,6 +29,10 @@ public final class SQLiteStore: E2EEStore {
     }
 
     private let key: StorageKey
+    /// Held for the whole of an exclusive section and briefly by every other
+    /// call, so that no other thread's statement lands inside the section's
+    /// transaction. Re-entrant: the section's own calls pass.
+    private let gate = RecursiveGate()
     /// The one connection. `Mutex` is what makes the class `Sendable` (checked,
     /// not `@unchecked`): the non-copyable connection is only reachable under the lock.
     private let connection: Mutex<SQLiteConnection>
@@ -67,8 +76,9 @@ public final class SQLiteStore: E2EEStore {
     public func deviceIDs(of userID: String) throws(StorageError) -> [UInt32] {
         try read { (c) throws(StorageError) in
             var out = [UInt32]()
-            try c.run(SQL.selectDevices, [.text(userID)], during: "list devices") { row in
-                out.append(UInt32(truncatingIfNeeded: row.integer(0)))
+            try c.run(SQL.selectDevices, [.text(userID)], during: "list devices") { (row) throws(StorageError) in
+                guard let device = UInt32(exactly: row.integer(0)) else { throw .corruptRecord(kind: "sessions", .malformed("device id")) }
+                out.append(device)
             }
             return out
         }
@@ -97,8 +107,9 @@ public final class SQLiteStore: E2EEStore {
         guard limit > 0, after < UInt64(Int64.max) else { return [] }
         let rows = try read { (c) throws(StorageError) in
             var rows = [(sequence: UInt64, sealed: [UInt8])]()
-            try c.run(SQL.selectInbound, [.integer(Int64(after)), .integer(Int64(limit))], during: "load inbound") { row in
-                rows.append((UInt64(row.integer(0)), row.blob(1)))
+            try c.run(SQL.selectInbound, [.integer(Int64(after)), .integer(Int64(limit))], during: "load inbound") {
+                (row) throws(StorageError) in
+                rows.append((try sequenceNumber(row.integer(0)), row.blob(1)))
             }
             return rows
         }
@@ -124,7 +135,7 @@ public final class SQLiteStore: E2EEStore {
                 // continues past it once the table is empty.
                 guard let last = try c.integer(SQL.maxInboundThrough, [.integer(through)],
                                                during: "acknowledge inbound") else { return }
-                let sealed = key.seal(bigEndianBytes(UInt64(last)), kind: .inboundAcknowledged)
+                let sealed = key.seal(bigEndianBytes(try sequenceNumber(last)), kind: .inboundAcknowledged)
                 try c.run(SQL.upsertMeta, [.text(SealedKind.inboundAcknowledged.rawValue), .blob(sealed)],
                           during: "acknowledge inbound")
                 try c.run(SQL.deleteInbound, [.integer(through)], during: "acknowledge inbound")
@@ -185,21 +196,90 @@ public final class SQLiteStore: E2EEStore {
     /// One more than the highest sequence ever assigned: the table's maximum,
     /// or once everything is acknowledged, the last acknowledged one.
     private func nextInboundSequence(_ c: inout SQLiteConnection) throws(StorageError) -> UInt64 {
-        if let max = try c.integer(SQL.maxInbound, during: "commit inbound") { return UInt64(max) + 1 }
-        guard let sealed = try c.blob(SQL.selectMeta, [.text(SealedKind.inboundAcknowledged.rawValue)],
-                                      during: "commit inbound") else { return 1 }
-        let bytes = try key.open(sealed, kind: .inboundAcknowledged)
-        do { return try InboundRecord.sequence(bytes) + 1 } catch { throw .corruptRecord(kind: "inboundack", error) }
+        let last: UInt64
+        if let max = try c.integer(SQL.maxInbound, during: "commit inbound") {
+            last = try sequenceNumber(max)
+        } else if let sealed = try c.blob(SQL.selectMeta, [.text(SealedKind.inboundAcknowledged.rawValue)],
+                                          during: "commit inbound") {
+            let bytes = try key.open(sealed, kind: .inboundAcknowledged)
+            do { last = try InboundRecord.sequence(bytes) } catch { throw .corruptRecord(kind: "inboundack", error) }
+        } else {
+            return 1
+        }
+        // Room for this commit's rows in SQLite's signed 64-bit keys.
+        guard last < UInt64(Int64.max) - UInt64(Int32.max) else { throw .corruptRecord(kind: "inbound", .malformed("sequence")) }
+        return last + 1
+    }
+
+    // MARK: Exclusive sections
+
+    public func exclusively<R, E: Error>(_ body: () throws(E) -> R, storageError: (StorageError) -> E) throws(E) -> R {
+        try gate.withLock { () throws(E) -> R in
+            guard gate.depth == 0 else { return try body() }
+            do throws(StorageError) {
+                try connection.withLock { (c) throws(StorageError) in try c.begin(during: "begin exclusive") }
+            } catch {
+                throw storageError(error)
+            }
+            gate.depth = 1
+            defer { gate.depth = 0 }
+            let result: R
+            do throws(E) {
+                result = try body()
+            } catch {
+                connection.withLock { $0.rollback() }
+                throw error
+            }
+            do throws(StorageError) {
+                try connection.withLock { (c) throws(StorageError) in try c.commitTransaction(during: "commit exclusive") }
+            } catch {
+                connection.withLock { $0.rollback() }
+                throw storageError(error)
+            }
+            return result
+        }
     }
 
     // MARK: Locking
 
     private func read<T: Sendable>(_ body: (inout SQLiteConnection) throws(StorageError) -> T) throws(StorageError) -> T {
-        try connection.withLock { (c) throws(StorageError) -> T in try body(&c) }
+        try gate.withLock { () throws(StorageError) -> T in
+            try connection.withLock { (c) throws(StorageError) -> T in try body(&c) }
+        }
     }
 
     private func write(_ body: (inout SQLiteConnection) throws(StorageError) -> Void) throws(StorageError) {
-        try connection.withLock { (c) throws(StorageError) in try body(&c) }
+        try gate.withLock { () throws(StorageError) in
+            try connection.withLock { (c) throws(StorageError) in try body(&c) }
+        }
+    }
+}
+
+/// A re-entrant mutex (pthread, recursive) with a counter that only its
+/// holder touches: the depth of the exclusive section on the holding thread.
+private final class RecursiveGate: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    /// Read and written only while holding the gate.
+    var depth = 0
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
     }
 }
 
@@ -229,6 +309,13 @@ enum SQL {
     static let maxInbound = "SELECT max(seq) FROM inbound"
     static let maxInboundThrough = "SELECT max(seq) FROM inbound WHERE seq <= ?"
     static let deleteInbound = "DELETE FROM inbound WHERE seq <= ?"
+}
+
+/// A sequence number read from a row: what the store writes is positive, so
+/// anything else is a tampered or corrupt database, reported, never a trap.
+private func sequenceNumber(_ value: Int64) throws(StorageError) -> UInt64 {
+    guard value > 0 else { throw .corruptRecord(kind: "inbound", .malformed("sequence")) }
+    return UInt64(value)
 }
 
 /// SQLite creates the WAL and shared-memory files with the database's mode,

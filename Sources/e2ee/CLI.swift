@@ -31,6 +31,9 @@ enum CLI {
         Every --store command also takes --passphrase-file FILE: the store key is then
         derived from the passphrase (Argon2id) instead of kept in DIR/storage.key.
         Without --in/--out, input is read from stdin and output written to stdout.
+        'decrypt' checks that --out can be written before it commits (a bad --out leaves
+        the store unchanged); if writing fails after the commit, the message is in the
+        inbox ('e2ee inbox').
         Peer names: 1-64 characters of [A-Za-z0-9._-], not starting with '.'.
         Exit status: 0 success, 1 rejected input or failure, 2 usage error.
         A store's own name, which its peers use for it, is its directory's name.

@@ -72,6 +72,10 @@ enum Commands {
         let (_, manager) = try store.openManager()
         let message = try input.read()
         let address = Store.address(of: peer)
+        // A bad --out fails here, before anything is committed. Should writing
+        // still fail after the commit (disk full, stdout closed), the message
+        // is not lost: it is in the inbox (`e2ee inbox`).
+        try output.checkWritable()
         let received: Received
         do { received = try manager.receive(message, from: address) } catch {
             throw .failed(describe(error))

@@ -93,6 +93,20 @@ struct Input {
 struct Output {
     let path: String?
 
+    /// Fails unless the output can be created: its directory exists and is
+    /// writable (a file) or it opens for writing (a device). Checked before a
+    /// command commits, so that a bad `--out` leaves the store unchanged.
+    func checkWritable() throws(CLIError) {
+        guard let path, path != "-" else { return }
+        var st = stat()
+        if stat(path, &st) == 0, st.st_mode & S_IFMT != S_IFREG {
+            guard access(path, W_OK) == 0 else { throw .failed("\(path): \(IO.errorText())") }
+            return
+        }
+        let directory = splitPath(path).directory
+        guard access(directory, W_OK | X_OK) == 0 else { throw .failed("\(path): \(IO.errorText())") }
+    }
+
     func stage(_ bytes: [UInt8]) throws(CLIError) -> StagedOutput {
         guard let path, path != "-" else { return .stdout(bytes) }
         var st = stat()

@@ -173,6 +173,21 @@ check "dave now sends ratchet messages" bash -c "'$E2EE' inspect --in after.msg 
 check "stdin to stdout round trip" \
     bash -c "'$E2EE' encrypt --store dave --peer carol <reply.txt | '$E2EE' decrypt --store carol --peer dave | cmp -s - reply.txt"
 
+# ---------------------------------------------------------------- output that cannot be written
+printf 'unwritten-marker-1' >lost.txt
+check "dave writes once more" "$E2EE" encrypt --store dave --peer carol --in lost.txt --out lost.msg
+expect_status "an --out in a missing directory is refused before anything is committed" 1 carol \
+    "$E2EE" decrypt --store carol --peer dave --in lost.msg --out no/such/dir/lost.dec
+check "and the message still decrypts" "$E2EE" decrypt --store carol --peer dave --in lost.msg --out lost.dec
+check "to its plaintext" cmp -s lost.txt lost.dec
+printf 'unwritten-marker-2' >closed.txt
+check "dave writes again" "$E2EE" encrypt --store dave --peer carol --in closed.txt --out closed.msg
+rc=0
+"$E2EE" decrypt --store carol --peer dave --in closed.msg >&- 2>closed.err || rc=$?
+check "with stdout closed, decrypt fails after its commit (exit 1)" test "$rc" -eq 1
+check "and the message is in the inbox" \
+    bash -c "'$E2EE' inbox --store carol | grep -q '\"plaintext_hex\": \"$(xxd -p closed.txt | tr -d '\n')\"'"
+
 # ---------------------------------------------------------------- passphrase-protected stores
 printf 'correct horse battery staple\n' >pass.txt
 printf 'wrong horse\n' >wrong.txt

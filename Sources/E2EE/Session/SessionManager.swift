@@ -104,19 +104,39 @@ public final class SessionManager: Sendable {
         return Int(UInt(bitPattern: h.finalize()) % UInt(stripes.count))
     }
 
-    func withAddressLock<R: Sendable, E: Error>(_ address: ProtocolAddress, _ body: () throws(E) -> R) throws(E) -> R {
-        try stripes[stripe(for: address)].mutex.withLock { (_: inout Void) throws(E) -> R in try body() }
+    /// Runs `body` under the address's lock, as one exclusive section of the
+    /// store (``E2EEStore/exclusively(_:storageError:)``): its loads and its
+    /// commit see no other process's commit in between.
+    func withAddressLock<R: Sendable>(_ address: ProtocolAddress,
+                                      _ body: () throws(MessagingError) -> R) throws(MessagingError) -> R {
+        try stripes[stripe(for: address)].mutex.withLock { (_: inout Void) throws(MessagingError) -> R in try exclusively(body) }
     }
 
-    /// Locks several addresses in stripe order (so two callers cannot deadlock).
-    func withAddressLocks<R: Sendable, E: Error>(_ addresses: [ProtocolAddress], _ body: () throws(E) -> R) throws(E) -> R {
+    /// Locks several addresses in stripe order (so two callers cannot deadlock),
+    /// then runs `body` as one exclusive section of the store.
+    func withAddressLocks<R: Sendable>(_ addresses: [ProtocolAddress],
+                                       _ body: () throws(MessagingError) -> R) throws(MessagingError) -> R {
         let order = Set(addresses.map(stripe(for:))).sorted()
-        return try lockChain(order[...], body)
+        return try lockChain(order[...]) { () throws(MessagingError) -> R in try exclusively(body) }
     }
 
     private func lockChain<R: Sendable, E: Error>(_ order: ArraySlice<Int>, _ body: () throws(E) -> R) throws(E) -> R {
         guard let first = order.first else { return try body() }
         return try stripes[first].mutex.withLock { (_: inout Void) throws(E) -> R in try lockChain(order.dropFirst(), body) }
+    }
+
+    /// The store's exclusive section. Lock order: address stripes, then this,
+    /// then the account lock.
+    func exclusively<R>(_ body: () throws(MessagingError) -> R) throws(MessagingError) -> R {
+        try store.exclusively(body, storageError: { MessagingError.storage($0) })
+    }
+
+    /// The account lock inside the store's exclusive section, for calls that
+    /// change only the account.
+    private func withAccountLock<R: Sendable>(_ body: () throws(MessagingError) -> R) throws(MessagingError) -> R {
+        try exclusively { () throws(MessagingError) -> R in
+            try accountLock.mutex.withLock { (_: inout Void) throws(MessagingError) -> R in try body() }
+        }
     }
 
     func load(_ address: ProtocolAddress) throws(MessagingError) -> SessionSet {
@@ -384,7 +404,7 @@ public final class SessionManager: Sendable {
 
     /// A bundle for the server, with a one-time prekey not handed out before.
     public func publishBundle() throws(MessagingError) -> PreKeyBundle {
-        try accountLock.mutex.withLock { (_: inout Void) throws(MessagingError) -> PreKeyBundle in
+        try withAccountLock { () throws(MessagingError) -> PreKeyBundle in
             var account = try loadAccount()
             let bundle = account.publishBundle()
             var changes = StoreChanges()
@@ -397,7 +417,7 @@ public final class SessionManager: Sendable {
     /// Refills one-time prekeys and rotates the signed prekey per `policy`,
     /// committing the account; returns what to upload.
     public func maintainPreKeys(policy: PreKeyPolicy = PreKeyPolicy()) throws(MessagingError) -> PreKeyUpload {
-        try accountLock.mutex.withLock { (_: inout Void) throws(MessagingError) -> PreKeyUpload in
+        try withAccountLock { () throws(MessagingError) -> PreKeyUpload in
             var account = try loadAccount()
             let upload = account.maintainPreKeys(now: clock(), policy: policy)
             if !upload.isEmpty {

@@ -90,4 +90,20 @@ public protocol E2EEStore: Sendable {
     func acknowledgeInbound(through: UInt64) throws(StorageError)
     /// Applies every change atomically: after a crash at any instant, all or none is visible.
     func commit(_ changes: StoreChanges) throws(StorageError)
+    /// Runs `body` — the loads and the commit of one load-modify-commit — so
+    /// that no other process sharing the store (an app and its notification
+    /// extension) commits in between: otherwise both could load one session,
+    /// and the later commit would roll the earlier one back. A call nested in
+    /// another on the same thread runs inside it. `storageError` turns a
+    /// failure to begin or end the exclusive section into the body's error
+    /// type; if `body` throws, nothing it committed stays.
+    func exclusively<R, E: Error>(_ body: () throws(E) -> R, storageError: (StorageError) -> E) throws(E) -> R
+}
+
+extension E2EEStore {
+    /// A store that only one process opens needs nothing more than the
+    /// caller's own locks: `body` runs as it is.
+    public func exclusively<R, E: Error>(_ body: () throws(E) -> R, storageError: (StorageError) -> E) throws(E) -> R {
+        try body()
+    }
 }
