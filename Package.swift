@@ -46,6 +46,13 @@ let package = Package(
             dependencies: ["E2EE", "E2EEStore"],
             path: "Tests/StoreHammer"
         ),
+        // Scenarios run under the freed-memory scanner (scripts/secretscan.sh).
+        .executableTarget(
+            name: "secret-scan",
+            dependencies: ["E2EE", "E2EEStore"],
+            path: "Tests/SecretScan",
+            exclude: ["interposer"]
+        ),
         // Raw libsodium/libb2 entry points, so the bench can time the primitives we wrap.
         .target(
             name: "CBenchRaw",

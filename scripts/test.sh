@@ -36,6 +36,9 @@ echo "== two processes sharing one store"
 swift build --product store-hammer
 bash Tests/cli/hammer.sh "$(swift build --product store-hammer --show-bin-path)/store-hammer"
 
+echo "== secrets are wiped before their memory is freed"
+bash scripts/secretscan.sh
+
 echo "== swift test under AddressSanitizer"
 LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
     swift test --sanitize=address --scratch-path .build-asan

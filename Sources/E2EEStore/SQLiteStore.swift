@@ -116,7 +116,8 @@ public final class SQLiteStore: E2EEStore {
         var out = [InboundMessage]()
         out.reserveCapacity(rows.count)
         for (sequence, sealed) in rows {
-            let bytes = try key.open(sealed, kind: .inbound, id: bigEndianBytes(sequence))
+            var bytes = try key.open(sealed, kind: .inbound, id: bigEndianBytes(sequence))
+            defer { wipe(&bytes) }
             let record: InboundRecord
             do { record = try InboundRecord(serialized: bytes) } catch { throw .corruptRecord(kind: "inbound", error) }
             out.append(InboundMessage(sequence: sequence, sender: record.sender, plaintext: record.plaintext,
@@ -165,9 +166,10 @@ public final class SQLiteStore: E2EEStore {
             defer { wipe(&bytes) }
             return (id, key.seal(bytes, kind: .group, id: id.rawValue))
         }
-        let inbound = changes.inbound.map {
+        var inbound = changes.inbound.map {
             InboundRecord(sender: $0.sender, receivedAt: $0.receivedAt, plaintext: $0.plaintext).serialized()
         }
+        defer { for i in inbound.indices { wipe(&inbound[i]) } }
         try write { (c) throws(StorageError) in
             try c.transaction(during: "commit") { (c) throws(StorageError) in
                 if let account {

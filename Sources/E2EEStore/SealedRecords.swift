@@ -45,12 +45,10 @@ private func associatedData(_ kind: SealedKind, _ id: [UInt8]) -> [UInt8] {
     return ad
 }
 
-/// Overwrites a plaintext record (session and account records hold secrets)
-/// before its buffer is released.
+/// Overwrites a plaintext record (session and account records hold secrets,
+/// inbound ones messages) before its buffer is released, with the C core's zeroiser.
 func wipe(_ bytes: inout [UInt8]) {
-    bytes.withUnsafeMutableBytes { p in
-        for i in p.indices { p[i] = 0 }
-    }
+    SecureBytes.wipe(&bytes)
 }
 
 func bigEndianBytes(_ v: UInt64) -> [UInt8] {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import E2EE
 
 /// Raw file-descriptor I/O: binary-safe, retrying on EINTR and short transfers.
 enum IO {
@@ -20,6 +21,31 @@ enum IO {
             if n == 0 { return out }
             out += chunk[0..<n]
         }
+    }
+
+    /// A small secret file (a passphrase, a key) read into wiped storage:
+    /// one buffer, wiped after the copy, never grown. Nil if it does not exist.
+    static func readSecretFile(_ path: String, max: Int = 4096) throws(CLIError) -> SecureBytes? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw .failed("\(path): \(errorText())")
+        }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: max + 1)
+        defer { SecureBytes.wipe(&buffer) }
+        var total = 0
+        while total <= max {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .failed("\(path): read: \(errorText())")
+            }
+            if n == 0 { break }
+            total += n
+        }
+        guard total <= max else { throw .failed("\(path): longer than \(max) bytes") }
+        return buffer.withUnsafeBytes { SecureBytes(UnsafeRawBufferPointer(rebasing: $0[0..<total])) }
     }
 
     static func writeAll(fd: Int32, _ bytes: [UInt8]) throws(CLIError) {

@@ -45,7 +45,9 @@ struct Store {
             try StagedFile(salt, at: saltPath).commit()
         } else {
             key = StorageKey()
-            try StagedFile(key.withUnsafeBytes { Array($0) }, at: keyPath).commit()
+            var raw = key.withUnsafeBytes { Array($0) }
+            defer { SecureBytes.wipe(&raw) }
+            try StagedFile(raw, at: keyPath).commit()
         }
         try syncDirectory(splitPath(path).directory)
         return key
@@ -59,19 +61,24 @@ struct Store {
             }
             return try derive(passphraseFile, salt: salt)
         }
-        guard let raw = try IO.readFile(keyPath) else {
+        guard let raw = try IO.readSecretFile(keyPath) else {
             throw .failed("no store at \(path) (run 'e2ee init --store \(path)')")
         }
-        do { return try StorageKey(rawRepresentation: raw) } catch { throw .failed("\(keyPath): \(describe(error))") }
+        do { return try raw.withUnsafeBytes { try StorageKey(rawRepresentation: $0) } } catch {
+            throw .failed("\(keyPath): \(describe(error))")
+        }
     }
 
     private func derive(_ file: String, salt: [UInt8]) throws(CLIError) -> StorageKey {
-        guard var passphrase = try IO.readFile(file) else { throw .failed("\(file): no such file") }
-        defer { for i in passphrase.indices { passphrase[i] = 0 } }
+        guard let contents = try IO.readSecretFile(file) else { throw .failed("\(file): no such file") }
         // One trailing newline is the file's, not the passphrase's.
-        if passphrase.last == 0x0A { passphrase.removeLast() }
-        if passphrase.last == 0x0D { passphrase.removeLast() }
-        guard !passphrase.isEmpty else { throw .failed("\(file): empty passphrase") }
+        let passphrase = contents.withUnsafeBytes { raw in
+            var n = raw.count
+            if n > 0, raw[n - 1] == 0x0A { n -= 1 }
+            if n > 0, raw[n - 1] == 0x0D { n -= 1 }
+            return SecureBytes(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+        }
+        guard passphrase.count > 0 else { throw .failed("\(file): empty passphrase") }
         do { return try StorageKey(passphrase: passphrase, salt: salt) } catch { throw .failed(describe(error)) }
     }
 

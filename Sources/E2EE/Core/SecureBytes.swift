@@ -67,6 +67,17 @@ public struct SecureBytes: @unchecked Sendable {
 
     public var count: Int { storage.count }
 
+    /// Wipes a plain byte array that held a secret (a serialised record, a
+    /// passphrase) with the C core's zeroiser, which the compiler cannot drop,
+    /// and leaves it empty. Wipes the array's own storage: call it where no
+    /// other copy shares that storage, or the copy is what gets wiped.
+    public static func wipe(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { p in
+            if let base = p.baseAddress { e2ee_memzero(base, p.count) }
+        }
+        bytes.removeAll()
+    }
+
     /// Read access to the secret bytes; do not let the pointer escape.
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try body(UnsafeRawBufferPointer(start: storage.pointer, count: storage.count))

@@ -137,7 +137,8 @@ extension SessionManager {
                 group.markDistributed(to: ready)
                 var extra = StoreChanges()
                 extra.groups[id] = group
-                let plaintext = group.distribution.serialized
+                var plaintext = group.distribution.serialized
+                defer { SecureBytes.wipe(&plaintext) }   // once sealed, the only copy (it holds our chain key)
                 return (try sealLocked(ready.map { ($0, plaintext) }, with: extra), missing)
             }
             if let result { return result }
@@ -186,13 +187,17 @@ extension SessionManager {
         group.markDistributed(to: pending)
         var extra = StoreChanges()
         extra.groups[group.distributionID] = group
-        let u = update.serialized, d = group.distribution.serialized
+        let u = update.serialized
+        var d = group.distribution.serialized
         var outgoing = [(ProtocolAddress, [UInt8])]()
         for a in reachable {
             outgoing.append((a, u))
             if pending.contains(a) { outgoing.append((a, d)) }
         }
-        return try sealLocked(outgoing, with: extra)
+        let sealed = try sealLocked(outgoing, with: extra)
+        outgoing = []                   // the distribution's only copy is now `d`: wipe it (it holds our chain key)
+        SecureBytes.wipe(&d)
+        return sealed
     }
 
     // MARK: Receiving updates and distributions (called by receive)

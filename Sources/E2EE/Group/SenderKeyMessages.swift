@@ -40,6 +40,8 @@ public struct SenderKeyDistribution: Sendable, Equatable, CustomStringConvertibl
         self.signingKey = signingKey
     }
 
+    /// The wire bytes. They hold the chain key: wipe them once sent
+    /// (``SecureBytes/wipe(_:)``).
     public var serialized: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(Self.byteCount)
@@ -58,9 +60,9 @@ public struct SenderKeyDistribution: Sendable, Equatable, CustomStringConvertibl
         distributionID = DistributionID(unchecked: try r.bytes(16))
         chainID = try r.u32()
         iteration = try r.u32()
-        var ck = try r.bytes(32)
-        defer { for i in ck.indices { ck[i] = 0 } }
-        chainKey = try! SenderChainKey(rawRepresentation: ck)
+        // Straight from the input into wiped storage (the caller wipes the input).
+        let ck = try r.skip(SenderChainKey.byteCount)
+        chainKey = SenderChainKey(bytes: bytes.withUnsafeBytes { SecureBytes(UnsafeRawBufferPointer(rebasing: $0[ck])) })
         signingKey = try IdentityKey.PublicKey(wire: r.bytes(32), field: "signing_pub")
         try r.expectEnd()
     }

@@ -275,7 +275,7 @@ public final class SessionManager: Sendable {
             try checkTrust(m.identityKey, for: address, into: &changes)
             createsSession = !(set.current?.matches(m) == true || set.archived.contains(where: { $0.matches(m) }))
         }
-        let plaintext: [UInt8]
+        var plaintext: [UInt8]
         if createsSession {
             // A new session consumes a one-time prekey and remembers its base key:
             // the account changes too, under its lock.
@@ -295,6 +295,7 @@ public final class SessionManager: Sendable {
         do { control = try GroupControl(plaintext: plaintext) } catch { throw .group(.malformed(error)) }
         let received: Received
         if let control {
+            defer { SecureBytes.wipe(&plaintext) }   // a distribution carries a chain key
             guard locked == control.distributionID else { return .needsGroupLock(control.distributionID) }
             // The identity this message's session presents: pinned by it, or trusted before.
             var identity = changes.identities[address]

@@ -44,9 +44,7 @@ extension Account {
 
     public init(serialized bytes: [UInt8]) throws(RecordError) {
         var r = try RecordReader(bytes, kind: .account)
-        let seed = try r.secret(32)
-        let identity: IdentityKey.PrivateKey
-        do { identity = try IdentityKey.PrivateKey(seed: seed.unsafeArrayCopy) } catch { throw .malformed("identity seed") }
+        let identity = IdentityKey.PrivateKey(validSeed: try r.secret(IdentityKey.seedByteCount))
         let nextPreKeyID = try r.u32()
         let nextSignedPreKeyID = try r.u32()
         let published = try r.count(max: Self.maxStoredOneTimePreKeys)

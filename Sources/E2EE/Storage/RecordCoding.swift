@@ -24,18 +24,35 @@ struct RecordWriter {
     static let magic: [UInt8] = Array("E2ES".utf8)
     static let formatVersion: UInt16 = 1
 
+    /// The record so far. It holds secrets, so it never grows in place: when
+    /// it needs room it moves to a buffer twice as large and the old one is
+    /// wiped (an array growing by itself would free its old buffer as it is).
     private(set) var bytes: [UInt8] = []
 
     init(kind: RecordKind, capacity: Int = 256) {
-        bytes.reserveCapacity(capacity)
+        bytes.reserveCapacity(Swift.max(capacity, 16))
         bytes += Self.magic
         bytes.appendU16(Self.formatVersion)
         bytes.append(kind.rawValue)
     }
 
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    /// Makes room for `n` more bytes without the array reallocating by itself.
+    private mutating func reserve(_ n: Int) {
+        guard bytes.count + n > bytes.capacity else { return }
+        var larger = [UInt8]()
+        larger.reserveCapacity(Swift.max(bytes.capacity * 2, bytes.count + n))
+        larger += bytes
+        SecureBytes.wipe(&bytes)
+        bytes = larger
+    }
+
+    mutating func u8(_ v: UInt8) {
+        reserve(1)
+        bytes.append(v)
+    }
 
     mutating func varint(_ v: UInt64) {
+        reserve(10)
         var v = v
         while v >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
@@ -44,16 +61,20 @@ struct RecordWriter {
         bytes.append(UInt8(v))
     }
 
-    mutating func raw(_ b: [UInt8]) { bytes += b }
+    mutating func raw(_ b: [UInt8]) {
+        reserve(b.count)
+        bytes += b
+    }
 
     mutating func secret(_ s: SecureBytes) {
+        reserve(s.count)
         s.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
 
     /// A length-prefixed byte string.
     mutating func blob(_ b: [UInt8]) {
         varint(UInt64(b.count))
-        bytes += b
+        raw(b)
     }
 }
 
@@ -106,10 +127,10 @@ struct RecordReader {
 
     mutating func count(max: Int) throws(RecordError) -> Int { Int(try varint(max: UInt64(max))) }
 
+    /// Secret bytes, copied from the record straight into wiped storage.
     mutating func secret(_ n: Int) throws(RecordError) -> SecureBytes {
-        var b = try bytes(n)
-        defer { for i in b.indices { b[i] = 0 } }
-        return SecureBytes(b)
+        let range = try map { (r: inout ByteReader) throws(WireError) in try r.skip(n) }
+        return r.bytes.withUnsafeBytes { SecureBytes(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 
     mutating func blob(max: Int) throws(RecordError) -> [UInt8] {

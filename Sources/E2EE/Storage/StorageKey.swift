@@ -24,18 +24,28 @@ public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
     /// Derives a key from a passphrase with Argon2id (libsodium `crypto_pwhash`,
     /// MODERATE limits by default: ~0.5 s and 256 MiB). Tests may lower the limits.
     public init(passphrase: [UInt8], salt: [UInt8], opsLimit: UInt64 = 0, memLimit: Int = 0) throws(CryptoError) {
+        let derived = passphrase.withUnsafeBytes { p in
+            Result { () throws(CryptoError) in try Self.derive(p, salt: salt, opsLimit: opsLimit, memLimit: memLimit) }
+        }
+        bytes = try derived.get()
+    }
+
+    /// As ``init(passphrase:salt:opsLimit:memLimit:)`` from a passphrase kept
+    /// in wiped storage (read from a file or a prompt).
+    public init(passphrase: SecureBytes, salt: [UInt8], opsLimit: UInt64 = 0, memLimit: Int = 0) throws(CryptoError) {
+        bytes = try passphrase.withUnsafeBytes { (p) throws(CryptoError) in
+            try Self.derive(p, salt: salt, opsLimit: opsLimit, memLimit: memLimit)
+        }
+    }
+
+    private static func derive(_ passphrase: UnsafeRawBufferPointer, salt: [UInt8], opsLimit: UInt64,
+                               memLimit: Int) throws(CryptoError) -> SecureBytes {
         guard salt.count == Self.saltByteCount else { throw .invalidLength(expected: Self.saltByteCount, got: salt.count) }
-        bytes = try SecureBytes(count: Self.byteCount) { (k) throws(CryptoError) in
-            let rc = passphrase.withUnsafeBufferPointer { p in
-                salt.withUnsafeBufferPointer { s in
-                    p.baseAddress.map { base in
-                        base.withMemoryRebound(to: CChar.self, capacity: p.count) {
-                            e2ee_pwhash_storage_key(k.baseAddress!.assumingMemoryBound(to: UInt8.self), $0, p.count,
-                                                    s.baseAddress, opsLimit, memLimit)
-                        }
-                    } ?? e2ee_pwhash_storage_key(k.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, 0,
-                                                 s.baseAddress, opsLimit, memLimit)
-                }
+        return try SecureBytes(count: Self.byteCount) { (k) throws(CryptoError) in
+            let rc = salt.withUnsafeBufferPointer { s in
+                e2ee_pwhash_storage_key(k.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                        passphrase.baseAddress?.assumingMemoryBound(to: CChar.self), passphrase.count,
+                                        s.baseAddress, opsLimit, memLimit)
             }
             try check(rc, .invalidParameter("Argon2id failed (out of memory?)"))
         }
