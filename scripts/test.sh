@@ -45,3 +45,6 @@ LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
 
 echo "== C core under AddressSanitizer + UndefinedBehaviorSanitizer"
 bash scripts/ctest.sh
+
+echo "== concurrency tests under ThreadSanitizer"
+bash scripts/tsan.sh

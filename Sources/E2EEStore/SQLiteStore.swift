@@ -1,5 +1,4 @@
 import E2EE
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -33,9 +32,9 @@ public final class SQLiteStore: E2EEStore {
     /// call, so that no other thread's statement lands inside the section's
     /// transaction. Re-entrant: the section's own calls pass.
     private let gate = RecursiveGate()
-    /// The one connection. `Mutex` is what makes the class `Sendable` (checked,
-    /// not `@unchecked`): the non-copyable connection is only reachable under the lock.
-    private let connection: Mutex<SQLiteConnection>
+    /// The one connection, only reachable under its lock (a pthread mutex that
+    /// ThreadSanitizer sees; see `Locked`).
+    private let connection: Locked<SQLiteConnection>
 
     /// Opens or creates the store at `path` (created with mode 0600).
     public init(path: String, key: StorageKey, synchronous: Synchronous = .normal) throws(StorageError) {
@@ -44,7 +43,7 @@ public final class SQLiteStore: E2EEStore {
         var c = try SQLiteConnection(path: path)
         try Schema.prepare(&c, key: key, synchronous: synchronous, inMemory: inMemory)
         self.key = key
-        connection = Mutex(c)
+        connection = Locked(c)
     }
 
     /// Closes the connection now (it also closes when the store is released);

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Why a ``SessionManager`` call failed. In every case nothing was committed.
 public enum MessagingError: Error, Equatable, Sendable {
@@ -58,9 +57,6 @@ public final class SessionManager: Sendable {
     public let localAddress: ProtocolAddress
     let random: any RandomSource
     let clock: @Sendable () -> UInt64
-    private final class Lock: Sendable {
-        let mutex = Mutex(())
-    }
     private let stripes: [Lock]
     private let accountLock = Lock()
     /// The identity never changes, so it is loaded once.
@@ -109,7 +105,7 @@ public final class SessionManager: Sendable {
     /// commit see no other process's commit in between.
     func withAddressLock<R: Sendable>(_ address: ProtocolAddress,
                                       _ body: () throws(MessagingError) -> R) throws(MessagingError) -> R {
-        try stripes[stripe(for: address)].mutex.withLock { (_: inout Void) throws(MessagingError) -> R in try exclusively(body) }
+        try stripes[stripe(for: address)].withLock { () throws(MessagingError) -> R in try exclusively(body) }
     }
 
     /// Locks several addresses in stripe order (so two callers cannot deadlock),
@@ -122,7 +118,7 @@ public final class SessionManager: Sendable {
 
     private func lockChain<R: Sendable, E: Error>(_ order: ArraySlice<Int>, _ body: () throws(E) -> R) throws(E) -> R {
         guard let first = order.first else { return try body() }
-        return try stripes[first].mutex.withLock { (_: inout Void) throws(E) -> R in try lockChain(order.dropFirst(), body) }
+        return try stripes[first].withLock { () throws(E) -> R in try lockChain(order.dropFirst(), body) }
     }
 
     /// The store's exclusive section. Lock order: address stripes, then this,
@@ -135,7 +131,7 @@ public final class SessionManager: Sendable {
     /// change only the account.
     private func withAccountLock<R: Sendable>(_ body: () throws(MessagingError) -> R) throws(MessagingError) -> R {
         try exclusively { () throws(MessagingError) -> R in
-            try accountLock.mutex.withLock { (_: inout Void) throws(MessagingError) -> R in try body() }
+            try accountLock.withLock { () throws(MessagingError) -> R in try body() }
         }
     }
 
@@ -279,7 +275,7 @@ public final class SessionManager: Sendable {
         if createsSession {
             // A new session consumes a one-time prekey and remembers its base key:
             // the account changes too, under its lock.
-            plaintext = try accountLock.mutex.withLock { (_: inout Void) throws(MessagingError) -> [UInt8] in
+            plaintext = try accountLock.withLock { () throws(MessagingError) -> [UInt8] in
                 var account = try loadAccount()
                 let p = try decrypt(message, set: &set, account: &account)
                 changes.account = account

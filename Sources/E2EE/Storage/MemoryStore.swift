@@ -1,4 +1,3 @@
-import Synchronization
 
 /// An in-memory ``E2EEStore`` for tests and benchmarks. It keeps records in
 /// their serialised form, so it exercises the same encode/decode path as a
@@ -13,7 +12,7 @@ public final class MemoryStore: E2EEStore {
         var nextSequence: UInt64 = 1
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 
