@@ -46,5 +46,8 @@ LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
 echo "== C core under AddressSanitizer + UndefinedBehaviorSanitizer"
 bash scripts/ctest.sh
 
+echo "== C core: no branch or address depends on a secret (valgrind)"
+bash scripts/ctcheck.sh
+
 echo "== concurrency tests under ThreadSanitizer"
 bash scripts/tsan.sh

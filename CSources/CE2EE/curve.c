@@ -1,6 +1,7 @@
 /* X25519 and Ed25519 through libsodium, with the peer-key checks of
  * PROTOCOL.md §1 and §4. */
 #include "e2ee.h"
+#include "internal.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -33,11 +34,15 @@ int
 e2ee_x25519(uint8_t out[E2EE_X25519_BYTES], const uint8_t sk[E2EE_X25519_BYTES],
             const uint8_t pk[E2EE_X25519_BYTES])
 {
+    int rc;
+
     if (out == NULL || sk == NULL || pk == NULL || e2ee_init() != 0) {
         return -1;
     }
     /* libsodium fails on an all-zero shared secret (a low-order pk). */
-    if (crypto_scalarmult(out, sk, pk) != 0) {
+    rc = crypto_scalarmult(out, sk, pk);
+    E2EE_DECLASSIFY(&rc, sizeof rc); /* whether the peer key was of low order */
+    if (rc != 0) {
         sodium_memzero(out, E2EE_X25519_BYTES);
         return -1;
     }

@@ -1,6 +1,7 @@
 /* Primitives of the storage layer: SHA-512 for safety numbers, XChaCha20-
  * Poly1305 for records at rest (PROTOCOL.md §6), Argon2id for passphrases. */
 #include "e2ee.h"
+#include "internal.h"
 
 #include <sodium.h>
 
@@ -46,6 +47,7 @@ e2ee_record_open(uint8_t *record_out, size_t record_out_len,
                  const uint8_t key[E2EE_KEYBYTES])
 {
     unsigned long long len;
+    int rc;
 
     if (sealed == NULL || key == NULL || (ad == NULL && ad_len > 0) ||
         sealed_len < E2EE_SEAL_OVERHEADBYTES ||
@@ -54,10 +56,12 @@ e2ee_record_open(uint8_t *record_out, size_t record_out_len,
         e2ee_memzero(record_out, record_out_len);
         return -1;
     }
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(record_out, &len, NULL,
-                                                   sealed + E2EE_XCHACHA_NONCEBYTES,
-                                                   sealed_len - E2EE_XCHACHA_NONCEBYTES,
-                                                   ad, ad_len, sealed, key) != 0) {
+    rc = crypto_aead_xchacha20poly1305_ietf_decrypt(record_out, &len, NULL,
+                                                    sealed + E2EE_XCHACHA_NONCEBYTES,
+                                                    sealed_len - E2EE_XCHACHA_NONCEBYTES,
+                                                    ad, ad_len, sealed, key);
+    E2EE_DECLASSIFY(&rc, sizeof rc); /* whether the record authenticated */
+    if (rc != 0) {
         e2ee_memzero(record_out, record_out_len);
         return -1;
     }
