@@ -111,24 +111,81 @@ struct WireTests {
         #expect(throws: Never.self) { try X25519.PublicKey(rawRepresentation: nine) }
     }
 
+    /// Random and mutated inputs through every parser: each either parses and
+    /// writes back exactly the input (records: load again to the same bytes),
+    /// or throws the error its first bytes call for, never a trap.
     @Test func randomInputsNeverTrap() throws {
         var rng = SplitMix64(state: 7)
         let (bundle, preKey, ratchet) = try sample()
-        let seeds = [bundle.serialized, preKey, ratchet]
+        let groups = try makeGroup(2)
+        var sender = groups[0]
+        let seeds = [bundle.serialized, preKey, ratchet, try sender.encrypt([1, 2, 3]), sender.distribution.serialized,
+                     sender.snapshot.serialized, try Pair().bob.serialized()]
+        var parsed = 0, refused = 0
+        /// The error the header calls for, if the header alone decides it.
+        func headerError(_ input: [UInt8], types: Set<UInt8>) -> WireError? {
+            guard let version = input.first else { return .truncated(needed: 1, available: 0) }
+            guard version == WireMessage.version else { return .unknownVersion(version) }
+            guard input.count >= 2 else { return .truncated(needed: 1, available: 0) }
+            guard types.contains(input[1]) else {
+                return MessageType(rawValue: input[1]) == nil ? .unknownType(input[1]) : .unexpectedType(input[1])
+            }
+            return nil
+        }
+        func check<T>(_ input: [UInt8], types: Set<UInt8>, _ parse: ([UInt8]) throws(WireError) -> T,
+                      _ write: (T) -> [UInt8], _ name: String) {
+            do {
+                let value = try parse(input)
+                #expect(write(value) == input, "\(name) wrote back other bytes")
+                #expect(headerError(input, types: types) == nil, "\(name) parsed a header it must refuse")
+                parsed += 1
+            } catch {
+                if let expected = headerError(input, types: types) {
+                    #expect(error == expected, "\(name): \(error), wanted \(expected)")
+                } else if case .truncated(let needed, let available) = error {
+                    #expect(needed > available && available < input.count, "\(name): \(error) for \(input.count) bytes")
+                }
+                refused += 1
+            }
+        }
         for i in 0..<20_000 {
             var input: [UInt8]
             if i % 2 == 0 {
                 input = (0..<Int(rng.next() % 300)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                if i % 4 == 0, !input.isEmpty { input[0] = WireMessage.version }   // past the version check
             } else {
-                input = seeds[i % 3]
+                input = seeds[i % seeds.count]
                 for _ in 0..<(1 + Int(rng.next() % 4)) {
                     input[Int(rng.next() % UInt64(input.count))] = UInt8(truncatingIfNeeded: rng.next())
                 }
+                if i % 3 == 0 { input = Array(input.prefix(Int(rng.next() % UInt64(input.count + 1)))) }
             }
-            _ = try? WireMessage(serialized: input)
-            _ = try? PreKeyBundle(serialized: input)
-            _ = try? Session(serialized: input)
-            _ = try? Account(serialized: input)
+            check(input, types: [MessageType.ratchet.rawValue, MessageType.preKey.rawValue],
+                  { (b) throws(WireError) in try WireMessage(serialized: b) }, \.serialized, "WireMessage")
+            check(input, types: [MessageType.senderKey.rawValue],
+                  { (b) throws(WireError) in try SenderKeyMessage(serialized: b) }, \.serialized, "SenderKeyMessage")
+            check(input, types: [MessageType.senderKeyDistribution.rawValue],
+                  { (b) throws(WireError) in try SenderKeyDistribution(serialized: b) }, \.serialized, "SenderKeyDistribution")
+            check(input, types: [MessageType.groupUpdate.rawValue],
+                  { (b) throws(WireError) in try GroupUpdate(serialized: b) }, \.serialized, "GroupUpdate")
+            // A bundle starts 0x01 || flags: its own header rules.
+            do {
+                let b = try PreKeyBundle(serialized: input)
+                #expect(b.serialized == input, "PreKeyBundle wrote back other bytes")
+            } catch {
+                if input.isEmpty { #expect(error == .truncated(needed: 1, available: 0)) }
+                else if input[0] != 0x01 { #expect(error == .unknownVersion(input[0])) }
+                else if input.count >= 2, input[1] & ~0x03 != 0 { #expect(error == .invalidFlags(input[1])) }
+            }
+            // Records load to a state that writes itself back the same way.
+            if let s = try? Session(serialized: input) {
+                #expect(try Session(serialized: s.serialized()).serialized() == s.serialized())
+            }
+            if let a = try? Account(serialized: input) {
+                #expect(try Account(serialized: a.serialized()).serialized() == a.serialized())
+            }
         }
+        // Both outcomes were exercised.
+        #expect(parsed > 100 && refused > 10_000)
     }
 }
