@@ -16,6 +16,16 @@ struct SQLRow {
 
     func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
 
+    /// An INTEGER column of a row read from `table`; a NULL, text, real or blob
+    /// (a tampered or damaged file) is ``StorageError/corruptRecord(kind:_:)``,
+    /// never silently read as 0.
+    func checkedInteger(_ column: Int32, table: String) throws(StorageError) -> Int64 {
+        guard sqlite3_column_type(statement, column) == SQLITE_INTEGER else {
+            throw .corruptRecord(kind: table, .malformed("column \(column) is not an integer"))
+        }
+        return sqlite3_column_int64(statement, column)
+    }
+
     func text(_ column: Int32) -> String {
         guard let p = sqlite3_column_text(statement, column) else { return "" }
         return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(statement, column))),
@@ -26,6 +36,15 @@ struct SQLRow {
         // Bytes before the pointer: sqlite3_column_blob may convert, invalidating an earlier length.
         guard let p = sqlite3_column_blob(statement, column) else { return [] }
         return Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(statement, column))))
+    }
+
+    /// A BLOB column of a row read from `table`; any other storage class is
+    /// ``StorageError/corruptRecord(kind:_:)`` rather than its text form.
+    func checkedBlob(_ column: Int32, table: String) throws(StorageError) -> [UInt8] {
+        guard sqlite3_column_type(statement, column) == SQLITE_BLOB else {
+            throw .corruptRecord(kind: table, .malformed("column \(column) is not a blob"))
+        }
+        return blob(column)
     }
 }
 
@@ -130,9 +149,11 @@ struct SQLiteConnection: ~Copyable {
     }
 
     /// The single blob column of at most one row, or nil.
-    mutating func blob(_ sql: String, _ arguments: [SQLValue], during operation: String) throws(StorageError) -> [UInt8]? {
+    /// `table` names the record kind in the error for a column that is not a blob.
+    mutating func blob(_ sql: String, _ arguments: [SQLValue], table: String = "row",
+                       during operation: String) throws(StorageError) -> [UInt8]? {
         var out: [UInt8]?
-        try run(sql, arguments, during: operation) { row in out = row.blob(0) }
+        try run(sql, arguments, during: operation) { (row) throws(StorageError) in out = try row.checkedBlob(0, table: table) }
         return out
     }
 
@@ -140,7 +161,9 @@ struct SQLiteConnection: ~Copyable {
     mutating func integer(_ sql: String, _ arguments: [SQLValue] = [], cache: Bool = true,
                           during operation: String) throws(StorageError) -> Int64? {
         var out: Int64?
-        try run(sql, arguments, cache: cache, during: operation) { row in out = row.isNull(0) ? nil : row.integer(0) }
+        try run(sql, arguments, cache: cache, during: operation) { (row) throws(StorageError) in
+            out = row.isNull(0) ? nil : try row.checkedInteger(0, table: "row")
+        }
         return out
     }
 

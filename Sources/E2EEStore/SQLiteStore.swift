@@ -56,7 +56,7 @@ public final class SQLiteStore: E2EEStore {
 
     public func loadAccount() throws(StorageError) -> Account? {
         guard let sealed = try read({ (c) throws(StorageError) in
-            try c.blob(SQL.selectMeta, [.text(SealedKind.account.rawValue)], during: "load account")
+            try c.blob(SQL.selectMeta, [.text(SealedKind.account.rawValue)], table: "account", during: "load account")
         }) else { return nil }
         var bytes = try key.open(sealed, kind: .account)
         defer { wipe(&bytes) }
@@ -65,7 +65,7 @@ public final class SQLiteStore: E2EEStore {
 
     public func loadSessions(for address: ProtocolAddress) throws(StorageError) -> SessionSet? {
         guard let sealed = try read({ (c) throws(StorageError) in
-            try c.blob(SQL.selectSessions, address.sqlArguments, during: "load sessions")
+            try c.blob(SQL.selectSessions, address.sqlArguments, table: "sessions", during: "load sessions")
         }) else { return nil }
         var bytes = try key.open(sealed, kind: .sessions, id: address.recordID)
         defer { wipe(&bytes) }
@@ -76,7 +76,10 @@ public final class SQLiteStore: E2EEStore {
         try read { (c) throws(StorageError) in
             var out = [UInt32]()
             try c.run(SQL.selectDevices, [.text(userID)], during: "list devices") { (row) throws(StorageError) in
-                guard let device = UInt32(exactly: row.integer(0)) else { throw .corruptRecord(kind: "sessions", .malformed("device id")) }
+                // A device id outside u32 is a tampered row, not a device to truncate to.
+                guard let device = UInt32(exactly: try row.checkedInteger(0, table: "sessions")) else {
+                    throw .corruptRecord(kind: "sessions", .malformed("device id out of range"))
+                }
                 out.append(device)
             }
             return out
@@ -85,7 +88,7 @@ public final class SQLiteStore: E2EEStore {
 
     public func loadIdentity(for address: ProtocolAddress) throws(StorageError) -> IdentityKey.PublicKey? {
         guard let sealed = try read({ (c) throws(StorageError) in
-            try c.blob(SQL.selectIdentity, address.sqlArguments, during: "load identity")
+            try c.blob(SQL.selectIdentity, address.sqlArguments, table: "identity", during: "load identity")
         }) else { return nil }
         let bytes = try key.open(sealed, kind: .identity, id: address.recordID)
         do { return try IdentityKey.PublicKey(rawRepresentation: bytes) } catch {
@@ -95,7 +98,7 @@ public final class SQLiteStore: E2EEStore {
 
     public func loadGroup(_ id: DistributionID) throws(StorageError) -> GroupSession? {
         guard let sealed = try read({ (c) throws(StorageError) in
-            try c.blob(SQL.selectGroup, [.blob(id.rawValue)], during: "load group")
+            try c.blob(SQL.selectGroup, [.blob(id.rawValue)], table: "group", during: "load group")
         }) else { return nil }
         var bytes = try key.open(sealed, kind: .group, id: id.rawValue)
         defer { wipe(&bytes) }
@@ -108,7 +111,7 @@ public final class SQLiteStore: E2EEStore {
             var rows = [(sequence: UInt64, sealed: [UInt8])]()
             try c.run(SQL.selectInbound, [.integer(Int64(after)), .integer(Int64(limit))], during: "load inbound") {
                 (row) throws(StorageError) in
-                rows.append((try sequenceNumber(row.integer(0)), row.blob(1)))
+                rows.append((try sequenceNumber(row.checkedInteger(0, table: "inbound")), try row.checkedBlob(1, table: "inbound")))
             }
             return rows
         }
@@ -201,14 +204,18 @@ public final class SQLiteStore: E2EEStore {
         if let max = try c.integer(SQL.maxInbound, during: "commit inbound") {
             last = try sequenceNumber(max)
         } else if let sealed = try c.blob(SQL.selectMeta, [.text(SealedKind.inboundAcknowledged.rawValue)],
-                                          during: "commit inbound") {
+                                          table: "meta", during: "commit inbound") {
             let bytes = try key.open(sealed, kind: .inboundAcknowledged)
             do { last = try InboundRecord.sequence(bytes) } catch { throw .corruptRecord(kind: "inboundack", error) }
+            // Authenticated, so only a store of ours wrote it; still never wrap.
+            guard last < UInt64(Int64.max) else { throw .corruptRecord(kind: "inboundack", .malformed("sequence out of range")) }
         } else {
             return 1
         }
         // Room for this commit's rows in SQLite's signed 64-bit keys.
-        guard last < UInt64(Int64.max) - UInt64(Int32.max) else { throw .corruptRecord(kind: "inbound", .malformed("sequence")) }
+        guard last < UInt64(Int64.max) - UInt64(Int32.max) else {
+            throw .corruptRecord(kind: "inbound", .malformed("sequence numbers exhausted"))
+        }
         return last + 1
     }
 
@@ -312,11 +319,13 @@ enum SQL {
     static let deleteInbound = "DELETE FROM inbound WHERE seq <= ?"
 }
 
-/// A sequence number read from a row: what the store writes is positive, so
-/// anything else is a tampered or corrupt database, reported, never a trap.
+/// A sequence number read from the inbound table; a negative one is a tampered
+/// row, reported, never a trap.
 private func sequenceNumber(_ value: Int64) throws(StorageError) -> UInt64 {
-    guard value > 0 else { throw .corruptRecord(kind: "inbound", .malformed("sequence")) }
-    return UInt64(value)
+    guard let sequence = UInt64(exactly: value) else {
+        throw .corruptRecord(kind: "inbound", .malformed("negative sequence number"))
+    }
+    return sequence
 }
 
 /// SQLite creates the WAL and shared-memory files with the database's mode,

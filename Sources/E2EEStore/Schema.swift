@@ -44,7 +44,7 @@ enum Schema {
 
         try c.transaction(during: "open") { (c) throws(StorageError) in
             let found = try c.integer("PRAGMA user_version", cache: false, during: "read schema version") ?? 0
-            guard found <= version else {
+            guard found >= 0, found <= version else {
                 throw .corruptRecord(kind: "schema", .unsupportedVersion(UInt16(clamping: found)))
             }
             if found == 0 {
@@ -56,7 +56,7 @@ enum Schema {
             // An existing store without its key check is refused rather than
             // adopting whatever key is offered now.
             guard let sealed = try c.blob(SQL.selectMeta, [.text(SealedKind.keyCheck.rawValue)],
-                                              during: "read key check") else {
+                                          table: "keycheck", during: "read key check") else {
                 throw .corruptRecord(kind: "keycheck", .truncated)
             }
             guard try key.open(sealed, kind: .keyCheck) == keyCheckPlaintext else {

@@ -318,65 +318,6 @@ private func withTemporaryDatabase(_ body: (String) async throws -> Void) async 
 }
 
 extension SQLiteStoreTests {
-
-    /// Rows changed behind the store's back (an attacker with the file, a
-    /// failing disk): every read and commit reports a typed error, never a trap.
-    @Test func tamperedRowsAreTypedErrors() throws {
-        let f = try Fixture()
-        try withTemporaryDirectory { dir in
-            let path = dir.appendingPathComponent("store.sqlite").path
-            func fresh() throws -> SQLiteStore {
-                try? FileManager.default.removeItem(atPath: path)
-                try? FileManager.default.removeItem(atPath: path + "-wal")
-                try? FileManager.default.removeItem(atPath: path + "-shm")
-                let store = try SQLiteStore(path: path, key: key)
-                try store.commit(f.changes)
-                return store
-            }
-            let sequence = StorageError.corruptRecord(kind: "inbound", .malformed("sequence"))
-            var inbound = StoreChanges()
-            inbound.inbound = [(f.alice, [1], 1)]
-            for bad in [-1, 0, Int64.min] {
-                let store = try fresh()
-                try rawSQL(path, "UPDATE inbound SET seq = ? WHERE seq = 1", [.integer(bad)])
-                #expect(try store.inboundMessages(after: 0, limit: 10).map(\.sequence) == [2])   // never listed
-                try rawSQL(path, "DELETE FROM inbound WHERE seq = 2")
-                #expect(throws: sequence) { try store.commit(inbound) }              // the next sequence comes from it
-                #expect(throws: sequence) { try store.acknowledgeInbound(through: 10) }
-            }
-            do {
-                let store = try fresh()
-                try rawSQL(path, "UPDATE inbound SET seq = ? WHERE seq = 2", [.integer(Int64.max)])
-                #expect(throws: sequence) { try store.commit(inbound) }              // would overflow
-            }
-            for bad: Int64 in [-1, 1 << 32, Int64.max] {
-                let store = try fresh()
-                try rawSQL(path, "UPDATE sessions SET device = ?", [.integer(bad)])
-                #expect(throws: StorageError.corruptRecord(kind: "sessions", .malformed("device id"))) {
-                    try store.deviceIDs(of: "alice")
-                }
-            }
-            for (table, kind) in [("sessions", "sessions"), ("identities", "identity"), ("inbound", "inbound")] {
-                for value in ["'text'", "x''", "substr(record, 1, 20)", "1"] {
-                    let store = try fresh()
-                    try rawSQL(path, "UPDATE \(table) SET record = \(value)")
-                    #expect(throws: StorageError.sealedRecordRejected(kind: kind), "\(table) = \(value)") {
-                        _ = try store.loadSessions(for: f.alice)
-                        _ = try store.loadIdentity(for: f.alice)
-                        _ = try store.inboundMessages(after: 0, limit: 10)
-                    }
-                }
-            }
-            do {
-                let store = try fresh()
-                try rawSQL(path, "UPDATE meta SET value = x'00' WHERE name = 'account'")
-                #expect(throws: StorageError.sealedRecordRejected(kind: "account")) { try store.loadAccount() }
-            }
-        }
-    }
-}
-
-extension SQLiteStoreTests {
     /// Many tasks through one manager over one SQLite file: every operation is
     /// an exclusive section (the store's gate and `BEGIN IMMEDIATE`), none
     /// deadlocks, none loses another's update. Run under ThreadSanitizer too.
