@@ -161,6 +161,15 @@ check "naming no one-time prekey" grep -q '"one_time_prekey_id": null' noopk.jso
 account_before=$(store_sum carol)
 check "carol decrypts it" "$E2EE" decrypt --store carol --peer dave --in noopk.msg --out noopk.dec
 check "plaintext matches" cmp -s noopk.txt noopk.dec
+# The server can strip the one-time prekey (the signature covers only the signed
+# prekey) and replay a first message under another name: refused (PROTOCOL.md §2).
+expect_status "the same first message from 'mallory' is refused" 1 carol \
+    "$E2EE" decrypt --store carol --peer mallory --in noopk.msg --out mallory.dec
+check "as a base key already accepted" stderr_has "baseKeyAlreadyAccepted"
+check "nothing was delivered or pinned" bash -c "! '$E2EE' inbox --store carol | grep -q '\"sender\": \"mallory\"'"
+expect_status "and from dave again it is a duplicate" 1 carol \
+    "$E2EE" decrypt --store carol --peer dave --in noopk.msg --out again.dec
+check "reports duplicate" stderr_has "duplicate"
 check "carol's store changed (a session and an inbound message)" test "$(store_sum carol)" != "$account_before"
 make_plaintext reply.txt
 check "carol replies" "$E2EE" encrypt --store carol --peer dave --in reply.txt --out reply.msg
