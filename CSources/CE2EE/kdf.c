@@ -184,6 +184,17 @@ e2ee_kdf_gk(uint8_t ck_out[E2EE_KEYBYTES], uint8_t mk_out[E2EE_KEYBYTES],
     return chain_step(ck_out, mk_out, ck, KDF_GROUP);
 }
 
+/* The KDF of a chain kind, or -1 for an unknown kind. */
+static int
+chain_kdf(e2ee_chain_kind kind)
+{
+    switch (kind) {
+    case E2EE_CHAIN_RATCHET: return KDF_CHAIN;
+    case E2EE_CHAIN_GROUP: return KDF_GROUP;
+    default: return -1;
+    }
+}
+
 int
 e2ee_chain_advance(uint8_t ck_out[E2EE_KEYBYTES],
                    uint8_t *mks_out, size_t mks_out_len,
@@ -198,10 +209,8 @@ e2ee_chain_advance(uint8_t ck_out[E2EE_KEYBYTES],
         n > SIZE_MAX / E2EE_KEYBYTES || mks_out_len < n * E2EE_KEYBYTES) {
         return -1;
     }
-    switch (kind) {
-    case E2EE_CHAIN_RATCHET: which = KDF_CHAIN; break;
-    case E2EE_CHAIN_GROUP: which = KDF_GROUP; break;
-    default: return -1;
+    if ((which = chain_kdf(kind)) < 0) {
+        return -1;
     }
     memcpy(cur, ck, sizeof cur);
     for (i = 0; i < n; i++) {
@@ -229,10 +238,8 @@ e2ee_chain_seek(uint8_t ck_out[E2EE_KEYBYTES], uint8_t mk_out[E2EE_KEYBYTES],
     if (ck_out == NULL || mk_out == NULL || ck == NULL || n == SIZE_MAX) {
         return -1;
     }
-    switch (kind) {
-    case E2EE_CHAIN_RATCHET: which = KDF_CHAIN; break;
-    case E2EE_CHAIN_GROUP: which = KDF_GROUP; break;
-    default: return -1;
+    if ((which = chain_kdf(kind)) < 0) {
+        return -1;
     }
     memcpy(cur, ck, sizeof cur);
     for (i = 0; i <= n; i++) {
