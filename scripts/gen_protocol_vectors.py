@@ -67,7 +67,15 @@ header carries a new ratchet key: PN = Ns; Ns = Nr = 0; DHr = header.dh;
 as he has received A1 (he draws his new ratchet key while receiving, not
 lazily at his first send).
 
-Output: Tests/Vectors/protocol_v1.json, layout described in its "description".
+scenario "skips_and_eviction" (delivery_scenarios): the labels are in
+scenario_skips(); Alice draws her ephemeral key and first ratchet key, a guard
+per message and a ratchet key on each DH ratchet; Bob a ratchet key on each DH
+ratchet and a guard per message. At most MAX_STORED = 2000 skipped keys are
+kept per session, the oldest evicted first; a message whose key was used or
+evicted, on the current chain or on a chain now gone, is a duplicate.
+
+Output: Tests/Vectors/protocol_v1.json, layout described in its "description"
+and "delivery_description".
 """
 
 import copy
@@ -107,6 +115,14 @@ def check(cond, what):
 
 class ProtocolError(Exception):
     pass
+
+
+class Duplicate(ProtocolError):
+    """A message whose key was used or evicted, or of a chain whose keys are gone (§3)."""
+
+    def __init__(self, n):
+        super().__init__("duplicate %d" % n)
+        self.n = n
 
 
 def sha256(label):
@@ -324,6 +340,7 @@ def x3dh_bob(ik_b_seed, spk_priv, opk_priv, ik_a_pub, ek_a_pub):
 # ---------------------------------------------------------------- Double Ratchet (3)
 
 MAX_SKIP = 1000
+MAX_STORED = 2000
 
 
 def encode_header(dh_pub, pn, n):
@@ -341,6 +358,7 @@ class Ratchet:
         self.ckr = None
         self.ns = self.nr = self.pn = 0
         self.skipped = {}
+        self.previous = []  # remote ratchet keys whose chains are gone
 
     @classmethod
     def init_alice(cls, source, ad, sk, spk_b):
@@ -376,6 +394,7 @@ class Ratchet:
         """Returns (plaintext, message key); on any error the state is unchanged."""
         saved = dict(self.__dict__)
         saved["skipped"] = dict(self.skipped)
+        saved["previous"] = list(self.previous)
         try:
             return self._decrypt(header, body)
         except ProtocolError:
@@ -388,6 +407,9 @@ class Ratchet:
         if (dh_pub, n) in self.skipped:
             mk = self.skipped.pop((dh_pub, n))
             return aead_v1_open(mk, body, ad), mk
+        # Used or evicted keys (§3): behind the current chain, or of a chain now gone.
+        if (dh_pub == self.dhr and self.ckr is not None and n < self.nr) or dh_pub in self.previous:
+            raise Duplicate(n)
         if dh_pub != self.dhr:
             self._skip(pn)
             self._dh_ratchet(dh_pub)
@@ -407,8 +429,13 @@ class Ratchet:
             self.ckr, mk = kdf_ck(self.ckr)
             self.skipped[(self.dhr, self.nr)] = mk
             self.nr += 1
+            # At most MAX_STORED skipped keys, the oldest evicted first (§3).
+            while len(self.skipped) > MAX_STORED:
+                del self.skipped[next(iter(self.skipped))]
 
     def _dh_ratchet(self, dh_pub):
+        if self.dhr is not None and self.ckr is not None:
+            self.previous.append(self.dhr)   # its chain now lives only in its skipped keys
         self.pn = self.ns
         self.ns = self.nr = 0
         self.dhr = dh_pub
@@ -696,6 +723,104 @@ def scenario_no_opk():
     return s
 
 
+def scenario_skips():
+    """Out-of-order delivery within a chain, PN skips across a DH ratchet step,
+    and eviction past MAX_STORED skipped keys. Each party's deliveries are
+    listed in order with what the receiver must make of them."""
+    n_chain = 2503  # Alice's chain after her first DH ratchet: 0..2502
+    alice_plan = ([("ephemeral", "skips alice ephemeral"), ("ratchet", "skips alice ratchet 0"),
+                   ("guard", "skips guard A0"), ("ratchet", "skips alice ratchet 1")]
+                  + [("guard", "skips guard C%d" % i) for i in range(n_chain)]
+                  + [("ratchet", "skips alice ratchet 2")]
+                  + [("guard", "skips guard N%d" % i) for i in range(3)])
+    bob_plan = [("ratchet", "skips bob ratchet 0"), ("guard", "skips guard B0"),
+                ("ratchet", "skips bob ratchet 1"), ("guard", "skips guard B1"),
+                ("ratchet", "skips bob ratchet 2")]
+    alice_src, bob_src = Source("alice", alice_plan), Source("bob", bob_plan)
+    spk_pub = x25519_pub(SPK_PRIV)
+    bob_ik = ed25519_pub(BOB_SEED)
+    bundle = encode_bundle(bob_ik, SPK_ID, spk_pub, ed25519_sign(BOB_SEED, encode_x25519(spk_pub)),
+                           (OPK_ID, x25519_pub(OPK_PRIV)))
+    alice = Alice(ALICE_SEED, alice_src)
+    bob = Bob(BOB_SEED, (SPK_ID, SPK_PRIV), {OPK_ID: OPK_PRIV}, bob_src)
+    alice.start(bundle)
+    sent = {}
+    deliveries = []
+
+    def send(sender, name, pt):
+        header, mk, guard, wire, kind = sender.send(pt)
+        sent[name] = (wire, pt, header)
+
+    def deliver(name, to, party):
+        wire, pt, header = sent[name]
+        entry = {"name": name, "to": to, "wire": h(wire), "n": header[2], "pn": header[1]}
+        try:
+            got, _ = party.receive(wire)
+            check(got == pt, name + " plaintext")
+            entry.update({"plaintext": h(pt), "duplicate": None})
+        except Duplicate as d:
+            entry.update({"plaintext": None, "duplicate": d.n})
+        deliveries.append(entry)
+        return entry
+
+    send(alice, "A0", b"A0: first")
+    deliver("A0", "bob", bob)
+    send(bob, "B0", b"B0: reply")
+    deliver("B0", "alice", alice)                      # Alice's DH ratchet: her chain C starts
+    for i in range(n_chain):
+        send(alice, "C%d" % i, b"C%d" % i)
+    # Out of order within the chain.
+    for i in (3, 1, 0):
+        deliver("C%d" % i, "bob", bob)
+    check(deliveries[-1]["plaintext"] is not None, "C0 read from a skipped key")
+    # Skips up to MAX_SKIP at a time until more than MAX_STORED keys are held: the oldest go.
+    for i in (1000, 2000, 2500):
+        deliver("C%d" % i, "bob", bob)
+    ratchet = bob.session[4]
+    check(len(ratchet.skipped) == MAX_STORED, "Bob holds exactly MAX_STORED skipped keys")
+    oldest = min(n for (_, n) in ratchet.skipped)
+    check(oldest > 2, "the oldest keys were evicted")
+    for i in (2, oldest - 1):
+        check(deliver("C%d" % i, "bob", bob)["duplicate"] == i, "C%d evicted: a duplicate" % i)
+    for i in (oldest, 2499):
+        check(deliver("C%d" % i, "bob", bob)["plaintext"] is not None, "C%d still held" % i)
+    check(deliver("C1000", "bob", bob)["duplicate"] == 1000, "a replay is a duplicate")
+    # PN skips: C2501 and C2502 are still in flight when Alice ratchets again.
+    send(bob, "B1", b"B1: after the skips")
+    deliver("B1", "alice", alice)                      # Alice's second DH ratchet
+    for i in range(3):
+        send(alice, "N%d" % i, b"N%d: new chain" % i)
+    entry = deliver("N1", "bob", bob)                  # PN = 2503: C2501, C2502 stored first
+    check(entry["pn"] == n_chain and entry["n"] == 1, "N1 header")
+    for name in ("C2502", "C2501", "N0", "N2"):
+        check(deliver(name, "bob", bob)["plaintext"] is not None, name + " read after the PN skip")
+    for name in ("C2501", "N0", "C1"):
+        check(deliver(name, "bob", bob)["duplicate"] is not None, name + " again is a duplicate")
+    alice_src.done()
+    bob_src.done()
+    return {
+        "name": "skips_and_eviction",
+        "alice": {"identity_seed": h(ALICE_SEED), "ephemeral_private": h(alice_src.privates("ephemeral")[0]),
+                  "ratchet_privates": [h(k) for k in alice_src.privates("ratchet")]},
+        "bob": {"identity_seed": h(BOB_SEED), "spk_id": SPK_ID, "spk_private": h(SPK_PRIV),
+                "opk_id": OPK_ID, "opk_private": h(OPK_PRIV),
+                "ratchet_privates": [h(k) for k in bob_src.privates("ratchet")]},
+        "bundle": h(bundle),
+        "deliveries": deliveries,
+    }
+
+
+DELIVERY_DESCRIPTION = (
+    "delivery_scenarios: messages made by the two parties of one X3DH session (keys as in "
+    "the scenarios above, drawn from the labels in scripts/gen_protocol_vectors.py) and "
+    "delivered out of order. Each delivery gives the receiver ('to'), the wire bytes and "
+    "what the receiver must make of it: the plaintext, or, for a message whose key was "
+    "used or evicted (at most 2000 skipped keys per session, oldest first, MAX_SKIP 1000 "
+    "per step), a duplicate of counter 'duplicate'. ratchet_privates are the keys each "
+    "party draws, in order (Alice's begins with her initial ratchet key); a receiver "
+    "replaying the deliveries draws exactly these.")
+
+
 DESCRIPTION = (
     "PROTOCOL.md suite v1 sections 1-4 end to end: Bob's prekey bundle, X3DH, "
     "the Double Ratchet with AEAD_v1 and the wire bytes, produced by the "
@@ -731,7 +856,8 @@ DESCRIPTION = (
 
 def build():
     check_birational_map()
-    return {"description": DESCRIPTION, "scenarios": [scenario_opk(), scenario_no_opk()]}
+    return {"description": DESCRIPTION, "scenarios": [scenario_opk(), scenario_no_opk()],
+            "delivery_description": DELIVERY_DESCRIPTION, "delivery_scenarios": [scenario_skips()]}
 
 
 # ---------------------------------------------------------------- driver

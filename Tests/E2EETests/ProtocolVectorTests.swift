@@ -35,6 +35,25 @@ final class ScriptedRandom: RandomSource {
 struct ProtocolVectorTests {
     struct File: Decodable {
         let scenarios: [Scenario]
+        let delivery_scenarios: [DeliveryScenario]
+    }
+    /// Out-of-order delivery, PN skips and eviction (see the file's delivery_description).
+    struct DeliveryScenario: Decodable {
+        struct Alice: Decodable { let identity_seed, ephemeral_private: String; let ratchet_privates: [String] }
+        struct Bob: Decodable {
+            let identity_seed, spk_private, opk_private: String
+            let spk_id, opk_id: UInt32
+            let ratchet_privates: [String]
+        }
+        struct Delivery: Decodable {
+            let name, to, wire: String
+            let plaintext: String?
+            let duplicate: UInt32?
+        }
+        let name, bundle: String
+        let alice: Alice
+        let bob: Bob
+        let deliveries: [Delivery]
     }
     struct Scenario: Decodable {
         struct Alice: Decodable {
@@ -150,5 +169,54 @@ struct ProtocolVectorTests {
         #expect(bobRandom.remainingKeys == 0, "\(sc.name): Bob must draw exactly the scripted keys")
         // The one-time prekey is gone once the first message authenticated.
         #expect(account.oneTimePreKeys.isEmpty)
+    }
+
+    /// Messages made by the independent implementation, delivered out of
+    /// order: skipped keys within a chain, PN skips across a DH ratchet step,
+    /// and eviction past 2000 stored keys. The library reads what the vector
+    /// says it reads and refuses as a duplicate, with the counter, what it says
+    /// is used or evicted; and it draws exactly the vector's ratchet keys.
+    @Test func deliveries() throws {
+        let file = try loadVectors("protocol_v1.json", as: File.self)
+        let sc = try #require(file.delivery_scenarios.first)
+        #expect(file.delivery_scenarios.map(\.name) == ["skips_and_eviction"])
+        let aliceID = try IdentityKey.PrivateKey(seed: hex(sc.alice.identity_seed))
+        let bobID = try IdentityKey.PrivateKey(seed: hex(sc.bob.identity_seed))
+        let spk = SignedPreKey(id: SignedPreKeyID(rawValue: sc.bob.spk_id), signedBy: bobID,
+                               privateKey: try X25519.PrivateKey(rawRepresentation: hex(sc.bob.spk_private)))
+        let opk = OneTimePreKey(id: PreKeyID(rawValue: sc.bob.opk_id),
+                                privateKey: try X25519.PrivateKey(rawRepresentation: hex(sc.bob.opk_private)))
+        var account = Account(identity: bobID, signedPreKeys: [spk], oneTimePreKeys: [opk], publishedCount: 0,
+                              nextPreKeyID: 100, nextSignedPreKeyID: 100)
+        #expect(hexString(account.publishBundle().serialized) == sc.bundle)
+        let aliceRandom = ScriptedRandom(keys: [hex(sc.alice.ephemeral_private)] + sc.alice.ratchet_privates.map(hex))
+        let bobRandom = ScriptedRandom(keys: sc.bob.ratchet_privates.map(hex))
+        // Alice's side only receives here: her state is what initiating made it.
+        var alice = try Session.initiate(identity: aliceID, bundle: hex(sc.bundle), random: aliceRandom)
+        var bob: Session?
+        var duplicates = 0
+        for d in sc.deliveries {
+            let wire = hex(d.wire)
+            let result: Result<[UInt8], DecryptError>
+            if d.to == "alice" {
+                result = Result { () throws(DecryptError) in try alice.decrypt(wire, random: aliceRandom) }
+            } else if var b = bob {
+                result = Result { () throws(DecryptError) in try b.decrypt(wire, random: bobRandom) }
+                bob = b
+            } else {
+                let (b, first) = try account.acceptSession(from: wire, random: bobRandom)
+                bob = b
+                result = .success(first)
+            }
+            if let pt = d.plaintext {
+                #expect(try result.get() == hex(pt), "\(d.name) to \(d.to)")
+            } else {
+                #expect(result == .failure(.duplicate(index: try #require(d.duplicate))), "\(d.name) to \(d.to)")
+                duplicates += 1
+            }
+        }
+        #expect(duplicates == 6)
+        #expect(bob?.ratchet.skipped.count ?? 0 <= Limits.maxStoredSkippedKeys)
+        #expect(aliceRandom.remainingKeys == 0 && bobRandom.remainingKeys == 0, "each party drew exactly the vector's keys")
     }
 }
