@@ -70,7 +70,7 @@ final class SetDecrypt: BenchCase {
                 set.promote(s)
             }
             if shape == .forgedFirstReply {
-                message = Self.forged(previousCounter: 0, counter: Limits.firstReplyWindow)
+                message = Self.forged(previousCounter: 0, counter: Limits.ratchetStepRetryWindow)
                 name = "ours: forged, tried by each awaiting session"
             } else {
                 var (bob, _) = try recipient.acceptSession(from: firstMessage)

@@ -105,12 +105,12 @@ struct RoutingTests {
         #expect(throws: ReceiveError.decrypt(.duplicate(index: 0))) { try s.set.decrypt(s.held[7], account: &s.recipient) }
     }
 
-    /// An unknown ratchet key goes to the first session the peer can have
-    /// ratcheted onto: one that sent under its current ratchet key. A genuine
-    /// reply for an archived session decrypts when no newer session could be
-    /// the target; when one could, only that one tries (the bound), and the
-    /// reply is lost like any undecryptable message.
-    @Test func aNewRatchetKeyGoesToTheSessionThatCanTakeIt() throws {
+    /// An unknown ratchet key goes to the sessions the peer can have ratcheted
+    /// onto (ones that sent under their current ratchet key), the first with a
+    /// full attempt, the others only early in the chain (N ≤ 16): a genuine
+    /// reply to a session we left decrypts, and a forged message costs one
+    /// session's work plus, early in a chain, one X25519 per other candidate.
+    @Test func aNewRatchetKeyGoesToTheSessionsThatCanTakeIt() throws {
         var s = try ManySessions(count: 3)
         // Every recipient session has just stepped its ratchet and sent nothing since.
         #expect(s.set.current.map { $0.ratchet.sendCounter } == 0 && s.set.archived.allSatisfy { $0.ratchet.sendCounter == 0 })
@@ -119,21 +119,29 @@ struct RoutingTests {
         var a0 = s.initiators[0]
         _ = try a0.decrypt(s.set.encrypt(Array("to 0".utf8)))
         let reply0 = try a0.encrypt(Array("reply on 0".utf8))
+        for _ in 0..<Limits.ratchetStepRetryWindow { _ = try a0.encrypt([0]) }
+        let late0 = try a0.encrypt(Array("late on 0".utf8))       // N = window + 1
         // Session 2 becomes current (its held message) but has sent nothing under its key.
         _ = try s.set.decrypt(s.held[2], account: &s.recipient)
         #expect(s.set.current?.baseKey == s.initiators[2].baseKey)
         var otherwise = s.set
         let work = RatchetWork()
         let pt = try RatchetWork.$current.withValue(work) { try s.set.decrypt(reply0, account: &s.recipient) }
-        #expect(pt == Array("reply on 0".utf8) && work.diffieHellmans == 2)
+        #expect(pt == Array("reply on 0".utf8) && work.diffieHellmans == 2)   // session 2 is no candidate
         #expect(s.set.current?.baseKey == s.initiators[0].baseKey)
-        // Had session 2 sent too, it would be the one to try, and the reply would not decrypt.
+        // Had session 2 sent too, it tries first; early in the chain, session 0 tries next.
         _ = try otherwise.encrypt([0])
+        var early = otherwise
         let work2 = RatchetWork()
+        #expect(try RatchetWork.$current.withValue(work2) { try early.decrypt(reply0, account: &s.recipient) }
+                == Array("reply on 0".utf8))
+        #expect(work2.diffieHellmans == 1 + 2 && early.current?.baseKey == s.initiators[0].baseKey)
+        // Past the window only the first candidate tries: such a reply is lost, as the bound requires.
+        let work3 = RatchetWork()
         #expect(throws: ReceiveError.decrypt(.authenticationFailure)) {
-            try RatchetWork.$current.withValue(work2) { try otherwise.decrypt(reply0, account: &s.recipient) }
+            try RatchetWork.$current.withValue(work3) { try otherwise.decrypt(late0, account: &s.recipient) }
         }
-        #expect(work2.diffieHellmans == 1)
+        #expect(work3.diffieHellmans == 1)
     }
 }
 
@@ -188,13 +196,13 @@ extension RoutingTests {
         let sessions = Limits.maxArchivedSessions + 1
         let work = RatchetWork()
         #expect(throws: ReceiveError.decrypt(.authenticationFailure)) {
-            try RatchetWork.$current.withValue(work) { try s.set.decrypt(forged(n: Limits.firstReplyWindow), account: &s.account) }
+            try RatchetWork.$current.withValue(work) { try s.set.decrypt(forged(n: Limits.ratchetStepRetryWindow), account: &s.account) }
         }
-        #expect(work.diffieHellmans == sessions && work.chainSteps == sessions * Int(Limits.firstReplyWindow + 1))
+        #expect(work.diffieHellmans == sessions && work.chainSteps == sessions * Int(Limits.ratchetStepRetryWindow + 1))
         #expect(work.storedKeys == 0 && s.set.serialized() == before)
         let beyond = RatchetWork()
         #expect(throws: ReceiveError.decrypt(.authenticationFailure)) {
-            try RatchetWork.$current.withValue(beyond) { try s.set.decrypt(forged(n: Limits.firstReplyWindow + 1), account: &s.account) }
+            try RatchetWork.$current.withValue(beyond) { try s.set.decrypt(forged(n: Limits.ratchetStepRetryWindow + 1), account: &s.account) }
         }
         #expect(beyond.diffieHellmans == 1 && s.set.serialized() == before)
     }

@@ -153,12 +153,14 @@ struct RatchetState: Sendable {
     /// Whether the peer can have stepped the DH ratchet onto this state with
     /// `h`: it must have received a message under our current sending key (we
     /// sent one), and `PN` counts its previous chain, our receiving one, so it
-    /// is at least what we received of it and at most MAX_SKIP more. Cheap
+    /// is at least what we received of it and at most MAX_SKIP more (0 while we
+    /// await the first reply: the recipient's first chain follows none). Cheap
     /// checks that let a session set give one session, not all, the one
     /// Diffie-Hellman a message with an unknown ratchet key costs.
     func couldBeSteppedBy(_ h: MessageHeader) -> Bool {
         guard sendCounter > 0 else { return false }
-        guard receivingChain != nil else { return true }
+        // Still awaiting the first reply: the recipient's first chain has PN = 0.
+        guard receivingChain != nil else { return h.previousCounter == 0 }
         return h.previousCounter >= receiveCounter && h.previousCounter - receiveCounter <= Limits.maxSkip
     }
 

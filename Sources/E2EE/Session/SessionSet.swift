@@ -10,11 +10,10 @@ public enum ReceiveError: Error, Equatable, Sendable {
 /// ``Limits/maxArchivedSessions`` older ones, newest first. Incoming messages
 /// are routed here (PROTOCOL.md §2): a PreKeyMessage by its base key, a
 /// RatchetMessage by its ratchet key (to the session that knows it, or for an
-/// unknown key to the session that can take a DH ratchet step, and for a first
-/// reply to the sessions awaiting one); the session that decrypts it becomes
-/// current. However many sessions there are, a message costs at most one full
-/// attempt (MAX_SKIP + 1 chain steps) plus one X25519 and a few chain steps
-/// per session awaiting its first reply.
+/// unknown key to the sessions that can take a DH ratchet step); the session
+/// that decrypts it becomes current. However many sessions there are, a
+/// message costs at most one full attempt (MAX_SKIP + 1 chain steps), plus,
+/// early in a chain, one X25519 and a few chain steps per other candidate.
 public struct SessionSet: Sendable {
     public internal(set) var current: Session?
     public internal(set) var archived: [Session]
@@ -71,19 +70,18 @@ public struct SessionSet: Sendable {
             }
             // An unknown key: one full attempt, by the first session the peer
             // can have ratcheted onto (else the current one)…
-            guard let first = index(where: { $0.ratchet.couldBeSteppedBy(h) }) ?? index(where: { _ in true }) else {
-                throw .decrypt(.noSession)
+            let candidates = (0...archived.count).filter { slot in
+                (slot == 0 ? current : archived[slot - 1])?.ratchet.couldBeSteppedBy(h) ?? false
             }
+            guard let first = candidates.first ?? index(where: { _ in true }) else { throw .decrypt(.noSession) }
             var firstError: ReceiveError
             do { return try decrypt(message, at: first, random: random, promoting: true) } catch { firstError = error }
-            // …and, for what can only be a first reply (PN = 0, N small), the
-            // other sessions still awaiting one: an initiator that started again
-            // while the reply to an earlier session was in flight. Each such try
-            // costs one X25519 and at most `firstReplyWindow` + 1 chain steps.
-            guard h.previousCounter == 0, h.counter <= Limits.firstReplyWindow else { throw firstError }
-            for slot in 0...archived.count where slot != first {
-                let session = slot == 0 ? current : archived[slot - 1]
-                guard let session, session.awaitingReply, session.ratchet.couldBeSteppedBy(h) else { continue }
+            // …and, for a message early in its chain, the other sessions that
+            // can take the step too: a reply to a session we left (an initiator
+            // that started again, a peer still on an older session) decrypts.
+            // Each such try costs one X25519 and at most the window + 1 chain steps.
+            guard h.counter <= Limits.ratchetStepRetryWindow else { throw firstError }
+            for slot in candidates.dropFirst() {
                 do { return try decrypt(message, at: slot, random: random, promoting: true) } catch {}
             }
             throw firstError
