@@ -107,9 +107,9 @@ struct RoutingTests {
 
     /// An unknown ratchet key goes to the sessions the peer can have ratcheted
     /// onto (ones that sent under their current ratchet key), the first with a
-    /// full attempt, the others only early in the chain (N ≤ 16): a genuine
-    /// reply to a session we left decrypts, and a forged message costs one
-    /// session's work plus, early in a chain, one X25519 per other candidate.
+    /// full attempt, the others sharing a budget of MAX_SKIP chain steps: a
+    /// genuine reply to a session we left decrypts, and a forged message costs
+    /// one session's work plus one X25519 per other candidate and that budget.
     @Test func aNewRatchetKeyGoesToTheSessionsThatCanTakeIt() throws {
         var s = try ManySessions(count: 3)
         // Every recipient session has just stepped its ratchet and sent nothing since.
@@ -119,8 +119,8 @@ struct RoutingTests {
         var a0 = s.initiators[0]
         _ = try a0.decrypt(s.set.encrypt(Array("to 0".utf8)))
         let reply0 = try a0.encrypt(Array("reply on 0".utf8))
-        for _ in 0..<Limits.ratchetStepRetryWindow { _ = try a0.encrypt([0]) }
-        let late0 = try a0.encrypt(Array("late on 0".utf8))       // N = window + 1
+        for _ in 0..<(Limits.maxSkip - 1) { _ = try a0.encrypt([0]) }
+        let late0 = try a0.encrypt(Array("late on 0".utf8))       // N = MAX_SKIP: N + 1 steps exceed the budget
         // Session 2 becomes current (its held message) but has sent nothing under its key.
         _ = try s.set.decrypt(s.held[2], account: &s.recipient)
         #expect(s.set.current?.baseKey == s.initiators[2].baseKey)
@@ -129,14 +129,14 @@ struct RoutingTests {
         let pt = try RatchetWork.$current.withValue(work) { try s.set.decrypt(reply0, account: &s.recipient) }
         #expect(pt == Array("reply on 0".utf8) && work.diffieHellmans == 2)   // session 2 is no candidate
         #expect(s.set.current?.baseKey == s.initiators[0].baseKey)
-        // Had session 2 sent too, it tries first; early in the chain, session 0 tries next.
+        // Had session 2 sent too, it tries first; session 0 tries next, within the budget.
         _ = try otherwise.encrypt([0])
         var early = otherwise
         let work2 = RatchetWork()
         #expect(try RatchetWork.$current.withValue(work2) { try early.decrypt(reply0, account: &s.recipient) }
                 == Array("reply on 0".utf8))
         #expect(work2.diffieHellmans == 1 + 2 && early.current?.baseKey == s.initiators[0].baseKey)
-        // Past the window only the first candidate tries: such a reply is lost, as the bound requires.
+        // Past the budget only the first candidate tries: such a reply is lost, as the bound requires.
         let work3 = RatchetWork()
         #expect(throws: ReceiveError.decrypt(.authenticationFailure)) {
             try RatchetWork.$current.withValue(work3) { try otherwise.decrypt(late0, account: &s.recipient) }
@@ -182,9 +182,10 @@ extension RoutingTests {
         #expect(s.set.current?.baseKey == oldest.baseKey && s.set.current?.awaitingReply == false)
     }
 
-    /// The worst forged message for an initiator: first-reply shaped (PN = 0,
-    /// N = 16) against 41 sessions awaiting a reply. Bounded, nothing stored,
-    /// nothing changed; one step beyond the window and only one session tries.
+    /// The worst forged message for an initiator: PN = 0 (what a first reply
+    /// carries) against 41 sessions awaiting a reply, N as large as lets all 41
+    /// try within the shared budget. Bounded, nothing stored, nothing changed;
+    /// one step more and fewer sessions try.
     @Test func aForgedFirstReplyCostsAtMostOneDiffieHellmanPerSession() throws {
         var s = try ManyUnanswered()
         let before = s.set.serialized()
@@ -194,16 +195,19 @@ extension RoutingTests {
             return [WireMessage.version, MessageType.ratchet.rawValue] + header + [UInt8](repeating: 0x5A, count: 30)
         }
         let sessions = Limits.maxArchivedSessions + 1
+        let n = Limits.maxSkip / UInt32(sessions - 1) - 1          // 24: the 40 others fit the budget
         let work = RatchetWork()
         #expect(throws: ReceiveError.decrypt(.authenticationFailure)) {
-            try RatchetWork.$current.withValue(work) { try s.set.decrypt(forged(n: Limits.ratchetStepRetryWindow), account: &s.account) }
+            try RatchetWork.$current.withValue(work) { try s.set.decrypt(forged(n: n), account: &s.account) }
         }
-        #expect(work.diffieHellmans == sessions && work.chainSteps == sessions * Int(Limits.ratchetStepRetryWindow + 1))
+        #expect(work.diffieHellmans == sessions && work.chainSteps == sessions * Int(n + 1))
         #expect(work.storedKeys == 0 && s.set.serialized() == before)
         let beyond = RatchetWork()
         #expect(throws: ReceiveError.decrypt(.authenticationFailure)) {
-            try RatchetWork.$current.withValue(beyond) { try s.set.decrypt(forged(n: Limits.ratchetStepRetryWindow + 1), account: &s.account) }
+            try RatchetWork.$current.withValue(beyond) { try s.set.decrypt(forged(n: n + 1), account: &s.account) }
         }
-        #expect(beyond.diffieHellmans == 1 && s.set.serialized() == before)
+        #expect(beyond.diffieHellmans == 1 + Int(Limits.maxSkip) / Int(n + 2))
+        #expect(beyond.chainSteps <= Int(n + 2) + Int(Limits.maxSkip))
+        #expect(s.set.serialized() == before)
     }
 }

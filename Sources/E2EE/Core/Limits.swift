@@ -8,11 +8,6 @@ public enum Limits {
     /// Remote ratchet keys remembered after their chain is gone, so a late
     /// message for them is reported as a duplicate rather than as a forgery.
     public static let maxPreviousRatchetKeys = 5
-    /// A message under a ratchet key no session knows, with N at most this, is
-    /// tried by every session that can take the DH step (a reply to a session
-    /// we left), not only the first; at one X25519 and N + 1 chain steps each.
-    /// Past it only the first tries: a forged message costs one session's work.
-    public static let ratchetStepRetryWindow: UInt32 = 16
     /// Sessions kept per peer besides the current one.
     public static let maxArchivedSessions = 40
     /// An initiator session that got no reply within this many seconds expires:

@@ -12,8 +12,8 @@ public enum ReceiveError: Error, Equatable, Sendable {
 /// RatchetMessage by its ratchet key (to the session that knows it, or for an
 /// unknown key to the sessions that can take a DH ratchet step); the session
 /// that decrypts it becomes current. However many sessions there are, a
-/// message costs at most one full attempt (MAX_SKIP + 1 chain steps), plus,
-/// early in a chain, one X25519 and a few chain steps per other candidate.
+/// message costs at most one full attempt (MAX_SKIP + 1 chain steps), plus one
+/// X25519 per other candidate, their chain steps sharing a budget of MAX_SKIP.
 public struct SessionSet: Sendable {
     public internal(set) var current: Session?
     public internal(set) var archived: [Session]
@@ -76,12 +76,15 @@ public struct SessionSet: Sendable {
             guard let first = candidates.first ?? index(where: { _ in true }) else { throw .decrypt(.noSession) }
             var firstError: ReceiveError
             do { return try decrypt(message, at: first, random: random, promoting: true) } catch { firstError = error }
-            // …and, for a message early in its chain, the other sessions that
-            // can take the step too: a reply to a session we left (an initiator
-            // that started again, a peer still on an older session) decrypts.
-            // Each such try costs one X25519 and at most the window + 1 chain steps.
-            guard h.counter <= Limits.ratchetStepRetryWindow else { throw firstError }
+            // …and the other sessions that can take the step too, sharing a
+            // budget of MAX_SKIP chain steps (one X25519 and N + 1 steps each):
+            // a reply to a session we left decrypts, and a forged message costs
+            // one full attempt and at most that much more.
+            var budget = Int(Limits.maxSkip)
             for slot in candidates.dropFirst() {
+                let cost = Int(h.counter) + 1
+                guard cost <= budget else { break }
+                budget -= cost
                 do { return try decrypt(message, at: slot, random: random, promoting: true) } catch {}
             }
             throw firstError
