@@ -144,11 +144,22 @@ scenario("group distribution processing (through pairwise sessions and SQLite)")
     let dir = temporaryDirectory()
     defer { removeDirectory(dir) }
     let (alice, bob, a, b) = try connectedManagers(dir)
+    // A third device with a session to alice, added after alice's chain is registered.
+    let c = ProtocolAddress(userID: "carol", deviceID: 1)
+    let carolStore = try SQLiteStore(path: "\(dir)/store.sqlite", key: StorageKey())
+    try SessionManager.createAccount(store: carolStore)
+    let carol = try SessionManager(store: carolStore, localAddress: c)
+    try alice.startSession(with: c, bundle: carol.publishBundle())
+    try carol.receive(alice.encrypt([1], to: c), from: a)
+    try alice.receive(carol.encrypt([2], to: a), from: c)
     let (id, messages) = try alice.createGroup(members: [b])
     let group = try alice.store.loadGroup(id)!
     register(group.own.chainKey.bytes, "alice's group chain key")
     register(group.own.signingKey.seed, "alice's group signing key")
+    // The sender's own fan-out: carol joins, and alice's chain (the registered key) goes to her.
+    let added = try alice.addMembers([c], to: id)
     for (_, m) in messages { try bob.receive(m, from: a) }
+    for (to, m) in added { try (to == c ? carol : bob).receive(m, from: a) }
     let bobGroup = try bob.store.loadGroup(id)!
     register(bobGroup.own.chainKey.bytes, "bob's group chain key")
     let (back, _) = try bob.sendPendingDistributions(in: id)

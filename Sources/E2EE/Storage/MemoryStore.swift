@@ -56,9 +56,19 @@ public final class MemoryStore: E2EEStore {
         let sessions = changes.sessions.mapValues { $0.serialized() }
         let groups = changes.groups.mapValues { $0.serialized() }
         state.withLock { s in
-            if let account { s.account = account }
-            s.sessions.merge(sessions) { $1 }
-            s.groups.merge(groups) { $1 }
+            // A replaced record held keys: wipe it before it is released.
+            if let account {
+                if s.account != nil { SecureBytes.wipe(&s.account!) }
+                s.account = account
+            }
+            for (address, record) in sessions {
+                if s.sessions[address] != nil { SecureBytes.wipe(&s.sessions[address]!) }
+                s.sessions[address] = record
+            }
+            for (id, record) in groups {
+                if s.groups[id] != nil { SecureBytes.wipe(&s.groups[id]!) }
+                s.groups[id] = record
+            }
             for (a, k) in changes.identities { s.identities[a] = k.rawRepresentation }
             for m in changes.inbound {
                 s.inbound.append(InboundMessage(sequence: s.nextSequence, sender: m.sender, plaintext: m.plaintext,
