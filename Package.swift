@@ -11,6 +11,10 @@ let package = Package(
         .executable(name: "e2ee", targets: ["e2ee"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
+    dependencies: [
+        // ML-KEM-1024 for PQXDH (PROTOCOL.md §2b); nothing else is taken from it.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
     targets: [
         // The C core: hot-path KDFs and AEAD over libb2 and libsodium. Private to E2EE.
         .target(
@@ -20,7 +24,7 @@ let package = Package(
         ),
         .target(
             name: "E2EE",
-            dependencies: ["CE2EE"],
+            dependencies: ["CE2EE", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/E2EE"
         ),
         .systemLibrary(

@@ -15,9 +15,14 @@ if [ "${#need[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# The vector check needs Python's `cryptography` (the independent implementation).
+# The vector check needs Python's `cryptography` (the independent implementation)
+# and kyber-py (a pure-Python ML-KEM, FIPS 203, for the PQXDH vectors).
 if [ "${1:-}" = "--with-python" ] && ! python3 -c "import cryptography" 2>/dev/null; then
     echo "deps: installing python cryptography"
     python3 -m pip install -q cryptography 2>/dev/null \
         || { ${sudo:-} apt-get install -y -qq python3-cryptography >/dev/null; }
+fi
+if [ "${1:-}" = "--with-python" ] && ! python3 -c "import kyber_py" 2>/dev/null; then
+    echo "deps: installing python kyber-py"
+    python3 -m pip install -q kyber-py==1.2.0
 fi

@@ -12,6 +12,7 @@ python3 scripts/gen_vectors.py --check
 python3 scripts/gen_protocol_vectors.py --check
 python3 scripts/gen_safety_vectors.py --check
 python3 scripts/gen_group_vectors.py --check
+python3 scripts/gen_pqxdh_vectors.py --check
 
 echo "== build (warnings are errors)"
 log=$(mktemp)

@@ -67,7 +67,11 @@ enum Inspect {
             "signed_prekey_signature": .hex(b.signedPreKeySignature),
             "one_time_prekey_id": b.oneTimePreKey.map { .number(Int($0.id.rawValue)) } ?? .null,
             "one_time_prekey": b.oneTimePreKey.map { .hex($0.publicKey.rawRepresentation) } ?? .null,
-            "kem_prekey_id": b.kemPreKey.map { .number(Int($0.id)) } ?? .null,
+            "post_quantum": .bool(b.kemPreKey != nil),
+            "kem_prekey_id": b.kemPreKey.map { .number(Int($0.id.rawValue)) } ?? .null,
+            "kem_public_key_length": b.kemPreKey.map { .number($0.publicKey.rawRepresentation.count) } ?? .null,
+            "kem_signature": b.kemPreKey.map { .hex($0.signature) } ?? .null,
+            "size": .number(b.serialized.count),
         ])
     }
 
@@ -79,7 +83,11 @@ enum Inspect {
             fields["kind"] = .string("ratchet")
             payload = r.payload
         case .preKey(let p):
-            fields["kind"] = .string("prekey")
+            fields["kind"] = .string(p.isPostQuantum ? "pq_prekey" : "prekey")
+            if let kem = p.kem {
+                fields["kem_prekey_id"] = .number(Int(kem.id.rawValue))
+                fields["kem_ciphertext_length"] = .number(kem.ciphertext.count)
+            }
             fields["identity_key"] = .hex(p.identityKey.rawRepresentation)
             fields["base_key"] = .hex(p.baseKey.rawRepresentation)
             fields["signed_prekey_id"] = .number(Int(p.signedPreKeyID.rawValue))
@@ -92,6 +100,7 @@ enum Inspect {
             "counter": .number(Int(payload.header.counter)),
         ])
         fields["ciphertext_length"] = .number(payload.sealed.count)
+        fields["size"] = .number(m.serialized.count)
         return .object(fields)
     }
 }

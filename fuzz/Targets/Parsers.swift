@@ -23,31 +23,40 @@ enum ParserChecks {
         try c.require(bundle.signedPreKey.rawRepresentation == Array(data[38..<70]), "signed prekey is not the bytes at 38..<70")
 
         // The signature covers Encode(SPK) only, so mutated ids keep it valid:
-        // session setup is reached often. A verified bundle with a KEM prekey
-        // is refused (PQXDH is not built yet, and §2b forbids falling back to
-        // X3DH); one without must give a session whose first message names
-        // exactly this bundle's keys.
-        let setup = Result { () throws(SessionSetupError) in
-            try Session.initiate(identity: Fixtures.alice, bundle: bundle, random: DeterministicRandom(seed: "bundle"))
+        // session setup is reached often. PQXDH is the default (§2b): a
+        // verified bundle without a KEM prekey is refused unless classical
+        // setup is allowed; one with a KEM prekey is never used for X3DH.
+        // Either way the first message names exactly this bundle's keys.
+        func setup(allowClassical: Bool) -> Result<Session, SessionSetupError> {
+            Result { () throws(SessionSetupError) in
+                try Session.initiate(identity: Fixtures.alice, bundle: bundle, random: DeterministicRandom(seed: "bundle"),
+                                     allowClassical: allowClassical)
+            }
         }
         var session: Session
-        switch (bundle.verifySignatures(), setup) {
+        switch (bundle.verifySignatures(), setup(allowClassical: false)) {
         case (false, .success):
             throw c.fail("a bundle with a bad signature started a session")
         case (false, .failure(let e)):
             try c.require(e == .invalidSignature, "a bad signature was reported as \(e)")
             return
-        case (true, .failure(let e)) where bundle.kemPreKey != nil:
-            try c.require(e == .kemPreKeyNotSupported, "a verified bundle with a KEM prekey failed setup with \(e)")
-            return
+        case (true, .failure(let e)) where bundle.kemPreKey == nil:
+            try c.require(e == .postQuantumRequired, "a verified classical bundle was refused with \(e), not postQuantumRequired")
+            switch setup(allowClassical: true) {
+            case .success(let s): session = s
+            case .failure(let e):
+                // Keys were validated by the parser; only an all-zero DH may remain.
+                try c.require(e == .weakKey, "a verified classical bundle failed an allowed setup with \(e)")
+                return
+            }
         case (true, .failure(let e)):
-            // Keys were validated by the parser; only an all-zero DH may remain.
             try c.require(e == .weakKey, "a verified bundle failed setup with \(e)")
             return
         case (true, .success(let s)):
-            try c.require(bundle.kemPreKey == nil, "a verified bundle with a KEM prekey started a classical session")
+            try c.require(bundle.kemPreKey != nil, "a classical bundle started a session without allowClassical")
             session = s
         }
+        try c.require(session.isPostQuantum == (bundle.kemPreKey != nil), "a bundle's KEM part and the session's setup disagree")
         try c.require(session.awaitingReply && session.role == .initiator, "a new session is not an initiator awaiting a reply")
         let wire: [UInt8]
         do { wire = try session.encrypt(Array("first".utf8), random: DeterministicRandom(seed: "bundle msg")) } catch {
@@ -57,7 +66,8 @@ enum ParserChecks {
             throw c.fail("the first message of a session is not a parseable PreKeyMessage")
         }
         try c.require(m.identityKey == Fixtures.alice.publicKey && m.baseKey == session.baseKey
-                      && m.signedPreKeyID == bundle.signedPreKeyID && m.oneTimePreKeyID == bundle.oneTimePreKey?.id,
+                      && m.signedPreKeyID == bundle.signedPreKeyID && m.oneTimePreKeyID == bundle.oneTimePreKey?.id
+                      && m.kem?.id == bundle.kemPreKey?.id && wire[1] == (bundle.kemPreKey == nil ? 0x02 : 0x05),
                       "the first message does not name the bundle's prekeys and the session's base key")
     }
 

@@ -87,7 +87,8 @@ public enum Fixtures {
     /// `Account.serialized()`): `Account` has no public initialiser taking
     /// chosen prekeys, and fixed prekeys are what make the corpora reproducible.
     /// Keys: identity seed `"<name> identity"`, signed prekey 1
-    /// `"<name> spk 1"`, one-time prekeys 1...n `"<name> opk <i>"`.
+    /// `"<name> spk 1"`, one-time prekeys 1...n `"<name> opk <i>"`, last-resort
+    /// KEM prekey 1 with seed `"<name> kem 1 d" || "<name> kem 1 z"`.
     public static func accountRecord(_ name: String, oneTimePreKeys n: Int) -> [UInt8] {
         var out = Array("E2ES".utf8) + [0x00, 0x01, 0x02]
         func varint(_ v: UInt64) {
@@ -117,6 +118,15 @@ public enum Fixtures {
             out += try! X25519.PrivateKey(rawRepresentation: s).publicKey.rawRepresentation
         }
         varint(0)                      // consumed one-time prekey ids
+        out.append(0xA0)               // the KEM prekey section
+        varint(2)                      // next KEM prekey id
+        varint(0)                      // published one-time KEM prekeys
+        varint(1)                      // one last-resort KEM prekey
+        varint(1)                      // its id
+        varint(0)                      // created at
+        out += secret("\(name) kem 1 d") + secret("\(name) kem 1 z")
+        varint(0)                      // one-time KEM prekeys
+        varint(0)                      // consumed KEM prekey ids
         return out
     }
 

@@ -56,3 +56,54 @@ public struct OneTimePreKey: Sendable, CustomStringConvertible {
     public var publicKey: X25519.PublicKey { privateKey.publicKey }
     public var description: String { "OneTimePreKey(\(id))" }
 }
+
+/// The id of an ML-KEM-1024 prekey (`KEM_id`): one-time and last-resort KEM
+/// prekeys share one id space, never reused.
+public struct KEMPreKeyID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public var description: String { "kem#\(rawValue)" }
+}
+
+/// A signed ML-KEM-1024 prekey for PQXDH (PROTOCOL.md §1, §2b): one-time
+/// (used by at most one session, then deleted) or last-resort (reusable,
+/// rotated with the signed prekey).
+///
+/// Only the 64-byte seed is kept, so an account of a hundred KEM prekeys stays
+/// small; the key pair is expanded (one ML-KEM key generation) when it is
+/// published or used, and its signature made then (Ed25519 is deterministic,
+/// so it is the signature that was published).
+public struct KEMPreKey: Sendable, CustomStringConvertible {
+    public let id: KEMPreKeyID
+    let seed: SecureBytes
+    public let isLastResort: Bool
+    /// When it was made, in seconds since 1970 (last-resort keys rotate).
+    public let createdAt: UInt64
+
+    /// A fresh KEM prekey whose seed comes from `random`.
+    public init(id: KEMPreKeyID, isLastResort: Bool, createdAt: UInt64 = 0, random: any RandomSource = .system) {
+        self.init(id: id, seed: SecureBytes(randomCount: MLKEM.seedByteCount, from: random),
+                  isLastResort: isLastResort, createdAt: createdAt)
+    }
+
+    /// `seed` must be ``MLKEM/seedByteCount`` bytes.
+    init(id: KEMPreKeyID, seed: SecureBytes, isLastResort: Bool, createdAt: UInt64) {
+        precondition(seed.count == MLKEM.seedByteCount, "an ML-KEM seed is 64 bytes")
+        self.id = id
+        self.seed = seed
+        self.isLastResort = isLastResort
+        self.createdAt = createdAt
+    }
+
+    /// The expanded key pair.
+    public func privateKey() -> MLKEM.PrivateKey { MLKEM.PrivateKey(validSeed: seed) }
+
+    /// What a bundle carries: the id, the public key and
+    /// `Ed25519-Sign(IK, EncodeKEM(KEM_pub))`.
+    public func signed(by identity: IdentityKey.PrivateKey) -> PreKeyBundle.KEM {
+        let publicKey = privateKey().publicKey
+        return PreKeyBundle.KEM(id: id, publicKey: publicKey, signature: identity.signature(for: publicKey.encoded))
+    }
+
+    public var description: String { "KEMPreKey(\(id)\(isLastResort ? ", last resort" : ""))" }
+}

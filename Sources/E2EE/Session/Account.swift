@@ -1,9 +1,11 @@
-/// One device's long-term keys: its identity, signed prekeys and the pool of
-/// one-time prekeys, with what a server publishes for it.
+/// One device's long-term keys: its identity, signed prekeys, the pool of
+/// one-time prekeys and the ML-KEM-1024 prekeys of PQXDH (a last-resort one,
+/// rotated with the signed prekey, and a one-time pool), with what a server
+/// publishes for it.
 ///
-/// A one-time prekey is removed only when a first message that names it has
-/// authenticated (``acceptSession(from:random:)``): a forged first message
-/// consumes nothing.
+/// A one-time prekey (X25519 or KEM) is removed only when a first message that
+/// names it has authenticated (``acceptSession(from:random:now:allowClassical:)``):
+/// a forged first message consumes nothing.
 public struct Account: Sendable {
     public let identity: IdentityKey.PrivateKey
     /// Current signed prekey last; older ones stay for messages still in flight.
@@ -23,8 +25,19 @@ public struct Account: Sendable {
     /// signature covers only the signed prekey, so without this a server could
     /// strip the one-time prekey and replay a first message under another name.
     var acceptedBaseKeys: [SignedPreKeyID: Set<X25519.PublicKey>] = [:]
+    /// Last-resort KEM prekeys, current last: one per signed prekey rotation,
+    /// kept as long as the signed prekey made with it.
+    public internal(set) var lastResortKEMPreKeys: [KEMPreKey]
+    /// Unused one-time KEM prekeys, oldest first.
+    public internal(set) var oneTimeKEMPreKeys: [KEMPreKey]
+    /// How many of ``oneTimeKEMPreKeys`` (from the front) were handed out in a bundle.
+    var publishedKEMCount: Int
+    var nextKEMPreKeyID: UInt32
+    /// One-time KEM prekeys consumed since the last ``maintainPreKeys(now:policy:)``.
+    public internal(set) var consumedKEMPreKeyIDs: [KEMPreKeyID] = []
 
-    /// A new account with a fresh identity (or the given one) and one signed prekey.
+    /// A new account with a fresh identity (or the given one), one signed
+    /// prekey and one last-resort KEM prekey.
     public init(identity: IdentityKey.PrivateKey = IdentityKey.PrivateKey(), createdAt: UInt64 = 0) {
         self.identity = identity
         signedPreKeys = [SignedPreKey(id: SignedPreKeyID(rawValue: 1), signedBy: identity, createdAt: createdAt)]
@@ -32,13 +45,24 @@ public struct Account: Sendable {
         publishedCount = 0
         nextPreKeyID = 1
         nextSignedPreKeyID = 2
+        lastResortKEMPreKeys = [KEMPreKey(id: KEMPreKeyID(rawValue: 1), isLastResort: true, createdAt: createdAt)]
+        oneTimeKEMPreKeys = []
+        publishedKEMCount = 0
+        nextKEMPreKeyID = 2
     }
 
     init(identity: IdentityKey.PrivateKey, signedPreKeys: [SignedPreKey], oneTimePreKeys: [OneTimePreKey],
          publishedCount: Int, nextPreKeyID: UInt32, nextSignedPreKeyID: UInt32, consumed: [PreKeyID] = [],
-         acceptedBaseKeys: [SignedPreKeyID: Set<X25519.PublicKey>] = [:]) {
+         acceptedBaseKeys: [SignedPreKeyID: Set<X25519.PublicKey>] = [:],
+         lastResortKEMPreKeys: [KEMPreKey] = [], oneTimeKEMPreKeys: [KEMPreKey] = [], publishedKEMCount: Int = 0,
+         nextKEMPreKeyID: UInt32 = 1, consumedKEMPreKeyIDs: [KEMPreKeyID] = []) {
         self.consumedOneTimePreKeyIDs = consumed
         self.acceptedBaseKeys = acceptedBaseKeys
+        self.lastResortKEMPreKeys = lastResortKEMPreKeys
+        self.oneTimeKEMPreKeys = oneTimeKEMPreKeys
+        self.publishedKEMCount = publishedKEMCount
+        self.nextKEMPreKeyID = nextKEMPreKeyID
+        self.consumedKEMPreKeyIDs = consumedKEMPreKeyIDs
         self.identity = identity
         self.signedPreKeys = signedPreKeys
         self.oneTimePreKeys = oneTimePreKeys
@@ -67,10 +91,65 @@ public struct Account: Sendable {
         return made
     }
 
-    /// A bundle with the current signed prekey and the oldest one-time prekey
-    /// not handed out yet, which is marked as handed out. With none left the
-    /// bundle has no one-time prekey (flags bit 0 clear), which is valid.
+    /// One-time KEM prekeys not yet handed out in a bundle.
+    public var unpublishedKEMPreKeyCount: Int { oneTimeKEMPreKeys.count - publishedKEMCount }
+
+    /// The current last-resort KEM prekey (made if an account from before
+    /// PQXDH has none).
+    public var currentLastResortKEMPreKey: KEMPreKey? { lastResortKEMPreKeys.last }
+
+    /// Adds `count` one-time KEM prekeys with fresh ids. Only seeds are made
+    /// here; a key pair is expanded when it is published.
+    @discardableResult
+    public mutating func generateOneTimeKEMPreKeys(count: Int, createdAt: UInt64 = 0) -> [KEMPreKey] {
+        var made = [KEMPreKey]()
+        for _ in 0..<max(0, count) {
+            made.append(KEMPreKey(id: takeKEMPreKeyID(), isLastResort: false, createdAt: createdAt))
+        }
+        oneTimeKEMPreKeys += made
+        return made
+    }
+
+    mutating func takeKEMPreKeyID() -> KEMPreKeyID {
+        if nextKEMPreKeyID == 0 { nextKEMPreKeyID = 1 }
+        defer { nextKEMPreKeyID &+= 1 }
+        return KEMPreKeyID(rawValue: nextKEMPreKeyID)
+    }
+
+    /// Makes a last-resort KEM prekey current (signed prekey rotation, or an
+    /// account from before PQXDH).
+    @discardableResult
+    mutating func rotateLastResortKEMPreKey(now: UInt64) -> KEMPreKey {
+        let key = KEMPreKey(id: takeKEMPreKeyID(), isLastResort: true, createdAt: now)
+        lastResortKEMPreKeys.append(key)
+        return key
+    }
+
+    /// A bundle with the current signed prekey, the oldest one-time prekey not
+    /// handed out yet and a KEM prekey: the oldest one-time KEM prekey not
+    /// handed out, else the last-resort one. One-time keys handed out are
+    /// marked so. With no one-time prekey left the bundle has none (flags bit 0
+    /// clear), which is valid; it always has a KEM prekey (bit 1), so peers
+    /// set up with PQXDH.
     public mutating func publishBundle() -> PreKeyBundle {
+        let kem: KEMPreKey
+        if publishedKEMCount < oneTimeKEMPreKeys.count {
+            kem = oneTimeKEMPreKeys[publishedKEMCount]
+            publishedKEMCount += 1
+        } else {
+            kem = currentLastResortKEMPreKey ?? rotateLastResortKEMPreKey(now: currentSignedPreKey.createdAt)
+        }
+        return bundle(kemPreKey: kem.signed(by: identity))
+    }
+
+    /// A bundle without a KEM prekey, for peers that may set up only classical
+    /// X3DH sessions (both sides must opt in to use it, PROTOCOL.md §2b).
+    /// Hands out a one-time prekey like ``publishBundle()``.
+    public mutating func publishClassicalBundle() -> PreKeyBundle {
+        bundle(kemPreKey: nil)
+    }
+
+    private mutating func bundle(kemPreKey: PreKeyBundle.KEM?) -> PreKeyBundle {
         let otk: PreKeyBundle.OneTime?
         if publishedCount < oneTimePreKeys.count {
             let k = oneTimePreKeys[publishedCount]
@@ -81,20 +160,25 @@ public struct Account: Sendable {
         }
         let spk = currentSignedPreKey
         return PreKeyBundle(identityKey: identity.publicKey, signedPreKeyID: spk.id, signedPreKey: spk.publicKey,
-                            signedPreKeySignature: spk.signature, oneTimePreKey: otk)
+                            signedPreKeySignature: spk.signature, oneTimePreKey: otk, kemPreKey: kemPreKey)
     }
 
-    /// Creates the recipient's session from a first message and decrypts it.
-    /// Throws, with the account unchanged, for a base key accepted before, an
-    /// unknown signed or one-time prekey or a message that does not
-    /// authenticate; only on success is the named one-time prekey deleted and
-    /// the base key remembered.
+    /// Creates the recipient's session from a first message and decrypts it:
+    /// PQXDH for a PQPreKeyMessage, X3DH for a classical PreKeyMessage, which
+    /// is refused with ``SessionSetupError/postQuantumRequired`` unless
+    /// `allowClassical` is set. Throws, with the account unchanged, for a base
+    /// key accepted before, an unknown signed, one-time or KEM prekey or a
+    /// message that does not authenticate; only on success are the named
+    /// one-time prekeys (X25519 and KEM) deleted and the base key remembered.
+    /// A last-resort KEM prekey is kept: replays against it are stopped by the
+    /// base key rule (PROTOCOL.md §2, §2b).
     ///
     /// A replayed first message for a session that still exists is routed to
     /// that session by ``SessionSet`` (where it is a duplicate) and never gets here.
-    public mutating func acceptSession(from message: PreKeyMessage, random: any RandomSource = .system,
-                                       now: UInt64 = 0) throws(SessionSetupError) -> (session: Session, plaintext: [UInt8]) {
-        // Checked first: a replay costs a set lookup, not three Diffie-Hellmans.
+    public mutating func acceptSession(from message: PreKeyMessage, random: any RandomSource = .system, now: UInt64 = 0,
+                                       allowClassical: Bool = false) throws(SessionSetupError) -> (session: Session, plaintext: [UInt8]) {
+        guard message.kem != nil || allowClassical else { throw .postQuantumRequired }
+        // Checked first: a replay costs a set lookup, not a decapsulation and four Diffie-Hellmans.
         guard !hasAccepted(baseKey: message.baseKey) else { throw .baseKeyAlreadyAccepted }
         guard let spk = signedPreKeys.last(where: { $0.id == message.signedPreKeyID }) else {
             throw .unknownSignedPreKey(message.signedPreKeyID)
@@ -104,12 +188,33 @@ public struct Account: Sendable {
             guard let i = oneTimePreKeys.firstIndex(where: { $0.id == id }) else { throw .unknownOneTimePreKey(id) }
             otkIndex = i
         }
+        var kemIndex: Int?
+        var kemInput: X3DH.KEMInput?
+        var pq: Session.PQSetup?
+        if let kem = message.kem {
+            let key: KEMPreKey
+            if let i = oneTimeKEMPreKeys.firstIndex(where: { $0.id == kem.id }) {
+                key = oneTimeKEMPreKeys[i]
+                kemIndex = i
+            } else if let k = lastResortKEMPreKeys.last(where: { $0.id == kem.id }) {
+                key = k
+            } else {
+                throw .unknownKEMPreKey(kem.id)
+            }
+            let privateKey = key.privateKey()
+            // The parser fixed the ciphertext's length, the only thing Decaps checks.
+            let ss: SecureBytes
+            do { ss = try privateKey.decapsulate(kem.ciphertext) } catch { throw .weakKey }
+            kemInput = X3DH.KEMInput(sharedSecret: ss, publicKey: privateKey.publicKey)
+            pq = Session.PQSetup(kemPreKeyID: kem.id, ciphertext: kem.ciphertext, keepCiphertext: false)
+        }
         let sk = try X3DH.recipientSecret(identity: identity, signedPreKey: spk.privateKey,
                                           oneTimePreKey: otkIndex.map { oneTimePreKeys[$0].privateKey },
-                                          initiatorIdentity: message.identityKey, baseKey: message.baseKey)
+                                          initiatorIdentity: message.identityKey, baseKey: message.baseKey,
+                                          kem: kemInput)
         var session = Session(role: .recipient, localIdentity: identity.publicKey, remoteIdentity: message.identityKey,
                               baseKey: message.baseKey, signedPreKeyID: spk.id, oneTimePreKeyID: message.oneTimePreKeyID,
-                              awaitingReply: false, createdAt: now,
+                              pq: pq, awaitingReply: false, createdAt: now,
                               ratchet: .recipient(sharedKey: sk, signedPreKey: spk.privateKey))
         let plaintext: [UInt8]
         do { plaintext = try session.decrypt(payload: message.payload, random: random) } catch {
@@ -118,6 +223,10 @@ public struct Account: Sendable {
         if let i = otkIndex {
             consumedOneTimePreKeyIDs.append(oneTimePreKeys.remove(at: i).id)
             if i < publishedCount { publishedCount -= 1 }
+        }
+        if let i = kemIndex {
+            consumedKEMPreKeyIDs.append(oneTimeKEMPreKeys.remove(at: i).id)
+            if i < publishedKEMCount { publishedKEMCount -= 1 }
         }
         acceptedBaseKeys[spk.id, default: []].insert(message.baseKey)
         return (session, plaintext)
@@ -131,21 +240,21 @@ public struct Account: Sendable {
     /// How many base keys are remembered (they go with their signed prekey).
     public var acceptedBaseKeyCount: Int { acceptedBaseKeys.values.reduce(0) { $0 + $1.count } }
 
-    /// As ``acceptSession(from:random:)`` from wire bytes.
+    /// As ``acceptSession(from:random:now:allowClassical:)`` from wire bytes.
     public mutating func acceptSession(from bytes: [UInt8], maxPlaintext: Int = Limits.defaultMaxPlaintext,
-                                       random: any RandomSource = .system,
-                                       now: UInt64 = 0) throws(SessionSetupError) -> (session: Session, plaintext: [UInt8]) {
+                                       random: any RandomSource = .system, now: UInt64 = 0,
+                                       allowClassical: Bool = false) throws(SessionSetupError) -> (session: Session, plaintext: [UInt8]) {
         let parsed: WireMessage
         do { parsed = try WireMessage(serialized: bytes, maxPlaintext: maxPlaintext) } catch {
             throw .firstMessageRejected(.malformed(error))
         }
         guard case .preKey(let m) = parsed else { throw .notAPreKeyMessage }
-        return try acceptSession(from: m, random: random, now: now)
+        return try acceptSession(from: m, random: random, now: now, allowClassical: allowClassical)
     }
 }
 
 extension Account: CustomStringConvertible {
     public var description: String {
-        "Account(\(identity.publicKey), signed prekeys: \(signedPreKeys.count), one-time prekeys: \(oneTimePreKeys.count))"
+        "Account(\(identity.publicKey), signed prekeys: \(signedPreKeys.count), one-time prekeys: \(oneTimePreKeys.count), KEM prekeys: \(lastResortKEMPreKeys.count) last-resort + \(oneTimeKEMPreKeys.count) one-time)"
     }
 }

@@ -17,9 +17,14 @@ public enum SessionSetupError: Error, Equatable, Sendable {
     /// A first message whose base key `EK_A` this account already accepted (at
     /// any address, PROTOCOL.md §2): a replay. No session, nothing delivered.
     case baseKeyAlreadyAccepted
-    /// The bundle offers an ML-KEM prekey: PQXDH is required with it, and this
-    /// build does not do PQXDH yet (PROTOCOL.md §2b: never silently X3DH).
-    case kemPreKeyNotSupported
+    /// A classical setup was refused: a bundle without a KEM prekey, or a
+    /// classical PreKeyMessage (type 0x02). PQXDH is required (PROTOCOL.md
+    /// §2b) unless the caller explicitly allows classical setup
+    /// (`allowClassical`); nothing was computed or changed.
+    case postQuantumRequired
+    /// The PQPreKeyMessage names a KEM prekey this account does not hold (an
+    /// unknown id, or a one-time KEM prekey already used).
+    case unknownKEMPreKey(KEMPreKeyID)
 }
 
 /// Why a message was not decrypted. In every case the session is unchanged.

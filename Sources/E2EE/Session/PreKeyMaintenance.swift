@@ -6,13 +6,21 @@ public struct PreKeyPolicy: Sendable, Equatable {
     public var targetOneTimePreKeys: Int
     /// Make a new signed prekey when the current one is this old (seconds).
     public var signedPreKeyLifetime: UInt64
-    /// Keep a replaced signed prekey this long (seconds) for messages in flight.
+    /// Keep a replaced signed prekey (and the last-resort KEM prekey made with
+    /// it) this long (seconds) for messages in flight.
     public var signedPreKeyGracePeriod: UInt64
+    /// Refill when fewer unpublished one-time KEM prekeys than this remain.
+    public var minimumOneTimeKEMPreKeys: Int
+    /// Refill up to this many unpublished one-time KEM prekeys.
+    public var targetOneTimeKEMPreKeys: Int
 
     public init(minimumOneTimePreKeys: Int = 20, targetOneTimePreKeys: Int = 100,
-                signedPreKeyLifetime: UInt64 = 7 * 24 * 3600, signedPreKeyGracePeriod: UInt64 = 30 * 24 * 3600) {
+                signedPreKeyLifetime: UInt64 = 7 * 24 * 3600, signedPreKeyGracePeriod: UInt64 = 30 * 24 * 3600,
+                minimumOneTimeKEMPreKeys: Int = 20, targetOneTimeKEMPreKeys: Int = 100) {
         self.minimumOneTimePreKeys = minimumOneTimePreKeys
         self.targetOneTimePreKeys = targetOneTimePreKeys
+        self.minimumOneTimeKEMPreKeys = minimumOneTimeKEMPreKeys
+        self.targetOneTimeKEMPreKeys = targetOneTimeKEMPreKeys
         self.signedPreKeyLifetime = signedPreKeyLifetime
         self.signedPreKeyGracePeriod = signedPreKeyGracePeriod
     }
@@ -28,15 +36,26 @@ public struct PreKeyUpload: Sendable, Equatable {
     public let removedSignedPreKeyIDs: [SignedPreKeyID]
     /// One-time prekeys consumed by sessions since the previous maintenance.
     public let consumedOneTimePreKeyIDs: [PreKeyID]
+    /// New one-time KEM prekeys to upload, signed.
+    public let newKEMPreKeys: [PreKeyBundle.KEM]
+    /// A new last-resort KEM prekey (made with a new signed prekey), signed.
+    public let newLastResortKEMPreKey: PreKeyBundle.KEM?
+    /// Last-resort KEM prekeys deleted with their signed prekey.
+    public let removedKEMPreKeyIDs: [KEMPreKeyID]
+    /// One-time KEM prekeys consumed by sessions since the previous maintenance.
+    public let consumedKEMPreKeyIDs: [KEMPreKeyID]
 
     public var isEmpty: Bool {
         newOneTimePreKeys.isEmpty && newSignedPreKey == nil && removedSignedPreKeyIDs.isEmpty
-            && consumedOneTimePreKeyIDs.isEmpty
+            && consumedOneTimePreKeyIDs.isEmpty && newKEMPreKeys.isEmpty && newLastResortKEMPreKey == nil
+            && removedKEMPreKeyIDs.isEmpty && consumedKEMPreKeyIDs.isEmpty
     }
 
     public static func == (a: Self, b: Self) -> Bool {
         a.newOneTimePreKeys == b.newOneTimePreKeys && a.removedSignedPreKeyIDs == b.removedSignedPreKeyIDs
             && a.consumedOneTimePreKeyIDs == b.consumedOneTimePreKeyIDs
+            && a.newKEMPreKeys == b.newKEMPreKeys && a.newLastResortKEMPreKey == b.newLastResortKEMPreKey
+            && a.removedKEMPreKeyIDs == b.removedKEMPreKeyIDs && a.consumedKEMPreKeyIDs == b.consumedKEMPreKeyIDs
             && a.newSignedPreKey?.id == b.newSignedPreKey?.id
             && a.newSignedPreKey?.publicKey == b.newSignedPreKey?.publicKey
             && a.newSignedPreKey?.signature == b.newSignedPreKey?.signature
@@ -44,8 +63,10 @@ public struct PreKeyUpload: Sendable, Equatable {
 }
 
 extension Account {
-    /// Refills the one-time prekey pool, rotates the signed prekey on schedule,
-    /// drops signed prekeys past their grace period, and reports all of it.
+    /// Refills the one-time prekey pools (X25519 and KEM), rotates the signed
+    /// prekey and with it the last-resort KEM prekey on schedule, drops both
+    /// past their grace period, and reports all of it. New KEM prekeys are
+    /// expanded and signed for the upload (one ML-KEM key generation each).
     /// Ids are never reused. Call it periodically and after receiving sessions.
     public mutating func maintainPreKeys(now: UInt64, policy: PreKeyPolicy = PreKeyPolicy()) -> PreKeyUpload {
         var fresh = [PreKeyBundle.OneTime]()
@@ -60,6 +81,18 @@ extension Account {
             signedPreKeys.append(spk)
             newSPK = (spk.id, spk.publicKey, spk.signature)
         }
+        // A new last-resort KEM prekey with each signed prekey (or for an
+        // account from before PQXDH, which has none).
+        var newLastResort: PreKeyBundle.KEM?
+        if newSPK != nil || lastResortKEMPreKeys.isEmpty {
+            newLastResort = rotateLastResortKEMPreKey(now: now).signed(by: identity)
+        }
+        var freshKEM = [PreKeyBundle.KEM]()
+        if unpublishedKEMPreKeyCount < policy.minimumOneTimeKEMPreKeys {
+            let made = generateOneTimeKEMPreKeys(count: policy.targetOneTimeKEMPreKeys - unpublishedKEMPreKeyCount,
+                                                 createdAt: now)
+            freshKEM = made.map { $0.signed(by: identity) }
+        }
         // A replaced key is kept until its successor has been current for the grace period.
         var removed = [SignedPreKeyID]()
         while signedPreKeys.count > 1, now >= signedPreKeys[1].createdAt &+ policy.signedPreKeyGracePeriod {
@@ -68,9 +101,18 @@ extension Account {
             // A first message naming a deleted signed prekey is refused anyway.
             acceptedBaseKeys[id] = nil
         }
+        // The same rule for last-resort KEM prekeys, rotated with the signed prekey.
+        var removedKEM = [KEMPreKeyID]()
+        while lastResortKEMPreKeys.count > 1, now >= lastResortKEMPreKeys[1].createdAt &+ policy.signedPreKeyGracePeriod {
+            removedKEM.append(lastResortKEMPreKeys.removeFirst().id)
+        }
         let consumed = consumedOneTimePreKeyIDs
         consumedOneTimePreKeyIDs = []
+        let consumedKEM = consumedKEMPreKeyIDs
+        consumedKEMPreKeyIDs = []
         return PreKeyUpload(newOneTimePreKeys: fresh, newSignedPreKey: newSPK, removedSignedPreKeyIDs: removed,
-                            consumedOneTimePreKeyIDs: consumed)
+                            consumedOneTimePreKeyIDs: consumed, newKEMPreKeys: freshKEM,
+                            newLastResortKEMPreKey: newLastResort, removedKEMPreKeyIDs: removedKEM,
+                            consumedKEMPreKeyIDs: consumedKEM)
     }
 }

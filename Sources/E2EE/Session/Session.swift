@@ -1,8 +1,9 @@
-/// A Double Ratchet session with one peer device, set up by X3DH.
+/// A Double Ratchet session with one peer device, set up by PQXDH (or, when
+/// the caller allows it, classical X3DH).
 ///
 /// The initiator makes one from the recipient's ``PreKeyBundle`` with
-/// ``initiate(identity:bundle:random:)``; the recipient makes its side from the
-/// first message with ``Account/acceptSession(from:random:)``. Both then
+/// ``initiate(identity:bundle:random:now:allowClassical:)``; the recipient makes its side from the
+/// first message with ``Account/acceptSession(from:random:now:allowClassical:)``. Both then
 /// ``encrypt(_:random:)`` and ``decrypt(_:maxPlaintext:random:)`` freely.
 /// Sessions are values: persist them with ``serialized()`` and
 /// ``init(serialized:)``.
@@ -16,6 +17,8 @@ public struct Session: Sendable {
     public let baseKey: X25519.PublicKey
     public let signedPreKeyID: SignedPreKeyID
     public let oneTimePreKeyID: PreKeyID?
+    /// The PQXDH part of the setup; nil for a classical (X3DH) session.
+    var pq: PQSetup?
     /// True until the initiator has received a message: until then every
     /// message it sends is a PreKeyMessage (so a lost first message loses nothing).
     public internal(set) var awaitingReply: Bool
@@ -26,10 +29,48 @@ public struct Session: Sendable {
     /// `AD = Encode(IK_A) || Encode(IK_B)`, derived from the identities.
     let associatedData: [UInt8]
 
+    /// What a PQXDH session remembers of its setup: the KEM prekey used, and
+    /// the ciphertext, whole on the initiator while it must repeat it in every
+    /// PQPreKeyMessage, and as a digest (so a first message routed here must
+    /// carry the same ciphertext: the setup fields are not malleable).
+    struct PQSetup: Sendable, Equatable {
+        static let digestByteCount = 32
+        let kemPreKeyID: KEMPreKeyID
+        let ciphertextDigest: [UInt8]
+        var ciphertext: [UInt8]?
+
+        init(kemPreKeyID: KEMPreKeyID, ciphertext: [UInt8], keepCiphertext: Bool) {
+            self.kemPreKeyID = kemPreKeyID
+            ciphertextDigest = Self.digest(ciphertext)
+            self.ciphertext = keepCiphertext ? ciphertext : nil
+        }
+
+        init(kemPreKeyID: KEMPreKeyID, ciphertextDigest: [UInt8], ciphertext: [UInt8]?) {
+            self.kemPreKeyID = kemPreKeyID
+            self.ciphertextDigest = ciphertextDigest
+            self.ciphertext = ciphertext
+        }
+
+        static func digest(_ ciphertext: [UInt8]) -> [UInt8] {
+            // Fixed, valid parameters: BLAKE2b cannot refuse them.
+            (try? BLAKE2b.hash(ciphertext, personal: "E2EEv1 kem ct", outputByteCount: digestByteCount)) ?? []
+        }
+
+        func matches(_ kem: PreKeyMessage.KEMPart) -> Bool {
+            kem.id == kemPreKeyID && Self.digest(kem.ciphertext) == ciphertextDigest
+        }
+    }
+
+    /// Whether the session was set up by PQXDH.
+    public var isPostQuantum: Bool { pq != nil }
+    /// The KEM prekey a PQXDH session was set up with.
+    public var kemPreKeyID: KEMPreKeyID? { pq?.kemPreKeyID }
+
     init(role: Role, localIdentity: IdentityKey.PublicKey, remoteIdentity: IdentityKey.PublicKey,
-         baseKey: X25519.PublicKey, signedPreKeyID: SignedPreKeyID, oneTimePreKeyID: PreKeyID?,
+         baseKey: X25519.PublicKey, signedPreKeyID: SignedPreKeyID, oneTimePreKeyID: PreKeyID?, pq: PQSetup? = nil,
          awaitingReply: Bool, createdAt: UInt64, ratchet: RatchetState) {
         self.role = role
+        self.pq = pq
         self.createdAt = createdAt
         self.localIdentity = localIdentity
         self.remoteIdentity = remoteIdentity
@@ -45,34 +86,58 @@ public struct Session: Sendable {
 
     /// Starts a session to the owner of `bundle`. The bundle's signatures are
     /// verified before anything else; the one-time prekey is used if offered.
+    ///
+    /// A bundle with a KEM prekey runs PQXDH (PROTOCOL.md §2b), never plain
+    /// X3DH. A bundle without one is refused with
+    /// ``SessionSetupError/postQuantumRequired`` unless `allowClassical` is set.
     public static func initiate(identity: IdentityKey.PrivateKey, bundle: PreKeyBundle,
-                                random: any RandomSource = .system, now: UInt64 = 0) throws(SessionSetupError) -> Session {
+                                random: any RandomSource = .system, now: UInt64 = 0,
+                                allowClassical: Bool = false) throws(SessionSetupError) -> Session {
+        try initiate(identity: identity, bundle: bundle, random: random, now: now, allowClassical: allowClassical,
+                     encapsulate: { (key) throws(CryptoError) in try key.encapsulate() })
+    }
+
+    /// As above, with the encapsulation injected (exact-byte vectors fix its randomness).
+    static func initiate(identity: IdentityKey.PrivateKey, bundle: PreKeyBundle, random: any RandomSource,
+                         now: UInt64, allowClassical: Bool,
+                         encapsulate: (MLKEM.PublicKey) throws(CryptoError) -> (sharedSecret: SecureBytes, ciphertext: [UInt8]))
+        throws(SessionSetupError) -> Session {
         guard bundle.verifySignatures() else { throw .invalidSignature }
-        // PROTOCOL.md §2b: a bundle with a KEM prekey must not be used for plain
-        // X3DH (that would silently drop the post-quantum part).
-        guard bundle.kemPreKey == nil else { throw .kemPreKeyNotSupported }
+        guard bundle.kemPreKey != nil || allowClassical else { throw .postQuantumRequired }
         let ephemeral = random.makePrivateKey()
-        let sk = try X3DH.initiatorSecret(identity: identity, ephemeral: ephemeral, bundle: bundle)
+        var kemInput: X3DH.KEMInput?
+        var pq: PQSetup?
+        if let kem = bundle.kemPreKey {
+            let result: (sharedSecret: SecureBytes, ciphertext: [UInt8])
+            do { result = try encapsulate(kem.publicKey) } catch { throw .invalidBundle(.invalidKey(field: "KEM")) }
+            guard result.ciphertext.count == MLKEM.ciphertextByteCount else {
+                throw .invalidBundle(.invalidKey(field: "KEM"))
+            }
+            kemInput = X3DH.KEMInput(sharedSecret: result.sharedSecret, publicKey: kem.publicKey)
+            pq = PQSetup(kemPreKeyID: kem.id, ciphertext: result.ciphertext, keepCiphertext: true)
+        }
+        let sk = try X3DH.initiatorSecret(identity: identity, ephemeral: ephemeral, bundle: bundle, kem: kemInput)
         let ratchet = try RatchetState.initiator(sharedKey: sk, remoteSignedPreKey: bundle.signedPreKey,
                                                  ratchetKey: random.makePrivateKey())
-        // `ephemeral` and the DH outputs are released (and wiped) on return.
+        // `ephemeral`, `SS` and the DH outputs are released (and wiped) on return.
         return Session(role: .initiator, localIdentity: identity.publicKey, remoteIdentity: bundle.identityKey,
                        baseKey: ephemeral.publicKey, signedPreKeyID: bundle.signedPreKeyID,
-                       oneTimePreKeyID: bundle.oneTimePreKey?.id, awaitingReply: true, createdAt: now,
+                       oneTimePreKeyID: bundle.oneTimePreKey?.id, pq: pq, awaitingReply: true, createdAt: now,
                        ratchet: ratchet)
     }
 
-    /// As ``initiate(identity:bundle:random:)`` from the bundle's bytes.
+    /// As ``initiate(identity:bundle:random:now:allowClassical:)`` from the bundle's bytes.
     public static func initiate(identity: IdentityKey.PrivateKey, bundle: [UInt8],
-                                random: any RandomSource = .system, now: UInt64 = 0) throws(SessionSetupError) -> Session {
+                                random: any RandomSource = .system, now: UInt64 = 0,
+                                allowClassical: Bool = false) throws(SessionSetupError) -> Session {
         let parsed: PreKeyBundle
         do { parsed = try PreKeyBundle(serialized: bundle) } catch { throw .invalidBundle(error) }
-        return try initiate(identity: identity, bundle: parsed, random: random, now: now)
+        return try initiate(identity: identity, bundle: parsed, random: random, now: now, allowClassical: allowClassical)
     }
 
     // MARK: Messages
 
-    /// Encrypts one message: a PreKeyMessage while ``awaitingReply``, else a RatchetMessage.
+    /// Encrypts one message: a (PQ)PreKeyMessage while ``awaitingReply``, else a RatchetMessage.
     public mutating func encrypt(_ plaintext: [UInt8], random: any RandomSource = .system) throws(EncryptError) -> [UInt8] {
         let (prefix, ad, mk) = try prepareMessage(plaintextCount: plaintext.count)
         var out = prefix
@@ -100,16 +165,23 @@ public struct Session: Sendable {
             throw .plaintextTooLarge(size: plaintextCount, max: Limits.defaultMaxPlaintext)
         }
         let (header, mk) = try ratchet.nextSendingKey()
-        let prefixCount = awaitingReply ? PreKeyMessage.prefixByteCount : 2
+        // The initiator keeps the KEM ciphertext exactly as long as it is awaiting a reply.
+        let kemCiphertext = awaitingReply ? pq?.ciphertext : nil
+        let prefixCount = !awaitingReply ? 2
+            : kemCiphertext == nil ? PreKeyMessage.prefixByteCount : PreKeyMessage.pqPrefixByteCount
         var out = [UInt8]()
         out.reserveCapacity(prefixCount + MessageHeader.byteCount + plaintextCount + AEADv1.overhead)
         out.append(WireMessage.version)
         if awaitingReply {
-            out.append(MessageType.preKey.rawValue)
+            out.append(kemCiphertext == nil ? MessageType.preKey.rawValue : MessageType.pqPreKey.rawValue)
             out += localIdentity.bytes
             out += baseKey.bytes
             out.appendU32(signedPreKeyID.rawValue)
             out.appendU32(oneTimePreKeyID?.rawValue ?? PreKeyID.none)
+            if let pq, let ct = kemCiphertext {
+                out.appendU32(pq.kemPreKeyID.rawValue)
+                out += ct
+            }
         } else {
             out.append(MessageType.ratchet.rawValue)
         }
@@ -137,6 +209,12 @@ public struct Session: Sendable {
             guard role == .recipient, m.baseKey == baseKey else { throw .setupMismatch }
             guard m.identityKey == remoteIdentity, m.signedPreKeyID == signedPreKeyID,
                   m.oneTimePreKeyID == oneTimePreKeyID else { throw .setupMismatch }
+            // Classical and PQ setups never mix, and a PQ one must repeat its KEM part exactly.
+            switch (m.kem, pq) {
+            case (nil, nil): break
+            case (let kem?, let pq?) where pq.matches(kem): break
+            default: throw .setupMismatch
+            }
             return try decrypt(payload: m.payload, random: random)
         }
     }
@@ -144,6 +222,7 @@ public struct Session: Sendable {
     mutating func decrypt(payload: RatchetPayload, random: any RandomSource) throws(DecryptError) -> [UInt8] {
         let plaintext = try ratchet.decrypt(payload, associatedData: associatedData, random: random)
         awaitingReply = false
+        pq?.ciphertext = nil
         return plaintext
     }
 
@@ -155,6 +234,6 @@ public struct Session: Sendable {
 
 extension Session: CustomStringConvertible {
     public var description: String {
-        "Session(\(role), remote: \(remoteIdentity), sent: \(ratchet.sendCounter), received: \(ratchet.receiveCounter))"
+        "Session(\(role)\(pq == nil ? ", classical" : ""), remote: \(remoteIdentity), sent: \(ratchet.sendCounter), received: \(ratchet.receiveCounter))"
     }
 }

@@ -61,10 +61,17 @@ public final class SessionManager: Sendable {
     private let accountLock = Lock()
     /// The identity never changes, so it is loaded once.
     public let identity: IdentityKey.PrivateKey
+    /// Whether classical X3DH setup is allowed, both ways (PROTOCOL.md §2b).
+    /// Off by default: sessions are set up with PQXDH, a bundle without a KEM
+    /// prekey and a classical PreKeyMessage are refused with
+    /// ``SessionSetupError/postQuantumRequired``.
+    public let allowsClassicalSetup: Bool
 
-    /// Opens a manager over a store that already holds an account.
+    /// Opens a manager over a store that already holds an account. Pass
+    /// `allowClassical: true` only to talk to peers that cannot do PQXDH.
     public init(store: any E2EEStore, localAddress: ProtocolAddress, random: any RandomSource = .system,
-                clock: @escaping @Sendable () -> UInt64 = SessionManager.systemClock) throws(MessagingError) {
+                clock: @escaping @Sendable () -> UInt64 = SessionManager.systemClock,
+                allowClassical: Bool = false) throws(MessagingError) {
         let account: Account?
         do { account = try store.loadAccount() } catch { throw .storage(error) }
         guard let account else { throw .noAccount }
@@ -72,16 +79,20 @@ public final class SessionManager: Sendable {
         self.localAddress = localAddress
         self.random = random
         self.clock = clock
+        self.allowsClassicalSetup = allowClassical
         self.identity = account.identity
         stripes = (0..<64).map { _ in Lock() }
     }
 
-    /// Creates and commits a new account (identity, signed prekey, 100 one-time prekeys).
+    /// Creates and commits a new account: identity, signed prekey, last-resort
+    /// KEM prekey, 100 one-time prekeys and 100 one-time KEM prekeys (seeds:
+    /// each is expanded when it is first published).
     @discardableResult
     public static func createAccount(store: any E2EEStore, identity: IdentityKey.PrivateKey = IdentityKey.PrivateKey(),
                                      now: UInt64 = systemClock()) throws(MessagingError) -> Account {
         var account = Account(identity: identity, createdAt: now)
         account.generateOneTimePreKeys(count: PreKeyPolicy().targetOneTimePreKeys)
+        account.generateOneTimeKEMPreKeys(count: PreKeyPolicy().targetOneTimeKEMPreKeys, createdAt: now)
         var changes = StoreChanges()
         changes.account = account
         do { try store.commit(changes) } catch { throw .storage(error) }
@@ -194,7 +205,8 @@ public final class SessionManager: Sendable {
         var changes = StoreChanges()
         try checkTrust(bundle.identityKey, for: address, into: &changes)
         let session: Session
-        do { session = try Session.initiate(identity: identity, bundle: bundle, random: random, now: clock()) } catch {
+        do { session = try Session.initiate(identity: identity, bundle: bundle, random: random, now: clock(),
+                                           allowClassical: allowsClassicalSetup) } catch {
             throw .setup(error)
         }
         var set = try load(address)
@@ -307,7 +319,8 @@ public final class SessionManager: Sendable {
     }
 
     private func decrypt(_ message: [UInt8], set: inout SessionSet, account: inout Account) throws(MessagingError) -> [UInt8] {
-        do { return try set.decrypt(message, account: &account, random: random, now: clock()) } catch {
+        do { return try set.decrypt(message, account: &account, random: random, now: clock(),
+                                allowClassical: allowsClassicalSetup) } catch {
             switch error {
             case .setup(let e): throw .setup(e)
             case .decrypt(let e): throw .decrypt(e)
@@ -399,11 +412,14 @@ public final class SessionManager: Sendable {
 
     // MARK: Prekeys
 
-    /// A bundle for the server, with a one-time prekey not handed out before.
-    public func publishBundle() throws(MessagingError) -> PreKeyBundle {
+    /// A bundle for the server, with a one-time prekey and a KEM prekey not
+    /// handed out before (else the last-resort KEM prekey). With
+    /// `classical: true`, a bundle without a KEM prekey, for peers that cannot
+    /// do PQXDH (they must opt in to use it).
+    public func publishBundle(classical: Bool = false) throws(MessagingError) -> PreKeyBundle {
         try withAccountLock { () throws(MessagingError) -> PreKeyBundle in
             var account = try loadAccount()
-            let bundle = account.publishBundle()
+            let bundle = classical ? account.publishClassicalBundle() : account.publishBundle()
             var changes = StoreChanges()
             changes.account = account
             try commit(changes)

@@ -39,10 +39,12 @@ public struct SessionSet: Sendable {
     }
 
     /// Receives one message. A PreKeyMessage with a new base key starts a new
-    /// session through `account` (consuming its one-time prekey only on
-    /// success). On any error neither the sessions nor the account change.
+    /// session through `account` (consuming its one-time prekeys only on
+    /// success; a classical one only with `allowClassical`). On any error
+    /// neither the sessions nor the account change.
     public mutating func decrypt(_ bytes: [UInt8], account: inout Account, maxPlaintext: Int = Limits.defaultMaxPlaintext,
-                                 random: any RandomSource = .system, now: UInt64 = 0) throws(ReceiveError) -> [UInt8] {
+                                 random: any RandomSource = .system, now: UInt64 = 0,
+                                 allowClassical: Bool = false) throws(ReceiveError) -> [UInt8] {
         let message: WireMessage
         do { message = try WireMessage(serialized: bytes, maxPlaintext: maxPlaintext) } catch {
             throw .decrypt(.malformed(error))
@@ -55,7 +57,8 @@ public struct SessionSet: Sendable {
                 return try decrypt(message, at: i, random: random, promoting: false)
             }
             do {
-                let (session, plaintext) = try account.acceptSession(from: m, random: random, now: now)
+                let (session, plaintext) = try account.acceptSession(from: m, random: random, now: now,
+                                                                    allowClassical: allowClassical)
                 adopt(session)
                 return plaintext
             } catch {

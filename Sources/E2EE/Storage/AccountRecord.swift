@@ -1,7 +1,16 @@
-/// Account records: identity seed, signed prekeys and the one-time prekey pool.
+/// Account records: identity seed, signed prekeys, the one-time prekey pool
+/// and the KEM prekeys (seeds only).
 extension Account {
+    /// Introduces the KEM prekey section. Records written before PQXDH end
+    /// after the consumed ids, or with the base key section, whose first byte
+    /// (a group count of 1...64) is never this tag: they still load, as an
+    /// account with no KEM prekeys (the next bundle or maintenance makes one).
+    static let kemSectionTag: UInt8 = 0xA0
+
     public func serialized() -> [UInt8] {
-        var w = RecordWriter(kind: .account, capacity: 128 + 168 * signedPreKeys.count + 70 * oneTimePreKeys.count)
+        let kemCount = lastResortKEMPreKeys.count + oneTimeKEMPreKeys.count
+        var w = RecordWriter(kind: .account, capacity: 160 + 168 * signedPreKeys.count + 70 * oneTimePreKeys.count
+                                + 80 * kemCount)
         w.secret(identity.seed)
         w.varint(UInt64(nextPreKeyID))
         w.varint(UInt64(nextSignedPreKeyID))
@@ -22,6 +31,23 @@ extension Account {
         }
         w.varint(UInt64(consumedOneTimePreKeyIDs.count))
         for id in consumedOneTimePreKeyIDs { w.varint(UInt64(id.rawValue)) }
+        w.u8(Self.kemSectionTag)
+        w.varint(UInt64(nextKEMPreKeyID))
+        w.varint(UInt64(publishedKEMCount))
+        w.varint(UInt64(lastResortKEMPreKeys.count))
+        for k in lastResortKEMPreKeys {
+            w.varint(UInt64(k.id.rawValue))
+            w.varint(k.createdAt)
+            w.secret(k.seed)
+        }
+        w.varint(UInt64(oneTimeKEMPreKeys.count))
+        for k in oneTimeKEMPreKeys {
+            w.varint(UInt64(k.id.rawValue))
+            w.varint(k.createdAt)
+            w.secret(k.seed)
+        }
+        w.varint(UInt64(consumedKEMPreKeyIDs.count))
+        for id in consumedKEMPreKeyIDs { w.varint(UInt64(id.rawValue)) }
         // Accepted base keys (PROTOCOL.md §2), a section present only when not
         // empty so that records written before it still load and every record
         // keeps one encoding: by signed prekey id, then key bytes, ascending.
@@ -74,6 +100,32 @@ extension Account {
         let consumedCount = try r.count(max: Self.maxStoredOneTimePreKeys)
         var consumed = [PreKeyID]()
         for _ in 0..<consumedCount { consumed.append(PreKeyID(rawValue: try r.u32())) }
+        var lastResort = [KEMPreKey]()
+        var oneTimeKEM = [KEMPreKey]()
+        var publishedKEM = 0
+        var nextKEMID: UInt32 = 1
+        var consumedKEM = [KEMPreKeyID]()
+        if r.remainingHint > 0, r.peekU8() == Self.kemSectionTag {
+            _ = try r.u8()
+            nextKEMID = try r.u32()
+            publishedKEM = try r.count(max: Self.maxStoredOneTimePreKeys)
+            var seen = Set<UInt32>()
+            func key(lastResort: Bool) throws(RecordError) -> KEMPreKey {
+                let id = try r.u32()
+                guard seen.insert(id).inserted else { throw .malformed("duplicate KEM prekey id") }
+                let created = try r.varint(max: UInt64.max)
+                return KEMPreKey(id: KEMPreKeyID(rawValue: id), seed: try r.secret(MLKEM.seedByteCount),
+                                 isLastResort: lastResort, createdAt: created)
+            }
+            let lastResortCount = try r.count(max: Self.maxStoredSignedPreKeys)
+            for _ in 0..<lastResortCount { lastResort.append(try key(lastResort: true)) }
+            let oneTimeCount = try r.count(max: Self.maxStoredOneTimePreKeys)
+            guard publishedKEM <= oneTimeCount else { throw .malformed("published KEM count") }
+            oneTimeKEM.reserveCapacity(Swift.min(oneTimeCount, r.remainingHint / 66))
+            for _ in 0..<oneTimeCount { oneTimeKEM.append(try key(lastResort: false)) }
+            let consumedCount = try r.count(max: Self.maxStoredOneTimePreKeys)
+            for _ in 0..<consumedCount { consumedKEM.append(KEMPreKeyID(rawValue: try r.u32())) }
+        }
         var accepted = [SignedPreKeyID: Set<X25519.PublicKey>]()
         if r.remainingHint > 0 {
             let groups = try r.count(max: Self.maxStoredSignedPreKeys)
@@ -103,6 +155,7 @@ extension Account {
         try r.expectEnd()
         self.init(identity: identity, signedPreKeys: spks, oneTimePreKeys: otks, publishedCount: published,
                   nextPreKeyID: nextPreKeyID, nextSignedPreKeyID: nextSignedPreKeyID, consumed: consumed,
-                  acceptedBaseKeys: accepted)
+                  acceptedBaseKeys: accepted, lastResortKEMPreKeys: lastResort, oneTimeKEMPreKeys: oneTimeKEM,
+                  publishedKEMCount: publishedKEM, nextKEMPreKeyID: nextKEMID, consumedKEMPreKeyIDs: consumedKEM)
     }
 }

@@ -155,6 +155,9 @@ struct RecordReader {
         IdentityKey.PublicKey(trusted: try bytes(32))
     }
 
+    /// The next byte, not consumed (nil at the end).
+    func peekU8() -> UInt8? { r.remaining > 0 ? r.bytes[r.offset] : nil }
+
     /// Bytes left, for sizing reservations by what the input can actually hold.
     var remainingHint: Int { r.remaining }
 

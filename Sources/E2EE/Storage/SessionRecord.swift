@@ -8,12 +8,17 @@ extension Session {
         static let sendingChain: UInt8 = 1 << 3
         static let receivingKey: UInt8 = 1 << 4
         static let receivingChain: UInt8 = 1 << 5
-        static let all: UInt8 = 0x3f
+        /// Set up by PQXDH: the KEM prekey id and the ciphertext's digest follow the one-time prekey id.
+        static let postQuantum: UInt8 = 1 << 6
+        /// The initiator, awaiting a reply, keeps the KEM ciphertext it repeats.
+        static let kemCiphertext: UInt8 = 1 << 7
+        static let all: UInt8 = 0xff
     }
 
     /// The session as a record. Deterministic: equal states give equal bytes.
     public func serialized() -> [UInt8] {
-        var w = RecordWriter(kind: .session, capacity: 320 + ratchet.skipped.count * 36)
+        var w = RecordWriter(kind: .session, capacity: 320 + ratchet.skipped.count * 36
+                                + (pq?.ciphertext == nil ? 0 : MLKEM.ciphertextByteCount))
         let s = ratchet
         var flags: UInt8 = 0
         if role == .recipient { flags |= Flag.recipient }
@@ -22,6 +27,8 @@ extension Session {
         if s.sendingChain != nil { flags |= Flag.sendingChain }
         if s.receivingRatchetKey != nil { flags |= Flag.receivingKey }
         if s.receivingChain != nil { flags |= Flag.receivingChain }
+        if pq != nil { flags |= Flag.postQuantum }
+        if pq?.ciphertext != nil { flags |= Flag.kemCiphertext }
         w.u8(flags)
         w.varint(createdAt)
         w.raw(localIdentity.bytes)
@@ -29,6 +36,11 @@ extension Session {
         w.raw(baseKey.bytes)
         w.varint(UInt64(signedPreKeyID.rawValue))
         if let id = oneTimePreKeyID { w.varint(UInt64(id.rawValue)) }
+        if let pq {
+            w.varint(UInt64(pq.kemPreKeyID.rawValue))
+            w.raw(pq.ciphertextDigest)
+            if let ct = pq.ciphertext { w.raw(ct) }
+        }
         w.secret(s.rootKey.bytes)
         w.secret(s.sendingRatchetKey.secret)
         w.raw(s.sendingRatchetKey.publicKey.bytes)
@@ -76,6 +88,22 @@ extension Session {
             guard id != PreKeyID.none else { throw .malformed("one-time prekey id") }
             opk = PreKeyID(rawValue: id)
         }
+        var pq: PQSetup?
+        if flags & Flag.postQuantum != 0 {
+            let id = KEMPreKeyID(rawValue: try r.u32())
+            let digest = try r.bytes(PQSetup.digestByteCount)
+            var ct: [UInt8]?
+            if flags & Flag.kemCiphertext != 0 {
+                guard role == .initiator, flags & Flag.awaitingReply != 0 else { throw .malformed("KEM ciphertext kept") }
+                ct = try r.bytes(MLKEM.ciphertextByteCount)
+                guard PQSetup.digest(ct!) == digest else { throw .malformed("KEM ciphertext digest") }
+            } else if role == .initiator, flags & Flag.awaitingReply != 0 {
+                throw .malformed("KEM ciphertext missing")
+            }
+            pq = PQSetup(kemPreKeyID: id, ciphertextDigest: digest, ciphertext: ct)
+        } else if flags & Flag.kemCiphertext != 0 {
+            throw .malformed("KEM ciphertext without PQXDH")
+        }
         let root = RootKey(bytes: try r.secret(32))
         let dhsSecret = try r.secret(32)
         let dhs = X25519.PrivateKey(secret: dhsSecret, publicKey: try r.x25519Public("sending ratchet key"))
@@ -103,7 +131,7 @@ extension Session {
         for _ in 0..<prevCount { state.previousRatchetKeys.append(try r.x25519Public("previous ratchet key")) }
         try r.expectEnd()
         self.init(role: role, localIdentity: local, remoteIdentity: remote, baseKey: base, signedPreKeyID: spk,
-                  oneTimePreKeyID: opk, awaitingReply: flags & Flag.awaitingReply != 0, createdAt: createdAt,
+                  oneTimePreKeyID: opk, pq: pq, awaitingReply: flags & Flag.awaitingReply != 0, createdAt: createdAt,
                   ratchet: state)
     }
 }

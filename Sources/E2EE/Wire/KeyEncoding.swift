@@ -28,6 +28,19 @@ extension X25519.PublicKey {
     }
 }
 
+extension MLKEM.PublicKey {
+    /// `EncodeKEM(PK) = 0x0A || key` (1569 bytes), the form signed in a KEM prekey.
+    public var encoded: [UInt8] { [KeyEncoding.mlkem1024] + bytes }
+
+    init(wire raw: [UInt8], field: String) throws(WireError) {
+        do {
+            try self.init(rawRepresentation: raw)
+        } catch {
+            throw .invalidKey(field: field)
+        }
+    }
+}
+
 extension IdentityKey.PublicKey {
     /// `0xED || key` (33 bytes), as it enters the associated data.
     public var encoded: [UInt8] { [KeyEncoding.ed25519] + bytes }

@@ -92,17 +92,43 @@ public struct RatchetMessage: Sendable, Equatable {
     }
 }
 
-/// `0x01 || 0x02 || IK_A || EK_A || u32 SPK_id || u32 OPK_id || Encode(H) || AEAD_v1 output`.
+/// A session's first messages, sent until the initiator has received a reply:
+/// - `PreKeyMessage` (type 0x02, X3DH): `0x01 || 0x02 || IK_A || EK_A || u32 SPK_id || u32 OPK_id || Encode(H) || AEAD_v1 output`;
+/// - `PQPreKeyMessage` (type 0x05, PQXDH): the same with `u32 KEM_id || CT (1568)` after `OPK_id`, ``kem`` set.
 public struct PreKeyMessage: Sendable, Equatable {
+    /// The PQXDH part: which KEM prekey was encapsulated to, and the ciphertext.
+    public struct KEMPart: Sendable, Equatable {
+        public let id: KEMPreKeyID
+        public let ciphertext: [UInt8]
+    }
+
     public let identityKey: IdentityKey.PublicKey
     public let baseKey: X25519.PublicKey
     public let signedPreKeyID: SignedPreKeyID
     public let oneTimePreKeyID: PreKeyID?
+    /// Present in a PQPreKeyMessage (type 0x05), absent in a classical one (0x02).
+    public let kem: KEMPart?
     public let payload: RatchetPayload
     public var header: MessageHeader { payload.header }
     public var serialized: [UInt8] { payload.bytes }
+    public var isPostQuantum: Bool { kem != nil }
 
     static let prefixByteCount = 2 + 32 + 32 + 4 + 4
+    static let pqPrefixByteCount = prefixByteCount + 4 + MLKEM.ciphertextByteCount
+
+    init(from r: inout ByteReader, postQuantum: Bool, maxPlaintext: Int) throws(WireError) {
+        identityKey = try IdentityKey.PublicKey(wire: r.bytes(32), field: "IK_A")
+        baseKey = try X25519.PublicKey(wire: r.bytes(32), field: "EK_A")
+        signedPreKeyID = SignedPreKeyID(rawValue: try r.u32())
+        let opk = try r.u32()
+        oneTimePreKeyID = opk == PreKeyID.none ? nil : PreKeyID(rawValue: opk)
+        if postQuantum {
+            kem = KEMPart(id: KEMPreKeyID(rawValue: try r.u32()), ciphertext: try r.bytes(MLKEM.ciphertextByteCount))
+        } else {
+            kem = nil
+        }
+        payload = try RatchetPayload(from: &r, maxPlaintext: maxPlaintext)
+    }
 }
 
 /// Any message of PROTOCOL.md §4, parsed. Group message kinds arrive with the
@@ -111,6 +137,7 @@ public enum WireMessage: Sendable, Equatable {
     public static let version: UInt8 = 0x01
 
     case ratchet(RatchetMessage)
+    /// A PreKeyMessage (type 0x02) or a PQPreKeyMessage (type 0x05).
     case preKey(PreKeyMessage)
 
     /// Parses untrusted bytes. `maxPlaintext` bounds the size a ciphertext may
@@ -124,16 +151,9 @@ public enum WireMessage: Sendable, Equatable {
         switch type {
         case .ratchet:
             self = .ratchet(RatchetMessage(payload: try RatchetPayload(from: &r, maxPlaintext: maxPlaintext)))
-        case .preKey:
-            let ik = try IdentityKey.PublicKey(wire: r.bytes(32), field: "IK_A")
-            let ek = try X25519.PublicKey(wire: r.bytes(32), field: "EK_A")
-            let spk = SignedPreKeyID(rawValue: try r.u32())
-            let opk = try r.u32()
-            let payload = try RatchetPayload(from: &r, maxPlaintext: maxPlaintext)
-            self = .preKey(PreKeyMessage(identityKey: ik, baseKey: ek, signedPreKeyID: spk,
-                                         oneTimePreKeyID: opk == PreKeyID.none ? nil : PreKeyID(rawValue: opk),
-                                         payload: payload))
-        case .senderKey, .senderKeyDistribution, .pqPreKey, .groupUpdate:
+        case .preKey, .pqPreKey:
+            self = .preKey(try PreKeyMessage(from: &r, postQuantum: type == .pqPreKey, maxPlaintext: maxPlaintext))
+        case .senderKey, .senderKeyDistribution, .groupUpdate:
             throw .unexpectedType(typeByte)
         }
     }

@@ -4,7 +4,7 @@ public struct PreKeyBundle: Sendable, Equatable {
     public static let version: UInt8 = 0x01
     static let flagOneTime: UInt8 = 0x01
     static let flagKEM: UInt8 = 0x02
-    static let kemPublicKeyByteCount = 1568
+    static let kemPublicKeyByteCount = MLKEM.publicKeyByteCount
 
     /// A one-time prekey offered in the bundle.
     public struct OneTime: Sendable, Equatable {
@@ -12,13 +12,18 @@ public struct PreKeyBundle: Sendable, Equatable {
         public let publicKey: X25519.PublicKey
     }
 
-    /// A signed ML-KEM-1024 prekey, carried for PQXDH (§2b); kept as bytes
-    /// until the PQXDH layer uses it.
-    public struct KEMPreKey: Sendable, Equatable {
-        public let id: UInt32
-        public let publicKey: [UInt8]
+    /// A signed ML-KEM-1024 prekey, for PQXDH (§2b).
+    public struct KEM: Sendable, Equatable {
+        public let id: KEMPreKeyID
+        public let publicKey: MLKEM.PublicKey
+        /// `Ed25519-Sign(IK, EncodeKEM(KEM_pub))`.
         public let signature: [UInt8]
-        public var encoded: [UInt8] { [KeyEncoding.mlkem1024] + publicKey }
+
+        public init(id: KEMPreKeyID, publicKey: MLKEM.PublicKey, signature: [UInt8]) {
+            self.id = id
+            self.publicKey = publicKey
+            self.signature = signature
+        }
     }
 
     public let identityKey: IdentityKey.PublicKey
@@ -26,10 +31,11 @@ public struct PreKeyBundle: Sendable, Equatable {
     public let signedPreKey: X25519.PublicKey
     public let signedPreKeySignature: [UInt8]
     public let oneTimePreKey: OneTime?
-    public let kemPreKey: KEMPreKey?
+    /// Present in a post-quantum bundle: session setup then runs PQXDH.
+    public let kemPreKey: KEM?
 
     public init(identityKey: IdentityKey.PublicKey, signedPreKeyID: SignedPreKeyID, signedPreKey: X25519.PublicKey,
-                signedPreKeySignature: [UInt8], oneTimePreKey: OneTime? = nil, kemPreKey: KEMPreKey? = nil) {
+                signedPreKeySignature: [UInt8], oneTimePreKey: OneTime? = nil, kemPreKey: KEM? = nil) {
         self.identityKey = identityKey
         self.signedPreKeyID = signedPreKeyID
         self.signedPreKey = signedPreKey
@@ -53,8 +59,8 @@ public struct PreKeyBundle: Sendable, Equatable {
             out += otk.publicKey.bytes
         }
         if let kem = kemPreKey {
-            out.appendU32(kem.id)
-            out += kem.publicKey
+            out.appendU32(kem.id.rawValue)
+            out += kem.publicKey.bytes
             out += kem.signature
         }
         return out
@@ -80,17 +86,22 @@ public struct PreKeyBundle: Sendable, Equatable {
             oneTimePreKey = nil
         }
         if flags & Self.flagKEM != 0 {
-            kemPreKey = KEMPreKey(id: try r.u32(), publicKey: try r.bytes(Self.kemPublicKeyByteCount), signature: try r.bytes(64))
+            let id = KEMPreKeyID(rawValue: try r.u32())
+            kemPreKey = KEM(id: id, publicKey: try MLKEM.PublicKey(wire: r.bytes(Self.kemPublicKeyByteCount), field: "KEM"),
+                            signature: try r.bytes(64))
         } else {
             kemPreKey = nil
         }
         try r.expectEnd()
     }
 
+    /// Whether this is a post-quantum bundle (flags bit 1): setup from it runs PQXDH.
+    public var isPostQuantum: Bool { kemPreKey != nil }
+
     /// Whether the identity key signed the signed prekey (and the KEM prekey, if any).
     public func verifySignatures() -> Bool {
         guard identityKey.isValidSignature(signedPreKeySignature, for: signedPreKey.encoded) else { return false }
-        if let kem = kemPreKey, !identityKey.isValidSignature(kem.signature, for: kem.encoded) { return false }
+        if let kem = kemPreKey, !identityKey.isValidSignature(kem.signature, for: kem.publicKey.encoded) { return false }
         return true
     }
 }

@@ -1,0 +1,109 @@
+internal import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// ML-KEM-1024 (FIPS 203), the key encapsulation mechanism of PQXDH
+/// (PROTOCOL.md §2b). The algorithm is swift-crypto's (BoringSSL); this type
+/// only fixes sizes, validates keys on construction and keeps secrets in
+/// ``SecureBytes``.
+///
+/// swift-crypto copies the seed and the expanded private key into buffers it
+/// frees without wiping, and returns the shared secret through one such
+/// buffer (docs/THREAT-MODEL.md lists this under "limits").
+public enum MLKEM {
+    public static let publicKeyByteCount = 1568
+    public static let ciphertextByteCount = 1568
+    /// `d || z`, from which FIPS 203's `KeyGen_internal` derives the key pair.
+    public static let seedByteCount = 64
+    public static let sharedSecretByteCount = 32
+
+    /// An encapsulation key, checked on construction (FIPS 203's modulus check).
+    public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
+        let bytes: [UInt8]
+        private let key: MLKEM1024.PublicKey
+
+        public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
+            let raw = rawRepresentation.withUnsafeBytes { Array($0) }
+            guard raw.count == MLKEM.publicKeyByteCount else {
+                throw .invalidLength(expected: MLKEM.publicKeyByteCount, got: raw.count)
+            }
+            do { key = try MLKEM1024.PublicKey(rawRepresentation: raw) } catch { throw .invalidPublicKey }
+            bytes = raw
+        }
+
+        fileprivate init(key: MLKEM1024.PublicKey) {
+            self.key = key
+            bytes = Array(key.rawRepresentation)
+        }
+
+        public var rawRepresentation: [UInt8] { bytes }
+
+        /// `(shared secret, ciphertext)` for the owner of this key.
+        func encapsulate() throws(CryptoError) -> (sharedSecret: SecureBytes, ciphertext: [UInt8]) {
+            let result: KEM.EncapsulationResult
+            do { result = try key.encapsulate() } catch { throw .invalidParameter("ML-KEM encapsulation failed") }
+            let secret = result.sharedSecret.withUnsafeBytes { SecureBytes($0) }
+            return (secret, Array(result.encapsulated))
+        }
+
+        public static func == (a: Self, b: Self) -> Bool { a.bytes == b.bytes }
+        public func hash(into h: inout Hasher) { h.combine(bytes) }
+
+        public var description: String {
+            "MLKEM.PublicKey(\(bytes.prefix(4).map { String($0, radix: 16) }.joined())…)"
+        }
+    }
+
+    /// A decapsulation key, expanded from its 64-byte seed (which is all a
+    /// record stores). Expanding costs as much as generating a key.
+    public struct PrivateKey: Sendable, CustomStringConvertible {
+        let seed: SecureBytes
+        private let key: MLKEM1024.PrivateKey
+        public let publicKey: PublicKey
+
+        /// A fresh key from `random`'s bytes.
+        public init(random: any RandomSource = .system) {
+            self.init(validSeed: SecureBytes(randomCount: MLKEM.seedByteCount, from: random))
+        }
+
+        /// The key pair determined by a seed `d || z` (FIPS 203 `KeyGen_internal(d, z)`).
+        public init<Bytes: ContiguousBytes>(seedRepresentation: Bytes) throws(CryptoError) {
+            let n = rawCount(seedRepresentation)
+            guard n == MLKEM.seedByteCount else { throw .invalidLength(expected: MLKEM.seedByteCount, got: n) }
+            self.init(validSeed: SecureBytes(seedRepresentation))
+        }
+
+        /// `seed` must be 64 bytes (the callers check it).
+        init(validSeed seed: SecureBytes) {
+            let expanded = seed.withUnsafeBytes { s in
+                try? MLKEM1024.PrivateKey(seedRepresentation: s, publicKey: nil)
+            }
+            // BoringSSL's expansion fails only for a seed that is not 64 bytes.
+            guard let expanded else { preconditionFailure("ML-KEM-1024 key expansion failed") }
+            self.seed = seed
+            key = expanded
+            publicKey = PublicKey(key: expanded.publicKey)
+        }
+
+        /// `ML-KEM.Decaps`: never fails on a well-sized ciphertext (a tampered
+        /// one gives an unrelated secret, FIPS 203's implicit rejection).
+        public func decapsulate<Bytes: ContiguousBytes>(_ ciphertext: Bytes) throws(CryptoError) -> SecureBytes {
+            let n = rawCount(ciphertext)
+            guard n == MLKEM.ciphertextByteCount else {
+                throw .invalidLength(expected: MLKEM.ciphertextByteCount, got: n)
+            }
+            let secret: SymmetricKey
+            do { secret = try ciphertext.withUnsafeBytes { try key.decapsulate($0) } } catch {
+                throw .invalidParameter("ML-KEM decapsulation failed")
+            }
+            return secret.withUnsafeBytes { SecureBytes($0) }
+        }
+
+        public var description: String { "MLKEM.PrivateKey(public: \(publicKey))" }
+    }
+}
+
+private func rawCount<Bytes: ContiguousBytes>(_ b: Bytes) -> Int { b.withUnsafeBytes { $0.count } }
