@@ -6,12 +6,16 @@ import Testing
 /// one-time prekey and replay a first message under any other name.
 @Suite("Base keys accepted once per account")
 struct BaseKeyTests {
-    /// A first message to a bundle without a one-time prekey (stripped by the server).
+    /// A first message to a bundle without a one-time prekey (stripped by the
+    /// server), with the last-resort KEM prekey (the one-time KEM prekey
+    /// swapped for it: its signature is the identity's, so the server can).
     private func firstMessage(to bob: Device, from alice: Device) throws -> [UInt8] {
         var bundle = try bob.manager.publishBundle()
+        let account = try #require(try bob.store.loadAccount())
+        let lastResort = try #require(account.currentLastResortKEMPreKey).signed(by: account.identity)
         bundle = PreKeyBundle(identityKey: bundle.identityKey, signedPreKeyID: bundle.signedPreKeyID,
                               signedPreKey: bundle.signedPreKey, signedPreKeySignature: bundle.signedPreKeySignature,
-                              oneTimePreKey: nil)
+                              oneTimePreKey: nil, kemPreKey: lastResort)
         try alice.manager.startSession(with: bob.address, bundle: bundle)
         return try alice.send("only once", to: bob)
     }

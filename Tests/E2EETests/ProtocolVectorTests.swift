@@ -116,7 +116,7 @@ struct ProtocolVectorTests {
         }
         var account = Account(identity: bobID, signedPreKeys: [spk], oneTimePreKeys: otks, publishedCount: 0,
                               nextPreKeyID: 100, nextSignedPreKeyID: 100)
-        #expect(hexString(account.publishBundle().serialized) == sc.bundle, "\(sc.name) bundle")
+        #expect(hexString(account.publishClassicalBundle().serialized) == sc.bundle, "\(sc.name) bundle")
 
         // X3DH values, computed directly.
         let bundle = try PreKeyBundle(serialized: hex(sc.bundle))
@@ -132,7 +132,8 @@ struct ProtocolVectorTests {
         let aliceRandom = ScriptedRandom(keys: [hex(sc.alice.ephemeral_private)] + sc.alice.ratchet_privates.map(hex),
                                          guards: aliceGuards)
         let bobRandom = ScriptedRandom(keys: sc.bob.ratchet_privates.map(hex), guards: bobGuards)
-        var alice = try Session.initiate(identity: aliceID, bundle: hex(sc.bundle), random: aliceRandom)
+        var alice = try Session.initiate(identity: aliceID, bundle: hex(sc.bundle), random: aliceRandom,
+                                             allowClassical: true)
         #expect(hexString(alice.ratchet.rootKey.bytes.unsafeArrayCopy) == sc.alice_init.root_key)
         #expect(alice.ratchet.sendingChain.map { hexString($0.bytes.unsafeArrayCopy) } == sc.alice_init.sending_chain_key)
         #expect(hexString(alice.ratchet.sendingRatchetKey.publicKey.rawRepresentation) == sc.alice_init.ratchet_public)
@@ -149,7 +150,7 @@ struct ProtocolVectorTests {
                     #expect(try b.decrypt(hex(m.wire), random: bobRandom) == pt, "\(ctx) plaintext")
                     bob = b
                 } else {
-                    let (b, first) = try account.acceptSession(from: hex(m.wire), random: bobRandom)
+                    let (b, first) = try account.acceptSession(from: hex(m.wire), random: bobRandom, allowClassical: true)
                     #expect(first == pt, "\(ctx) plaintext")
                     bob = b
                 }
@@ -188,11 +189,12 @@ struct ProtocolVectorTests {
                                 privateKey: try X25519.PrivateKey(rawRepresentation: hex(sc.bob.opk_private)))
         var account = Account(identity: bobID, signedPreKeys: [spk], oneTimePreKeys: [opk], publishedCount: 0,
                               nextPreKeyID: 100, nextSignedPreKeyID: 100)
-        #expect(hexString(account.publishBundle().serialized) == sc.bundle)
+        #expect(hexString(account.publishClassicalBundle().serialized) == sc.bundle)
         let aliceRandom = ScriptedRandom(keys: [hex(sc.alice.ephemeral_private)] + sc.alice.ratchet_privates.map(hex))
         let bobRandom = ScriptedRandom(keys: sc.bob.ratchet_privates.map(hex))
         // Alice's side only receives here: her state is what initiating made it.
-        var alice = try Session.initiate(identity: aliceID, bundle: hex(sc.bundle), random: aliceRandom)
+        var alice = try Session.initiate(identity: aliceID, bundle: hex(sc.bundle), random: aliceRandom,
+                                             allowClassical: true)
         var bob: Session?
         var duplicates = 0
         for d in sc.deliveries {
@@ -204,7 +206,7 @@ struct ProtocolVectorTests {
                 result = Result { () throws(DecryptError) in try b.decrypt(wire, random: bobRandom) }
                 bob = b
             } else {
-                let (b, first) = try account.acceptSession(from: wire, random: bobRandom)
+                let (b, first) = try account.acceptSession(from: wire, random: bobRandom, allowClassical: true)
                 bob = b
                 result = .success(first)
             }

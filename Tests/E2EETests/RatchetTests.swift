@@ -204,10 +204,17 @@ struct RatchetTests {
         #expect(try bob2.decrypt(alice2.encrypt([6])) == [6])
     }
 
+    /// A PQXDH recipient adds the KEM prekey id and a 32-byte digest of the
+    /// ciphertext; the initiator also keeps the 1568-byte ciphertext, only
+    /// while it still sends PQPreKeyMessages.
     @Test func freshSessionRecordsAreSmall() throws {
-        let p = try Pair()
-        #expect(p.alice.serialized().count <= 320)
-        #expect(p.bob.serialized().count <= 320)
+        var p = try Pair()
+        #expect(p.alice.serialized().count <= 320 + 36 + MLKEM.ciphertextByteCount)
+        #expect(p.bob.serialized().count <= 360)
+        #expect(try p.alice.decrypt(p.bob.encrypt([1])) == [1])
+        #expect(p.alice.serialized().count <= 360)
+        let c = try Pair(classical: true)
+        #expect(c.alice.serialized().count <= 320 && c.bob.serialized().count <= 320)
     }
 
     @Test func corruptRecordsAreErrors() throws {
@@ -224,7 +231,23 @@ struct RatchetTests {
         #expect(throws: RecordError.wrongKind(expected: 1, got: 2)) {
             try Session(serialized: p.bobAccount.serialized())
         }
+        // A recipient never keeps a KEM ciphertext; an initiator awaiting a
+        // reply must; a ciphertext needs a PQ setup.
         var flags = bytes; flags[7] = 0xff
-        #expect(throws: RecordError.malformed("session flags")) { try Session(serialized: flags) }
+        #expect(throws: RecordError.malformed("KEM ciphertext kept")) { try Session(serialized: flags) }
+        let alice = p.alice.serialized()
+        var noCT = alice; noCT[7] &= ~0x80
+        #expect(throws: RecordError.malformed("KEM ciphertext missing")) { try Session(serialized: noCT) }
+        var ctOnly = alice; ctOnly[7] &= ~0x40
+        #expect(throws: RecordError.malformed("KEM ciphertext without PQXDH")) { try Session(serialized: ctOnly) }
+        // The kept ciphertext must match the digest that routing compares.
+        let ct = try #require(p.alice.pq?.ciphertext)
+        let at = try #require(alice.firstRange(of: ct)).lowerBound
+        var otherCT = alice; otherCT[at + 100] ^= 1
+        #expect(throws: RecordError.malformed("KEM ciphertext digest")) { try Session(serialized: otherCT) }
+        #expect(try Session(serialized: alice).serialized() == alice)
+        let c = try Pair(classical: true).bob.serialized()
+        var classicalFlags = c; classicalFlags[7] |= 0x40
+        #expect(throws: RecordError.self) { try Session(serialized: classicalFlags) }
     }
 }

@@ -98,7 +98,7 @@ struct SessionManagerTests {
             try alice.manager.startSession(with: bob.address, bundle: bob.manager.publishBundle())
             try bob.manager.startSession(with: alice.address, bundle: alice.manager.publishBundle())
             let a1 = try alice.send("a1", to: bob), b1 = try bob.send("b1", to: alice)
-            #expect(a1[1] == MessageType.preKey.rawValue && b1[1] == MessageType.preKey.rawValue)
+            #expect(a1[1] == MessageType.pqPreKey.rawValue && b1[1] == MessageType.pqPreKey.rawValue)
             #expect(try bob.manager.receive(a1, from: alice.address) == Array("a1".utf8))
             #expect(try alice.manager.receive(b1, from: bob.address) == Array("b1".utf8))
             // The tie-break: both sides already agree on one pair, before any further message.

@@ -8,15 +8,16 @@ struct Pair {
     var bob: Session
     let aliceIdentity: IdentityKey.PrivateKey
 
-    /// Alice initiates with Bob's bundle, sends one message, Bob accepts it.
-    init(withOneTimePreKey: Bool = true) throws {
+    /// Alice initiates with Bob's bundle, sends one message, Bob accepts it:
+    /// PQXDH (with the last-resort KEM prekey), or X3DH when `classical`.
+    init(withOneTimePreKey: Bool = true, classical: Bool = false) throws {
         aliceIdentity = IdentityKey.PrivateKey()
         bobAccount = Account()
         if withOneTimePreKey { bobAccount.generateOneTimePreKeys(count: 3) }
-        let bundle = bobAccount.publishBundle()
-        alice = try Session.initiate(identity: aliceIdentity, bundle: bundle.serialized)
+        let bundle = classical ? bobAccount.publishClassicalBundle() : bobAccount.publishBundle()
+        alice = try Session.initiate(identity: aliceIdentity, bundle: bundle.serialized, allowClassical: classical)
         let first = try alice.encrypt(Array("first".utf8))
-        let accepted = try bobAccount.acceptSession(from: first)
+        let accepted = try bobAccount.acceptSession(from: first, allowClassical: classical)
         bob = accepted.session
         #expect(accepted.plaintext == Array("first".utf8))
     }
@@ -45,7 +46,7 @@ struct SessionTests {
     @Test func preKeyMessagesUntilReplyAndRouting() throws {
         var p = try Pair()
         let second = try p.alice.encrypt([2])
-        #expect(second[1] == MessageType.preKey.rawValue)
+        #expect(second[1] == MessageType.pqPreKey.rawValue)
         guard case .preKey(let pk) = try WireMessage(serialized: second) else {
             Issue.record("not a PreKeyMessage"); return
         }

@@ -3,6 +3,7 @@ import Testing
 
 @Suite("Wire format parsing")
 struct WireTests {
+    /// A PQ bundle, a PQPreKeyMessage and a RatchetMessage.
     func sample() throws -> (bundle: PreKeyBundle, preKey: [UInt8], ratchet: [UInt8]) {
         var p = try Pair()
         let preKey = try p.alice.encrypt(Array("second".utf8))
@@ -12,13 +13,29 @@ struct WireTests {
         return (account.publishBundle(), preKey, ratchet)
     }
 
+    /// A classical bundle and PreKeyMessage.
+    func classicalSample() throws -> (bundle: PreKeyBundle, preKey: [UInt8]) {
+        var p = try Pair(classical: true)
+        let preKey = try p.alice.encrypt(Array("second".utf8))
+        var account = Account()
+        account.generateOneTimePreKeys(count: 1)
+        return (account.publishClassicalBundle(), preKey)
+    }
+
     @Test func bundleRoundTripAndLayout() throws {
         let (bundle, _, _) = try sample()
         let bytes = bundle.serialized
-        #expect(bytes.count == 2 + 32 + 4 + 32 + 64 + 4 + 32)
-        #expect(bytes[0] == 0x01 && bytes[1] == 0x01)
+        // §1: the KEM part is u32 KEM_id || KEM_pub (1568) || KEM_sig (64).
+        #expect(bytes.count == 2 + 32 + 4 + 32 + 64 + 4 + 32 + 4 + 1568 + 64)
+        #expect(bytes[0] == 0x01 && bytes[1] == 0x03)
         #expect(try PreKeyBundle(serialized: bytes) == bundle)
-        #expect(bundle.verifySignatures())
+        #expect(bundle.verifySignatures() && bundle.isPostQuantum)
+        let kem = try #require(bundle.kemPreKey)
+        #expect(Array(bytes[170..<174]) == [0, 0, 0, 1] && Array(bytes[174..<1742]) == kem.publicKey.rawRepresentation)
+        #expect(Array(bytes[1742...]) == kem.signature)
+        let classical = try classicalSample().bundle
+        #expect(classical.serialized.count == 2 + 32 + 4 + 32 + 64 + 4 + 32 && classical.serialized[1] == 0x01)
+        #expect(!classical.isPostQuantum && classical.verifySignatures())
         let noOTK = PreKeyBundle(identityKey: bundle.identityKey, signedPreKeyID: bundle.signedPreKeyID,
                                  signedPreKey: bundle.signedPreKey, signedPreKeySignature: bundle.signedPreKeySignature)
         #expect(noOTK.serialized.count == 134 && noOTK.serialized[1] == 0)
@@ -26,7 +43,32 @@ struct WireTests {
     }
 
     @Test func bundleRejections() throws {
-        let bytes = try sample().bundle.serialized
+        let pq = try sample().bundle.serialized
+        for n in stride(from: 0, to: pq.count, by: 7) {
+            #expect(throws: WireError.self) { try PreKeyBundle(serialized: Array(pq.prefix(n))) }
+        }
+        #expect(throws: WireError.trailingBytes(count: 1)) { try PreKeyBundle(serialized: pq + [0]) }
+        // An ML-KEM public key must pass FIPS 203's modulus check: 0xFFF > q.
+        var badKEM = pq; for i in 174..<1742 { badKEM[i] = 0xff }
+        #expect(throws: WireError.invalidKey(field: "KEM")) { try PreKeyBundle(serialized: badKEM) }
+        // A KEM signature is checked with the others; a bundle whose KEM
+        // signature fails starts nothing.
+        var badSig = pq; badSig[pq.count - 1] ^= 1
+        let parsed = try PreKeyBundle(serialized: badSig)
+        #expect(!parsed.verifySignatures())
+        #expect(throws: SessionSetupError.invalidSignature) {
+            try Session.initiate(identity: IdentityKey.PrivateKey(), bundle: parsed)
+        }
+        // Dropping the KEM part (flags bit 1 cleared, bytes cut) leaves a valid
+        // classical bundle: that downgrade is why classical setup needs an opt-in.
+        var stripped = Array(pq.prefix(170)); stripped[1] = 0x01
+        let downgraded = try PreKeyBundle(serialized: stripped)
+        #expect(downgraded.verifySignatures())
+        #expect(throws: SessionSetupError.postQuantumRequired) {
+            try Session.initiate(identity: IdentityKey.PrivateKey(), bundle: downgraded)
+        }
+
+        let bytes = try classicalSample().bundle.serialized
         for n in 0..<bytes.count {
             #expect(throws: WireError.self) { try PreKeyBundle(serialized: Array(bytes.prefix(n))) }
         }
@@ -52,7 +94,16 @@ struct WireTests {
               case .ratchet(let rm) = try WireMessage(serialized: ratchet) else {
             Issue.record("wrong kinds"); return
         }
-        #expect(preKey.count == 74 + 40 + 4 + 6 + 16)
+        // PQPreKeyMessage: the classical prefix, u32 KEM_id, CT (1568), then Encode(H) || AEAD_v1.
+        #expect(preKey[1] == 0x05 && pk.isPostQuantum)
+        #expect(preKey.count == 74 + 4 + 1568 + 40 + 4 + 6 + 16)
+        let kem = try #require(pk.kem)
+        #expect(Array(preKey[74..<78]) == [0, 0, 0, 1] && kem.id == KEMPreKeyID(rawValue: 1))
+        #expect(Array(preKey[78..<1646]) == kem.ciphertext)
+        #expect(pk.header.ratchetKey.rawRepresentation == Array(preKey[1646..<1678]))
+        let classical = try classicalSample().preKey
+        guard case .preKey(let cpk) = try WireMessage(serialized: classical) else { Issue.record("not a prekey"); return }
+        #expect(classical[1] == 0x02 && cpk.kem == nil && classical.count == 74 + 40 + 4 + 6 + 16)
         #expect(ratchet.count == 2 + 40 + 4 + 5 + 16)
         #expect(pk.header.counter == 1 && pk.header.previousCounter == 0)
         #expect(rm.header.counter == 0)
@@ -61,7 +112,12 @@ struct WireTests {
     }
 
     @Test func messageRejections() throws {
-        let (_, preKey, ratchet) = try sample()
+        let (_, pqPreKey, ratchet) = try sample()
+        // A PQPreKeyMessage cut anywhere, or as a classical type (and back), fails to parse or to authenticate.
+        for n in stride(from: 0, to: 74 + 4 + 1568 + 40 + 20, by: 5) {
+            #expect(throws: WireError.self) { try WireMessage(serialized: Array(pqPreKey.prefix(n))) }
+        }
+        let preKey = try classicalSample().preKey
         #expect(throws: WireError.truncated(needed: 1, available: 0)) { try WireMessage(serialized: []) }
         #expect(throws: WireError.unknownVersion(0x02)) { try WireMessage(serialized: [0x02, 0x01]) }
         #expect(throws: WireError.unexpectedType(0x06)) { try WireMessage(serialized: [0x01, 0x06]) }
@@ -80,7 +136,7 @@ struct WireTests {
         var ik = preKey; for i in 2..<34 { ik[i] = 0 }
         #expect(throws: WireError.invalidKey(field: "IK_A")) { try WireMessage(serialized: ik) }
         #expect(throws: WireError.tooLarge(size: 5, max: 4)) { try WireMessage(serialized: ratchet, maxPlaintext: 4) }
-        for t: UInt8 in [0x03, 0x04, 0x05] {
+        for t: UInt8 in [0x03, 0x04, 0x06] {
             #expect(throws: WireError.unexpectedType(t)) { try WireMessage(serialized: [0x01, t] + ratchet.dropFirst(2)) }
         }
     }
@@ -104,7 +160,7 @@ struct WireTests {
         var pPlus9 = [UInt8](repeating: 0xff, count: 32)
         pPlus9[0] = 0xed + 9; pPlus9[31] = 0x7f
         var ratchet = try alice.encrypt([2])
-        for i in 0..<32 { ratchet[74 + i] = pPlus9[i] }
+        for i in 0..<32 { ratchet[1646 + i] = pPlus9[i] }   // DHs of a PQPreKeyMessage
         #expect(throws: DecryptError.malformed(.invalidKey(field: "DHs"))) { try bob.decrypt(ratchet) }
         // The primitive layer still follows RFC 7748 (its vector 2 has bit 255 set).
         var nine = [UInt8](repeating: 0, count: 32); nine[0] = 9; nine[31] = 0x80
@@ -119,8 +175,10 @@ struct WireTests {
         let (bundle, preKey, ratchet) = try sample()
         let groups = try makeGroup(2)
         var sender = groups[0]
+        let classical = try classicalSample()
         let seeds = [bundle.serialized, preKey, ratchet, try sender.encrypt([1, 2, 3]), sender.distribution.serialized,
-                     sender.snapshot.serialized, try Pair().bob.serialized()]
+                     sender.snapshot.serialized, try Pair().bob.serialized(), classical.bundle.serialized,
+                     classical.preKey, try Pair().alice.serialized(), Account().serialized()]
         var parsed = 0, refused = 0
         /// The error the header calls for, if the header alone decides it.
         func headerError(_ input: [UInt8], types: Set<UInt8>) -> WireError? {
@@ -160,7 +218,7 @@ struct WireTests {
                 }
                 if i % 3 == 0 { input = Array(input.prefix(Int(rng.next() % UInt64(input.count + 1)))) }
             }
-            check(input, types: [MessageType.ratchet.rawValue, MessageType.preKey.rawValue],
+            check(input, types: [MessageType.ratchet.rawValue, MessageType.preKey.rawValue, MessageType.pqPreKey.rawValue],
                   { (b) throws(WireError) in try WireMessage(serialized: b) }, \.serialized, "WireMessage")
             check(input, types: [MessageType.senderKey.rawValue],
                   { (b) throws(WireError) in try SenderKeyMessage(serialized: b) }, \.serialized, "SenderKeyMessage")
