@@ -16,11 +16,12 @@ struct Device {
     let store: MemoryStore
     let manager: SessionManager
 
-    init(_ user: String, _ device: UInt32 = 1, clock: TestClock = TestClock()) throws {
+    init(_ user: String, _ device: UInt32 = 1, clock: TestClock = TestClock(), allowClassical: Bool = false) throws {
         address = ProtocolAddress(userID: user, deviceID: device)
         store = MemoryStore()
         try SessionManager.createAccount(store: store, now: clock.read())
-        manager = try SessionManager(store: store, localAddress: address, clock: clock.closure)
+        manager = try SessionManager(store: store, localAddress: address, clock: clock.closure,
+                                     allowClassical: allowClassical)
     }
 
     func send(_ text: String, to other: Device) throws -> [UInt8] {
