@@ -13,11 +13,11 @@ enum CLI {
     static let usage = """
         usage:
           e2ee init    --store DIR
-          e2ee bundle  --store DIR [--out FILE]
-          e2ee encrypt --store DIR --peer NAME [--bundle FILE] [--in FILE] [--out FILE]
+          e2ee bundle  --store DIR [--out FILE] [--classical]
+          e2ee encrypt --store DIR --peer NAME [--bundle FILE] [--in FILE] [--out FILE] [--allow-classical]
           e2ee encrypt --store DIR --peer NAME --in-dir DIR --out-dir DIR   (every file, in name order)
-          e2ee decrypt --store DIR --peer NAME [--in FILE] [--out FILE]
-          e2ee receive --store DIR --peer NAME --dir MESSAGES [--sync normal|full]
+          e2ee decrypt --store DIR --peer NAME [--in FILE] [--out FILE] [--allow-classical]
+          e2ee receive --store DIR --peer NAME --dir MESSAGES [--sync normal|full] [--allow-classical]
           e2ee inbox   --store DIR [--ack yes]
           e2ee inspect [--in FILE]
           e2ee group create     --store DIR --members NAME[,NAME...] [--admins NAME[,...]] --out-dir DIR
@@ -31,6 +31,10 @@ enum CLI {
         Every --store command also takes --passphrase-file FILE: the store key is then
         derived from the passphrase (Argon2id) instead of kept in DIR/storage.key.
         Without --in/--out, input is read from stdin and output written to stdout.
+        Sessions are set up with PQXDH (X25519 + ML-KEM-1024, PROTOCOL.md §2b): 'bundle'
+        includes a KEM prekey ('--classical' leaves it out, for peers without PQXDH), and a
+        bundle without one or a classical first message is refused (postQuantumRequired)
+        unless --allow-classical is given.
         'decrypt' checks that --out can be written before it commits (a bad --out leaves
         the store unchanged); if writing fails after the commit, the message is in the
         inbox ('e2ee inbox').
@@ -82,10 +86,11 @@ enum CLI {
             let o = try Options(rest, allowed: ["store", "passphrase-file"])
             try Commands.initialize(store: o.store())
         case "bundle":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "out"])
-            try Commands.bundle(store: o.store(), output: Output(path: o["out"]))
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "out"], switches: ["classical"])
+            try Commands.bundle(store: o.store(), output: Output(path: o["out"]), classical: o.isSet("classical"))
         case "receive":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "sync", "peer", "dir"])
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "sync", "peer", "dir"],
+                                switches: ["allow-classical"])
             try Commands.receive(store: o.store(), peer: PeerName(o.required("peer")), directory: o.required("dir"))
         case "inbox":
             let o = try Options(rest, allowed: ["store", "passphrase-file", "ack"])
@@ -96,13 +101,15 @@ enum CLI {
             try Commands.encryptAll(store: o.store(), peer: PeerName(o.required("peer")),
                                     inputDirectory: o.required("in-dir"), outputDirectory: o.required("out-dir"))
         case "encrypt":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "peer", "bundle", "in", "out"])
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "peer", "bundle", "in", "out"],
+                                switches: ["allow-classical"])
             let store = try o.store()
             let peer = try PeerName(try o.required("peer"))
             try Commands.encrypt(store: store, peer: peer, bundlePath: o["bundle"],
                                  input: Input(path: o["in"]), output: Output(path: o["out"]))
         case "decrypt":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "peer", "in", "out"])
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "peer", "in", "out"],
+                                switches: ["allow-classical"])
             let store = try o.store()
             let peer = try PeerName(try o.required("peer"))
             try Commands.decrypt(store: store, peer: peer, input: Input(path: o["in"]), output: Output(path: o["out"]))
@@ -205,17 +212,24 @@ enum GroupID {
     static func text(_ id: DistributionID) -> String { hexString(id.rawValue) }
 }
 
-/// `--flag VALUE` or `--flag=VALUE` pairs, each flag at most once, no positionals.
+/// `--flag VALUE` or `--flag=VALUE` pairs and `--switch`es without a value,
+/// each at most once, no positionals.
 struct Options {
     private var values: [String: String] = [:]
+    private var set: Set<String> = []
 
-    init(_ arguments: [String], allowed: Set<String>) throws(CLIError) {
+    init(_ arguments: [String], allowed: Set<String>, switches: Set<String> = []) throws(CLIError) {
         var i = 0
         while i < arguments.count {
             let arg = arguments[i]
             guard arg.hasPrefix("--"), arg.count > 2 else { throw .usage("unexpected argument '\(arg)'") }
             var name = String(arg.dropFirst(2))
             var value: String
+            if switches.contains(name) {
+                guard set.insert(name).inserted else { throw .usage("--\(name) given twice") }
+                i += 1
+                continue
+            }
             if let eq = name.firstIndex(of: "=") {
                 value = String(name[name.index(after: eq)...])
                 name = String(name[..<eq])
@@ -235,6 +249,8 @@ struct Options {
 
     subscript(name: String) -> String? { values[name] }
 
+    func isSet(_ name: String) -> Bool { set.contains(name) }
+
     func required(_ name: String) throws(CLIError) -> String {
         guard let v = values[name] else { throw .usage("missing --\(name)") }
         return v
@@ -247,6 +263,7 @@ struct Options {
         case "full": store.synchronous = .full
         case let other?: throw .usage("--sync takes normal or full, not '\(other)'")
         }
+        store.allowClassical = isSet("allow-classical")
         return store
     }
 }

@@ -14,12 +14,12 @@ enum Commands {
         do { try SessionManager.createAccount(store: db) } catch { throw .failed(describe(error)) }
     }
 
-    static func bundle(store: Store, output: Output) throws(CLIError) {
+    static func bundle(store: Store, output: Output, classical: Bool) throws(CLIError) {
         let lock = try store.lock()
         defer { lock.release() }
         let (_, manager) = try store.openManager()
         let bundle: PreKeyBundle
-        do { bundle = try manager.publishBundle() } catch { throw .failed(describe(error)) }
+        do { bundle = try manager.publishBundle(classical: classical) } catch { throw .failed(describe(error)) }
         try output.stage(bundle.serialized).commit()
     }
 

@@ -15,6 +15,8 @@ struct Store {
     let passphraseFile: String?
     /// `--sync full`: fsync every commit (durable across power loss, slower).
     var synchronous: SQLiteStore.Synchronous = .normal
+    /// `--allow-classical`: accept classical X3DH setup both ways (PROTOCOL.md §2b).
+    var allowClassical = false
 
     /// This device, as the library and its peers address it: the store
     /// directory's name (device 1) when that is a valid peer name, else `self`.
@@ -91,7 +93,8 @@ struct Store {
     /// The store and a session manager over it.
     func openManager() throws(CLIError) -> (SQLiteStore, SessionManager) {
         let store = try open(key: storageKey())
-        do { return (store, try SessionManager(store: store, localAddress: localAddress)) } catch {
+        do { return (store, try SessionManager(store: store, localAddress: localAddress,
+                                                       allowClassical: allowClassical)) } catch {
             if case .noAccount = error { throw .failed("no account in \(path) (run 'e2ee init --store \(path)')") }
             throw .failed(describe(error))
         }

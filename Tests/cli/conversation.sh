@@ -32,12 +32,26 @@ check "inspect the bundle" to_file bob1.json "$E2EE" inspect --in bob1.bundle
 check "inspect bundle: kind bundle with one-time prekey 1" \
     grep -q '"kind": "bundle"' bob1.json
 check "inspect bundle: one_time_prekey_id 1" grep -q '"one_time_prekey_id": 1,' bob1.json
+# PQXDH by default: a KEM prekey (one-time ids 2-101; 1 is the last-resort one).
+check "inspect bundle: post-quantum" grep -q '"post_quantum": true,' bob1.json
+check "inspect bundle: KEM prekey 2, 1568-byte key" \
+    bash -c "grep -q '\"kem_prekey_id\": 2,' bob1.json && grep -q '\"kem_public_key_length\": 1568,' bob1.json"
+check "inspect bundle: 1806 bytes" grep -q '"size": 1806' bob1.json
 
 make_plaintext first.txt
 check "alice encrypts to bob with --bundle" "$E2EE" encrypt --store alice --peer bob --bundle bob1.bundle --in first.txt --out first.msg
 check "inspect the first message" to_file first.json "$E2EE" inspect --in first.msg
-check "inspect first message: kind prekey" grep -q '"kind": "prekey"' first.json
+check "inspect first message: kind pq_prekey" grep -q '"kind": "pq_prekey"' first.json
 check "inspect first message: names one-time prekey 1" grep -q '"one_time_prekey_id": 1,' first.json
+check "inspect first message: KEM prekey 2 and a 1568-byte ciphertext" \
+    bash -c "grep -q '\"kem_prekey_id\": 2,' first.json && grep -q '\"kem_ciphertext_length\": 1568,' first.json"
+# A flipped KEM ciphertext byte: Bob decapsulates another secret (ML-KEM's
+# implicit rejection) and the first message does not authenticate.
+cp first.msg first_ct.msg
+flip_byte first_ct.msg 700
+expect_status "a first message with a flipped KEM ciphertext byte is rejected" 1 bob \
+    "$E2EE" decrypt --store bob --peer alice --in first_ct.msg
+check "reports firstMessageRejected(authenticationFailure)" stderr_has "firstMessageRejected(authenticationFailure)"
 check "bob decrypts the first message" "$E2EE" decrypt --store bob --peer alice --in first.msg --out first.dec
 check "first plaintext matches" cmp -s first.txt first.dec
 check "bob publishes a second bundle" "$E2EE" bundle --store bob --out bob2.bundle
@@ -151,13 +165,16 @@ check "inspect bundle 101" to_file carol101.json "$E2EE" inspect --in carol101.b
 check "bundle 100 offers one-time prekey 100" grep -q '"one_time_prekey_id": 100,' carol100.json
 check "bundle 101 has no one-time prekey" grep -q '"one_time_prekey_id": null' carol101.json
 check "bundle 101 is still a bundle" grep -q '"kind": "bundle"' carol101.json
+check "bundle 100 offers one-time KEM prekey 101" grep -q '"kem_prekey_id": 101,' carol100.json
+check "bundle 101 offers the last-resort KEM prekey 1" grep -q '"kem_prekey_id": 1,' carol101.json
 
 check "init dave" "$E2EE" init --store dave
 make_plaintext noopk.txt
 check "dave encrypts with the prekey-less bundle" "$E2EE" encrypt --store dave --peer carol --bundle carol101.bundle --in noopk.txt --out noopk.msg
 check "inspect the prekey-less first message" to_file noopk.json "$E2EE" inspect --in noopk.msg
-check "its first message is a prekey message" grep -q '"kind": "prekey"' noopk.json
+check "its first message is a PQ prekey message" grep -q '"kind": "pq_prekey"' noopk.json
 check "naming no one-time prekey" grep -q '"one_time_prekey_id": null' noopk.json
+check "and the last-resort KEM prekey 1" grep -q '"kem_prekey_id": 1,' noopk.json
 account_before=$(store_sum carol)
 check "carol decrypts it" "$E2EE" decrypt --store carol --peer dave --in noopk.msg --out noopk.dec
 check "plaintext matches" cmp -s noopk.txt noopk.dec
@@ -177,6 +194,31 @@ check "dave decrypts carol's reply" "$E2EE" decrypt --store dave --peer carol --
 check "reply plaintext matches" cmp -s reply.txt reply.dec
 check "dave sends again" "$E2EE" encrypt --store dave --peer carol --in noopk.txt --out after.msg
 check "dave now sends ratchet messages" bash -c "'$E2EE' inspect --in after.msg | grep -q '\"kind\": \"ratchet\"'"
+
+# ---------------------------------------------------------------- classical setup only on request
+# PROTOCOL.md §2b: a bundle without a KEM prekey, and a classical first
+# message, are refused unless --allow-classical is given.
+check "init frank" "$E2EE" init --store frank
+check "frank publishes a classical bundle" "$E2EE" bundle --store frank --classical --out frank.bundle
+check "inspect: not post-quantum, no KEM prekey" \
+    bash -c "'$E2EE' inspect --in frank.bundle | grep -q '\"post_quantum\": false,' && '$E2EE' inspect --in frank.bundle | grep -q '\"kem_prekey_id\": null,'"
+make_plaintext classical.txt
+expect_status "encrypting to a classical bundle is refused" 1 dave \
+    "$E2EE" encrypt --store dave --peer frank --bundle frank.bundle --in classical.txt --out classical.msg
+check "as postQuantumRequired" stderr_has "postQuantumRequired"
+check "dave opts in with --allow-classical" \
+    "$E2EE" encrypt --store dave --peer frank --bundle frank.bundle --in classical.txt --out classical.msg --allow-classical
+check "the first message is a classical prekey message" \
+    bash -c "'$E2EE' inspect --in classical.msg | grep -q '\"kind\": \"prekey\"'"
+expect_status "frank refuses a classical first message by default" 1 frank \
+    "$E2EE" decrypt --store frank --peer dave --in classical.msg --out classical.dec
+check "as postQuantumRequired" stderr_has "postQuantumRequired"
+check "frank accepts it with --allow-classical" \
+    "$E2EE" decrypt --store frank --peer dave --in classical.msg --out classical.dec --allow-classical
+check "classical plaintext matches" cmp -s classical.txt classical.dec
+check "and the session goes on without the flag" \
+    bash -c "'$E2EE' encrypt --store frank --peer dave --in classical.txt | '$E2EE' decrypt --store dave --peer frank | cmp -s - classical.txt"
+expect_status "--allow-classical takes no value" 2 dave "$E2EE" decrypt --store dave --peer frank --allow-classical=yes --in classical.msg
 
 # ---------------------------------------------------------------- stdin/stdout
 check "stdin to stdout round trip" \
