@@ -65,7 +65,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bench",
-            dependencies: ["E2EE", "E2EEStore", "CBenchRaw"],
+            dependencies: ["E2EE", "E2EEStore", "CBenchRaw", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/bench"
         ),
         // The fuzz harnesses' bodies: built here so that `swift test` replays every

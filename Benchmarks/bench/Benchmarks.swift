@@ -27,7 +27,7 @@ func allComparisons() -> [Comparison] {
         Comparison("X25519", ours: { try X25519Ours() }, baseline: { try X25519Raw() }),
         Comparison("Ed25519 sign", ours: { try SignOurs() }, baseline: { try SignRaw() }),
         Comparison("Ed25519 verify", ours: { try VerifyOurs() }, baseline: { try VerifyRaw() }),
-    ] + sessionComparisons() + routingComparisons() + storeComparisons() + groupComparisons()
+    ] + kemComparisons() + sessionComparisons() + routingComparisons() + storeComparisons() + groupComparisons()
 }
 
 enum Seeds {
@@ -35,6 +35,7 @@ enum Seeds {
     static let aead: UInt64 = 2
     static let x25519: UInt64 = 3
     static let ed25519: UInt64 = 4
+    static let mlkem: UInt64 = 5
 }
 
 // MARK: - KDF_CK
@@ -411,12 +412,13 @@ final class VerifyOurs: BenchCase {
     private let key: IdentityKey.PublicKey
     private let message, signature: [UInt8]
 
-    init() throws {
+    /// `message` defaults to the 100-byte fixture message.
+    init(message: [UInt8]? = nil) throws {
         let f = CurveFixture()
         let sk = try IdentityKey.PrivateKey(seed: f.ed25519Seed)
         key = sk.publicKey
-        message = f.message
-        signature = sk.signature(for: message)
+        self.message = message ?? f.message
+        signature = sk.signature(for: self.message)
     }
 
     func run(iterations: Int) throws -> UInt64 {
@@ -435,11 +437,11 @@ final class VerifyRaw: BenchCase {
     private let key: RawSigningKey
     private let message, sig: RawBuffer
 
-    init() throws {
+    init(message: [UInt8]? = nil) throws {
         key = try RawSigningKey()
-        message = RawBuffer(CurveFixture().message)
+        self.message = RawBuffer(message ?? CurveFixture().message)
         sig = RawBuffer(count: 64)
-        guard crypto_sign_detached(sig.pointer, nil, message.pointer, UInt64(message.count),
+        guard crypto_sign_detached(sig.pointer, nil, self.message.pointer, UInt64(self.message.count),
                                    key.secretKey.pointer) == 0 else {
             throw BenchError.rawFailure("crypto_sign_detached")
         }

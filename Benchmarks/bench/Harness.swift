@@ -94,6 +94,33 @@ struct RowResult {
     var opsPerSecond: Double { 1e9 / ours.median }
 }
 
+/// A figure computed from the medians of rows measured in the same run
+/// (a difference of two medians, or a ratio across rows), printed under the
+/// table and written to the JSON's "derived" object.
+struct DerivedFigure {
+    enum Unit { case ns, ratio }
+
+    let name: String
+    let value: Double
+    let unit: Unit
+
+    init(_ name: String, _ value: Double, _ unit: Unit) {
+        self.name = name
+        self.value = value
+        self.unit = unit
+    }
+
+    var formatted: String {
+        switch unit {
+        case .ns: return Format.ns(value) + " ns"
+        case .ratio: return Format.fixed(value, 3) + "×"
+        }
+    }
+
+    /// The JSON key: the unit is part of the name, as in the facts.
+    var key: String { name + (unit == .ns ? " (ns)" : " (ratio)") }
+}
+
 enum Stats {
     static func median(_ xs: [Double]) -> Double {
         guard !xs.isEmpty else { return .nan }
@@ -286,8 +313,8 @@ enum JSON {
         return Format.fixed(x, x < 100 ? 3 : 1)
     }
 
-    static func document(results: [RowResult], facts: [(String, Int)], config: Config, machine: MachineInfo,
-                         sink: UInt64) -> String {
+    static func document(results: [RowResult], facts: [(String, Int)], derived: [DerivedFigure], config: Config,
+                         machine: MachineInfo, sink: UInt64) -> String {
         var rows = [String]()
         for r in results {
             var fields = [
@@ -321,6 +348,7 @@ enum JSON {
           "target_repetition_ms": \(Format.fixed(config.targetRepetitionNs / 1e6, 1)),
           "sink": \(string(String(sink, radix: 16))),
           "facts": {\(facts.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", "))},
+          "derived": {\(derived.map { "\(string($0.key)): \(number($0.value))" }.joined(separator: ", "))},
           "results": [
         \(rows.joined(separator: ",\n"))
           ]

@@ -2,8 +2,9 @@ import CBenchRaw
 import E2EE
 
 /// Start-up check that each of our operations and its baseline compute the
-/// same bytes, so that the table compares like with like. Returns the
-/// failures; empty means all agree.
+/// same bytes, and that each setup row sets up the kind of session its name
+/// says, so that the table compares like with like. Returns the failures;
+/// empty means all agree.
 func selfCheck() -> [String] {
     var failures = [String]()
     func expect(_ ok: Bool, _ what: String) {
@@ -16,6 +17,8 @@ func selfCheck() -> [String] {
         }
         try checkBatch(expect)
         try checkEd25519(expect)
+        try checkKEM(expect)
+        try checkSetupKinds(expect)
     } catch {
         failures.append("threw \(error)")
     }
@@ -94,4 +97,48 @@ private func checkEd25519(_ expect: (Bool, String) -> Void) throws {
            "Ed25519: raw sign failed")
     expect(sk.signature(for: f.message) == sig, "Ed25519: signature differs from raw crypto_sign_detached")
     expect(sk.publicKey.isValidSignature(sig, for: f.message), "Ed25519: raw signature rejected")
+}
+
+/// The PQXDH setup rows make post-quantum sessions on both sides from a
+/// PQPreKeyMessage, the X3DH rows classical ones from a PreKeyMessage (which
+/// only `allowClassical` lets through), and the pair the other session rows
+/// use is PQXDH, the default.
+private func checkSetupKinds(_ expect: (Bool, String) -> Void) throws {
+    let pt = FillerBytes.bytes(Sizes.small, seed: 21)
+    for kind in [SetupKind.pqxdh, .x3dh] {
+        let pq = kind == .pqxdh
+        let f = SetupFixture(kind)
+        let r = try f.once(pt)
+        expect(r.plaintext == pt, "\(kind): the first message did not decrypt to its plaintext")
+        expect(r.alice.isPostQuantum == pq && r.bob.isPostQuantum == pq,
+               "\(kind): sessions are \(r.alice.isPostQuantum ? "PQ" : "classical") / \(r.bob.isPostQuantum ? "PQ" : "classical")")
+        expect(try PreKeyBundle(serialized: f.bundle).isPostQuantum == pq, "\(kind): bundle kind")
+        let type = (pq ? MessageType.pqPreKey : .preKey).rawValue
+        expect(r.first.count > 1 && r.first[1] == type, "\(kind): first message type \(r.first.count > 1 ? r.first[1] : 0)")
+        if case .preKey(let m) = try WireMessage(serialized: r.first) {
+            expect(m.isPostQuantum == pq && (m.kem?.id == nil) == !pq, "\(kind): parsed first message kind")
+        } else {
+            expect(false, "\(kind): the first message is not a PreKeyMessage")
+        }
+        if pq {
+            expect(r.alice.kemPreKeyID == f.account.oneTimeKEMPreKeys.first?.id, "PQXDH: not the one-time KEM prekey")
+        } else {
+            // Without the opt-in, both sides refuse classical setup.
+            do {
+                _ = try Session.initiate(identity: f.identity, bundle: f.bundle)
+                expect(false, "X3DH: a classical bundle was used without allowClassical")
+            } catch {
+                expect(error == .postQuantumRequired, "X3DH: initiate without allowClassical threw \(error)")
+            }
+            var account = f.account
+            do {
+                _ = try account.acceptSession(from: r.first)
+                expect(false, "X3DH: a classical first message was accepted without allowClassical")
+            } catch {
+                expect(error == .postQuantumRequired, "X3DH: acceptSession without allowClassical threw \(error)")
+            }
+        }
+    }
+    let p = try SessionPair()
+    expect(p.alice.isPostQuantum && p.bob.isPostQuantum, "SessionPair: not PQXDH (the default)")
 }

@@ -145,8 +145,7 @@ final class FanOut: BenchCase {
 /// Facts: bytes per idle session in the store (sealed record) and in RAM.
 func storeFacts() throws -> [(String, Int)] {
     let p = try SessionPair()
-    let set = SessionSet(current: p.bob)
-    let sealed = StorageKey().seal(set.serialized(), authenticating: Array("sessions\0peer".utf8)).count
+    let sealed = sealedSessionRecordSize(SessionSet(current: p.bob))
     // RAM: heap growth while holding 1000 loaded sessions.
     let record = p.bob.serialized()
     let before = bench_heap_in_use()
@@ -157,4 +156,10 @@ func storeFacts() throws -> [(String, Int)] {
     let perSession = Int(after - before) / held.count
     return [("idle session in the SQLite store, sealed record (bytes)", sealed),
             ("idle session in RAM, heap per loaded session (bytes)", perSession)]
+}
+
+/// Bytes of a session set's record as the store keeps it: serialised, sealed
+/// under a storage key with the address as associated data.
+func sealedSessionRecordSize(_ set: SessionSet) -> Int {
+    StorageKey().seal(set.serialized(), authenticating: Array("sessions\0peer".utf8)).count
 }

@@ -1,6 +1,6 @@
-// swift run -c release bench [--quick] [--filter SUBSTRING] [--json FILE] [--list]
+// swift run -c release bench [--quick] [--filter SUBSTRING]... [--json FILE] [--list]
 //
-// Times each E2EE operation next to the raw libsodium/libb2 call it wraps,
+// Times each E2EE operation next to the raw libsodium/libb2/swift-crypto call it wraps,
 // from the same run, and prints median ns/op and ours/baseline ratios.
 import CBenchRaw
 #if canImport(Glibc)
@@ -10,17 +10,18 @@ import Darwin
 #endif
 
 let usage = """
-    usage: bench [--quick] [--filter SUBSTRING] [--json FILE] [--list]
+    usage: bench [--quick] [--filter SUBSTRING]... [--json FILE] [--list]
       --quick             \(Config.quick.repetitions) repetitions of ~\(Int(Config.quick.targetRepetitionNs / 1e6)) ms \
     (default \(Config.full.repetitions) of ~\(Int(Config.full.targetRepetitionNs / 1e6)) ms), for CI smoke runs
-      --filter SUBSTRING  only rows whose name contains SUBSTRING (case-insensitive)
+      --filter SUBSTRING  only rows whose name contains SUBSTRING (case-insensitive);
+                          repeated, rows that match any of them
       --json FILE         also write the results as JSON to FILE
       --list              print the row names and exit
     """
 
 struct Options {
     var quick = false
-    var filter: String?
+    var filters: [String] = []
     var jsonPath: String?
     var list = false
     var help = false
@@ -40,7 +41,7 @@ func parseOptions(_ args: ArraySlice<String>) throws(UsageError) -> Options {
     while let arg = it.next() {
         switch arg {
         case "--quick": o.quick = true
-        case "--filter": o.filter = try value(for: arg)
+        case "--filter": o.filters.append(try value(for: arg))
         case "--json": o.jsonPath = try value(for: arg)
         case "--list": o.list = true
         case "-h", "--help": o.help = true
@@ -69,10 +70,11 @@ func runBench() -> Int32 {
     }
 
     var comparisons = allComparisons()
-    if let f = options.filter?.lowercased() {
-        comparisons = comparisons.filter { $0.name.lowercased().contains(f) }
+    if !options.filters.isEmpty {
+        let fs = options.filters.map { $0.lowercased() }
+        comparisons = comparisons.filter { c in fs.contains { c.name.lowercased().contains($0) } }
         if comparisons.isEmpty {
-            printError("bench: no row matches '\(f)'; --list shows the rows")
+            printError("bench: no row matches '\(fs.joined(separator: "' or '"))'; --list shows the rows")
             return 2
         }
     }
@@ -103,7 +105,8 @@ func runBench() -> Int32 {
 
     let config = options.quick ? Config.quick : Config.full
     let started = monotonicNs()
-    print("self-check passed: KDF_CK, chain advance, AEAD_v1 (100 B, 16 KiB), batches and Ed25519 match raw libb2/libsodium")
+    print("self-check passed: KDF_CK, chain advance, AEAD_v1 (100 B, 16 KiB), batches and Ed25519 match raw libb2/libsodium;")
+    print("ML-KEM-1024 matches raw swift-crypto; the PQXDH setup rows make PQ sessions, the X3DH ones classical")
     print("mode \(config.quick ? "quick" : "full"): \(config.repetitions) repetitions per side of ~\(Format.fixed(config.targetRepetitionNs / 1e6, 0)) ms, ours and baseline alternating; medians")
     print("ratio = median(ours) / median(baseline), 1.00 = no overhead; paired = median of the back-to-back")
     print("per-repetition ratios (steadier on a noisy machine); for batches, speedup = baseline / ours\n")
@@ -138,12 +141,17 @@ func runBench() -> Int32 {
     }
     print("")
     for (name, value) in facts { print("\(name): \(value)") }
+    let derived = setupFigures(results)
+    if !derived.isEmpty {
+        print("\nfrom the medians above (same run):")
+        for d in derived { print("\(d.name): \(d.formatted)") }
+    }
     let seconds = Double(monotonicNs() - started) / 1e9
     print("\n\(results.count) rows in \(Format.fixed(seconds, 1)) s (sink \(String(runner.sink, radix: 16)))")
 
     if let path = options.jsonPath {
-        let doc = JSON.document(results: results, facts: facts, config: config, machine: MachineInfo.current(),
-                                sink: runner.sink)
+        let doc = JSON.document(results: results, facts: facts, derived: derived, config: config,
+                                machine: MachineInfo.current(), sink: runner.sink)
         guard writeFile(path, doc) else {
             printError("bench: cannot write \(path)")
             return 1

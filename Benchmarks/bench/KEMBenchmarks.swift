@@ -1,0 +1,273 @@
+import CBenchRaw
+import Crypto
+import E2EE
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+// ML-KEM-1024 (PROTOCOL.md §2b): E2EE's wrappers next to the swift-crypto
+// calls they make. Encapsulation is internal to E2EE (only a session setup
+// does it), so its row times swift-crypto's call against one X25519 for scale.
+// This is the only file that imports Crypto: E2EE's names stay unambiguous
+// everywhere else.
+
+func kemComparisons() -> [Comparison] {
+    [
+        Comparison("ML-KEM-1024 keygen", ours: { KEMKeygenOurs() }, baseline: { KEMKeygenRaw() }),
+        Comparison("ML-KEM-1024 expand from seed (64 B)", ours: { try KEMExpandOurs() }, baseline: { try KEMExpandRaw() }),
+        Comparison("ML-KEM-1024 public key parse (validating)",
+                   ours: { try KEMParseOurs() }, baseline: { try KEMParseRaw() }),
+        Comparison("ML-KEM-1024 encaps (internal to E2EE: raw, vs one X25519)",
+                   ours: { try KEMEncapsRaw() }, baseline: { try X25519Raw() }),
+        Comparison("ML-KEM-1024 decaps", ours: { try KEMDecapsOurs() }, baseline: { try KEMDecapsRaw() }),
+        // The rest of what PQXDH adds to a setup is mostly this signature check.
+        Comparison(SetupRows.kemSignature, ours: { try VerifyOurs(message: kemSignedMessage()) },
+                   baseline: { try VerifyRaw(message: kemSignedMessage()) }),
+    ]
+}
+
+/// What a KEM prekey's signature covers: `EncodeKEM(KEM_pub)`, 1569 bytes.
+func kemSignedMessage() throws -> [UInt8] {
+    try MLKEM.PublicKey(rawRepresentation: KEMFixture().publicKeyBytes).encoded
+}
+
+/// One swift-crypto key pair from a fixed seed, its public key bytes and one
+/// ciphertext to it with the shared secret.
+struct KEMFixture {
+    let seed: [UInt8]
+    let privateKey: MLKEM1024.PrivateKey
+    let publicKey: MLKEM1024.PublicKey
+    let publicKeyBytes: [UInt8]
+    let ciphertext: [UInt8]
+    let sharedSecret: [UInt8]
+
+    init() throws {
+        seed = FillerBytes.bytes(MLKEM.seedByteCount, seed: Seeds.mlkem)
+        privateKey = try MLKEM1024.PrivateKey(seedRepresentation: seed, publicKey: nil)
+        publicKey = privateKey.publicKey
+        publicKeyBytes = Array(publicKey.rawRepresentation)
+        let r = try publicKey.encapsulate()
+        ciphertext = Array(r.encapsulated)
+        sharedSecret = r.sharedSecret.withUnsafeBytes { Array($0) }
+    }
+}
+
+// MARK: - Key generation and expansion
+
+final class KEMKeygenOurs: BenchCase {
+    let name = "ours: MLKEM.PrivateKey(random:)"
+
+    func run(iterations: Int) -> UInt64 {
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            acc &+= UInt64(MLKEM.PrivateKey().publicKey.rawRepresentation[0])
+        }
+        return acc
+    }
+}
+
+final class KEMKeygenRaw: BenchCase {
+    let name = "MLKEM1024.PrivateKey.generate()"
+
+    func run(iterations: Int) throws -> UInt64 {
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            acc &+= UInt64(try MLKEM1024.PrivateKey.generate().seedRepresentation.first!)
+        }
+        return acc
+    }
+}
+
+final class KEMExpandOurs: BenchCase {
+    let name = "ours: MLKEM.PrivateKey(seedRepresentation:)"
+    private let seed: [UInt8]
+
+    init() throws { seed = try KEMFixture().seed }
+
+    func run(iterations: Int) throws -> UInt64 {
+        let seed = seed
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            acc &+= UInt64(try MLKEM.PrivateKey(seedRepresentation: seed).publicKey.rawRepresentation[0])
+        }
+        return acc
+    }
+}
+
+final class KEMExpandRaw: BenchCase {
+    let name = "MLKEM1024.PrivateKey(seedRepresentation:publicKey: nil)"
+    private let seed: [UInt8]
+
+    init() throws { seed = try KEMFixture().seed }
+
+    func run(iterations: Int) throws -> UInt64 {
+        let seed = seed
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            let k = try MLKEM1024.PrivateKey(seedRepresentation: seed, publicKey: nil)
+            acc &+= UInt64(k.seedRepresentation.first!)
+        }
+        return acc
+    }
+}
+
+// MARK: - Public key parse
+
+final class KEMParseOurs: BenchCase {
+    let name = "ours: MLKEM.PublicKey(rawRepresentation:)"
+    private let bytes: [UInt8]
+
+    init() throws { bytes = try KEMFixture().publicKeyBytes }
+
+    func run(iterations: Int) throws -> UInt64 {
+        let bytes = bytes
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            acc &+= UInt64(try MLKEM.PublicKey(rawRepresentation: bytes).rawRepresentation.count)
+        }
+        return acc
+    }
+}
+
+final class KEMParseRaw: BenchCase {
+    let name = "MLKEM1024.PublicKey(rawRepresentation:)"
+    private let bytes: [UInt8]
+
+    init() throws { bytes = try KEMFixture().publicKeyBytes }
+
+    func run(iterations: Int) throws -> UInt64 {
+        let bytes = bytes
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            _ = try MLKEM1024.PublicKey(rawRepresentation: bytes)     // opaque C call: cannot be dropped
+            acc &+= 1
+        }
+        return acc
+    }
+}
+
+// MARK: - Encapsulation and decapsulation
+
+final class KEMEncapsRaw: BenchCase {
+    let name = "MLKEM1024.PublicKey.encapsulate()"
+    private let key: MLKEM1024.PublicKey
+
+    init() throws { key = try KEMFixture().publicKey }
+
+    func run(iterations: Int) throws -> UInt64 {
+        let key = key
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            acc &+= UInt64(try key.encapsulate().encapsulated.first!)
+        }
+        return acc
+    }
+}
+
+final class KEMDecapsOurs: BenchCase {
+    let name = "ours: MLKEM.PrivateKey.decapsulate"
+    private let key: MLKEM.PrivateKey
+    private let ciphertext: [UInt8]
+
+    init() throws {
+        let f = try KEMFixture()
+        key = try MLKEM.PrivateKey(seedRepresentation: f.seed)
+        ciphertext = f.ciphertext
+    }
+
+    func run(iterations: Int) throws -> UInt64 {
+        let key = key, ct = ciphertext
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            acc &+= UInt64(try key.decapsulate(ct).withUnsafeBytes { $0[0] })
+        }
+        return acc
+    }
+}
+
+final class KEMDecapsRaw: BenchCase {
+    let name = "MLKEM1024.PrivateKey.decapsulate"
+    private let key: MLKEM1024.PrivateKey
+    private let ciphertext: [UInt8]
+
+    init() throws {
+        let f = try KEMFixture()
+        key = f.privateKey
+        ciphertext = f.ciphertext
+    }
+
+    func run(iterations: Int) throws -> UInt64 {
+        let key = key, ct = ciphertext
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            acc &+= UInt64(try key.decapsulate(ct).withUnsafeBytes { $0[0] })
+        }
+        return acc
+    }
+}
+
+// MARK: - The KEM work of one PQXDH setup
+
+/// The swift-crypto calls one PQXDH setup cannot avoid. `.setup`: the
+/// recipient expands its KEM prekey from the stored seed, the initiator parses
+/// (validates) the bundle's KEM public key, encapsulates, and the recipient
+/// decapsulates. `.encapsDecaps`: only the last two, on keys made beforehand.
+final class KEMSetupRaw: BenchCase {
+    enum Scope { case setup, encapsDecaps }
+
+    let name: String
+    private let scope: Scope
+    private let f: KEMFixture
+
+    init(_ scope: Scope) throws {
+        self.scope = scope
+        name = scope == .setup ? "raw: expand from seed + parse + encaps + decaps" : "raw: encaps + decaps"
+        f = try KEMFixture()
+    }
+
+    /// One setup's worth; the shared secrets agree (the self-check relies on it).
+    @inline(__always)
+    func once() throws -> (initiator: SymmetricKey, recipient: SymmetricKey) {
+        switch scope {
+        case .setup:
+            let privateKey = try MLKEM1024.PrivateKey(seedRepresentation: f.seed, publicKey: nil)
+            let publicKey = try MLKEM1024.PublicKey(rawRepresentation: f.publicKeyBytes)
+            let r = try publicKey.encapsulate()
+            return (r.sharedSecret, try privateKey.decapsulate(r.encapsulated))
+        case .encapsDecaps:
+            let r = try f.publicKey.encapsulate()
+            return (r.sharedSecret, try f.privateKey.decapsulate(r.encapsulated))
+        }
+    }
+
+    func run(iterations: Int) throws -> UInt64 {
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            acc &+= UInt64(try once().recipient.withUnsafeBytes { $0[0] })
+        }
+        return acc
+    }
+}
+
+// MARK: - Self-check
+
+/// E2EE's ML-KEM wrappers and swift-crypto compute the same keys and secrets,
+/// and the raw setup work agrees with itself.
+func checkKEM(_ expect: (Bool, String) -> Void) throws {
+    let f = try KEMFixture()
+    let ours = try MLKEM.PrivateKey(seedRepresentation: f.seed)
+    expect(ours.publicKey.rawRepresentation == f.publicKeyBytes, "ML-KEM: expanded public key differs from swift-crypto")
+    expect(try MLKEM.PublicKey(rawRepresentation: f.publicKeyBytes) == ours.publicKey,
+           "ML-KEM: parsed public key differs from the expanded one")
+    expect(try ours.decapsulate(f.ciphertext).withUnsafeBytes { Array($0) } == f.sharedSecret,
+           "ML-KEM: decapsulate differs from swift-crypto's encapsulated secret")
+    expect(f.ciphertext.count == MLKEM.ciphertextByteCount && f.publicKeyBytes.count == MLKEM.publicKeyByteCount,
+           "ML-KEM: sizes \(f.publicKeyBytes.count) / \(f.ciphertext.count)")
+    for scope in [KEMSetupRaw.Scope.setup, .encapsDecaps] {
+        let (a, b) = try KEMSetupRaw(scope).once()
+        expect(a == b, "ML-KEM raw \(scope): the two sides' secrets differ")
+    }
+}
+
