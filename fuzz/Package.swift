@@ -5,7 +5,7 @@
 import PackageDescription
 
 let harnesses = [
-    "bundle", "prekey_message", "ratchet_message", "session_record", "account_record",
+    "bundle", "prekey_message", "pq_prekey_message", "ratchet_message", "session_record", "account_record",
     "session_set_record", "decrypt", "interaction",
     "sender_key_message", "sender_key_distribution", "group_record", "group_interaction", "group_update",
 ]

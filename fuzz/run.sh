@@ -29,7 +29,7 @@ for arg in "$@"; do
     esac
 done
 
-swift_targets=(bundle prekey_message ratchet_message session_record account_record session_set_record decrypt interaction
+swift_targets=(bundle prekey_message pq_prekey_message ratchet_message session_record account_record session_set_record decrypt interaction
     sender_key_message sender_key_distribution group_record group_interaction group_update)
 all_targets=("${swift_targets[@]}" aead_diff)
 read -r -a targets <<< "${FUZZ_TARGETS:-${all_targets[*]}}"
@@ -37,11 +37,12 @@ cores=$(nproc 2>/dev/null || echo 2)
 jobs=${FUZZ_JOBS:-$(( cores < 4 ? cores : 4 ))}
 
 # Longest input per harness: room for the largest valid input of its kind
-# (a bundle with an ML-KEM key is 1842 bytes, records with skipped keys a few KB).
+# (a bundle with an ML-KEM key is 1842 bytes, a PQPreKeyMessage 1706 bytes plus
+# its plaintext, records with skipped keys a few KB).
 max_len() {
     case "$1" in
         bundle|prekey_message|ratchet_message|sender_key_message|sender_key_distribution) echo 2048 ;;
-        group_update) echo 4096 ;;
+        group_update|pq_prekey_message) echo 4096 ;;
         session_record|session_set_record|group_record) echo 8192 ;;
         account_record|aead_diff) echo 4096 ;;
         decrypt) echo 1024 ;;

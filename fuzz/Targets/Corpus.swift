@@ -8,6 +8,7 @@ public enum SeedCorpus {
         switch target {
         case .bundle: return bundles()
         case .prekeyMessage: return messages().filter { $0.bytes[1] == MessageType.preKey.rawValue }
+        case .pqPreKeyMessage: return pqMessages()
         case .ratchetMessage: return messages().filter { $0.bytes[1] == MessageType.ratchet.rawValue }
         case .sessionRecord: return sessionRecords()
         case .accountRecord: return accountRecords()
@@ -25,43 +26,78 @@ public enum SeedCorpus {
 
     // MARK: Bundles
 
+    /// Bob's bundles (every kind of ``Fixtures/bobBundles``, named by their
+    /// prekey ids, and his classical ones), another account's, and bundles
+    /// that must fail: bad signatures, ML-KEM keys that are not keys, flags
+    /// that disagree with the parts present.
     static func bundles() -> [(name: String, bytes: [UInt8])] {
         let b = Fixtures.bobBundles.map(\.serialized)
+        let classical = Fixtures.bobClassicalBundles.map(\.serialized)
         var out: [(String, [UInt8])] = [
-            ("opk1", b[0]), ("opk2", b[1]), ("opk3", b[2]), ("no-opk", b[3]),
+            ("opk1-kem2", b[0]), ("opk2-kem3", b[1]), ("opk3-kem1", b[2]), ("no-opk-kem4", b[3]), ("no-opk-kem1", b[4]),
+            ("classical-opk1", classical[0]), ("classical-opk3", classical[2]), ("classical-no-opk", classical[3]),
         ]
-        // With an ML-KEM-1024 prekey (flag bit 1): the key is filler bytes, as
-        // the parser only checks its length, but the signature over it is real.
-        let bob = Fixtures.identity("bob identity")
-        for (name, base) in [("opk1-kem", b[0]), ("no-opk-kem", b[3])] {
-            var bytes = base
-            bytes[1] |= 0x02
-            let kem = DeterministicRandom(seed: "kem prekey").bytes(64)
-            var pub = [UInt8]()
-            while pub.count < 1568 { pub += kem }
-            pub = Array(pub.prefix(1568))
-            bytes += [0, 0, 0, 7] + pub + bob.signature(for: [0x0A] + pub)
-            out.append((name, bytes))
+        let bob = Fixtures.bobIdentity
+        let kemAt = ParserChecks.bundleKEMAt(b[0])
+        let keyAt = kemAt + 4, sigAt = keyAt + MLKEM.publicKeyByteCount
+        /// b[0] with its KEM key replaced by `key` and signed again by Bob.
+        func withKEMKey(_ key: [UInt8]) -> [UInt8] {
+            var bytes = b[0]
+            bytes.replaceSubrange(keyAt..<sigAt, with: key)
+            bytes.replaceSubrange(sigAt..<(sigAt + 64), with: bob.signature(for: [0x0A] + key))
+            return bytes
         }
-        var badSignature = b[3]
+        let goodKey = Array(b[0][keyAt..<sigAt])
+        // The first coefficient (12 bits, little-endian in bytes 0 and 1) set to q - 1 (valid) and q = 3329 (not).
+        func firstCoefficient(_ v: UInt16) -> [UInt8] {
+            var key = goodKey
+            key[0] = UInt8(truncatingIfNeeded: v)
+            key[1] = key[1] & 0xF0 | UInt8(v >> 8)
+            return key
+        }
+        out.append(("opk1-kem2-coefficient-q-minus-1", withKEMKey(firstCoefficient(3328))))
+        out.append(("malformed-kem-coefficient-q", withKEMKey(firstCoefficient(3329))))
+        out.append(("malformed-kem-all-ff", withKEMKey([UInt8](repeating: 0xFF, count: MLKEM.publicKeyByteCount))))
+        var badSignature = b[4]
         badSignature[100] ^= 0x01
-        out.append(("bad-signature", badSignature))
-        var carol = Fixtures.account("carol", oneTimePreKeys: 1)
-        out.append(("carol-opk", carol.publishBundle().serialized))
-        out.append(("carol-no-opk", carol.publishBundle().serialized))
+        out.append(("no-opk-kem1-bad-signature", badSignature))
+        var badKEMSignature = b[0]
+        badKEMSignature[sigAt + 10] ^= 0x04
+        out.append(("opk1-kem2-bad-kem-signature", badKEMSignature))
+        // Bob's KEM key relabelled (ids are not signed): it verifies, but is not Bob's key of that id.
+        out.append(("relabelled-opk1-kem3", ParserChecks.withU32(b[0], at: kemAt, 3)))
+        // Flags and parts that disagree.
+        var kemFlagOnly = classical[0]
+        kemFlagOnly[1] |= 0x02
+        out.append(("malformed-kem-flag-without-part", kemFlagOnly))
+        var partWithoutFlag = b[0]
+        partWithoutFlag[1] &= ~0x02
+        out.append(("malformed-kem-part-without-flag", partWithoutFlag))
+        out.append(("malformed-kem-truncated", Array(b[0].dropLast(40))))
+        var opkFlagCleared = b[0]
+        opkFlagCleared[1] &= ~0x01
+        out.append(("malformed-opk-flag-cleared-kem", opkFlagCleared))
+        var unknownFlag = b[4]
+        unknownFlag[1] |= 0x04
+        out.append(("malformed-flag-bit-2", unknownFlag))
+        var carol = Fixtures.account("carol", oneTimePreKeys: 1, oneTimeKEMPreKeys: 1)
+        out.append(("carol-opk1-kem2", carol.publishBundle().serialized))
+        out.append(("carol-no-opk-kem1", carol.publishBundle().serialized))
         return out
     }
 
     // MARK: Messages
 
-    /// PreKeyMessages and RatchetMessages of several sessions and sizes.
+    /// Classical PreKeyMessages (to Bob's classical bundle with one-time
+    /// prekey 2, several sizes, and one without a one-time prekey), the
+    /// decrypt fixture's messages (PQPreKeyMessages and RatchetMessages), and
+    /// RatchetMessages of several sizes.
     static func messages() -> [(name: String, bytes: [UInt8])] {
         var out = DecryptFixture.built.messages.map { ($0.name, $0.wire) }
-        // A session to Bob's bundle with one-time prekey 2: first messages of
-        // several sizes, then a reply and ratchet messages of several sizes.
         let ra = DeterministicRandom(seed: "corpus messages alice")
         let rb = DeterministicRandom(seed: "corpus messages bob")
-        var alice = try! Session.initiate(identity: Fixtures.alice, bundle: Fixtures.bobBundles[1], random: ra)
+        var alice = try! Session.initiate(identity: Fixtures.alice, bundle: Fixtures.bobClassicalBundles[1], random: ra,
+                                          allowClassical: true)
         var account = Fixtures.bobAccount
         let sizes = [0, 1, 100, 1000]
         var first: [UInt8] = []
@@ -70,33 +106,81 @@ public enum SeedCorpus {
             if first.isEmpty { first = m }
             out.append(("prekey-opk2-\(n)", m))
         }
-        var (bob, _) = try! account.acceptSession(from: first, random: rb)
+        var (bob, _) = try! account.acceptSession(from: first, random: rb, allowClassical: true)
         let reply = try! bob.encrypt(Array("reply".utf8), random: rb)
         _ = try! alice.decrypt(reply, random: ra)
         for n in sizes {
             out.append(("ratchet-\(n)", try! alice.encrypt(filler(n), random: ra)))
         }
-        // A first message without a one-time prekey.
         let rc = DeterministicRandom(seed: "corpus messages alice no opk")
-        var other = try! Session.initiate(identity: Fixtures.alice, bundle: Fixtures.bobBundles[3], random: rc)
+        var other = try! Session.initiate(identity: Fixtures.alice, bundle: Fixtures.bobClassicalBundles[3], random: rc,
+                                          allowClassical: true)
         out.append(("prekey-no-opk", try! other.encrypt(filler(16), random: rc)))
+        return out
+    }
+
+    /// PQPreKeyMessages to Bob's fixed account: through each kind of his
+    /// bundles (one-time prekey or not, one-time or last-resort KEM prekey),
+    /// several sizes, the decrypt fixture's, and copies that must be refused:
+    /// truncated at each part, a ciphertext byte flipped, an unknown KEM id,
+    /// another KEM prekey's id, the tag cut short. (The KEM part dropped, a
+    /// classical message, is the decrypt fixture's `a2-without-kem-part` in
+    /// the prekey_message corpus.)
+    static func pqMessages() -> [(name: String, bytes: [UInt8])] {
+        var out = DecryptFixture.built.messages.filter { $0.wire[1] == MessageType.pqPreKey.rawValue }.map { ("decrypt-\($0.name)", $0.wire) }
+        let r = DeterministicRandom(seed: "corpus pq messages")
+        let kinds = [(1, "opk2-kem3"), (2, "opk3-kem1"), (3, "no-opk-kem4"), (4, "no-opk-kem1")]
+        var lastResort: [UInt8] = []
+        for (bundle, name) in kinds {
+            var s = PQCapture.session(PQCapture.bobLabel(bundle))
+            for n in bundle == 1 ? [0, 1, 100, 1000] : [16] {
+                let m = try! s.encrypt(filler(n), random: r)
+                out.append(("pq-\(name)-\(n)", m))
+                if bundle == 4 { lastResort = m }
+            }
+        }
+        // Each first message above is accepted by Bob's fixture account; check it here once.
+        for (name, m) in out where name.hasPrefix("pq-") {
+            var account = Fixtures.bobAccount
+            _ = try! account.acceptSession(from: m, random: DeterministicRandom(seed: "corpus check"))
+        }
+        let m = lastResort
+        let kemAt = ParserChecks.kemIDAt, ctAt = ParserChecks.ciphertextAt, headerAt = ParserChecks.pqHeaderAt
+        var flipped = m
+        flipped[ctAt + 1000] ^= 0x80
+        out += [
+            ("refused-ct-flipped-no-opk-kem1", flipped),
+            ("refused-unknown-kem99-no-opk", ParserChecks.withU32(m, at: kemAt, 99)),
+            ("refused-other-kem2-no-opk", ParserChecks.withU32(m, at: kemAt, 2)),
+            ("truncated-before-kem-id", Array(m.prefix(kemAt))),
+            ("truncated-in-ct", Array(m.prefix(ctAt + 800))),
+            ("truncated-in-header", Array(m.prefix(headerAt + 20))),
+            ("refused-tag-cut-no-opk-kem1", Array(m.dropLast(5))),
+        ]
+        // A classical first message made into a PQPreKeyMessage (type 0x05): far too short.
+        var upgraded = messages().first { $0.name == "prekey-no-opk" }!.bytes
+        upgraded[1] = MessageType.pqPreKey.rawValue
+        out.append(("truncated-classical-as-pq", upgraded))
         return out
     }
 
     // MARK: Records
 
-    /// A conversation that leaves many kinds of state behind.
+    /// A conversation that leaves many kinds of state behind: PQXDH from a
+    /// captured session, or classical with `allowClassical`.
     struct Conversation {
         let ra: DeterministicRandom
         let rb: DeterministicRandom
+        let classical: Bool
         var alice: Session
         var bob: Session?
         var account = Fixtures.bobAccount
 
-        init(bundle: Int, seed: String) {
+        init(bundle: Int, seed: String, classical: Bool = false) {
             ra = DeterministicRandom(seed: "\(seed) alice")
             rb = DeterministicRandom(seed: "\(seed) bob")
-            alice = try! Session.initiate(identity: Fixtures.alice, bundle: Fixtures.bobBundles[bundle], random: ra)
+            self.classical = classical
+            alice = Fixtures.initiatorSession(PQCapture.bobLabel(bundle), classical: classical)
         }
 
         mutating func aliceSends(_ n: Int) -> [[UInt8]] {
@@ -109,7 +193,7 @@ public enum SeedCorpus {
 
         mutating func bobReceives(_ m: [UInt8]) {
             if bob == nil {
-                bob = try! account.acceptSession(from: m, random: rb).session
+                bob = try! account.acceptSession(from: m, random: rb, allowClassical: classical).session
             } else {
                 _ = try! bob!.decrypt(m, random: rb)
             }
@@ -119,10 +203,12 @@ public enum SeedCorpus {
     }
 
     static func sessionRecords() -> [(name: String, bytes: [UInt8])] {
+        let fresh = Interaction.firstSessions
         var out: [(String, [UInt8])] = [
             ("decrypt-fixture-recipient", DecryptFixture.built.sessionRecord),
-            ("initiator-fresh-opk", Interaction.firstSessions[0].serialized()),
-            ("initiator-fresh-no-opk", Interaction.firstSessions[1].serialized()),
+            ("initiator-fresh-opk1-kem2", fresh[0].serialized()),
+            ("initiator-fresh-no-opk-kem1", fresh[3].serialized()),
+            ("classical-initiator-fresh-opk1", fresh[4].serialized()),
         ]
         var c = Conversation(bundle: 1, seed: "corpus records")
         let first = c.aliceSends(3)
@@ -141,6 +227,9 @@ public enum SeedCorpus {
         }
         out.append(("recipient-previous-keys", c.bob!.serialized()))
         out.append(("initiator-previous-keys", c.alice.serialized()))
+        var k = Conversation(bundle: 3, seed: "corpus classical records", classical: true)
+        k.bobReceives(k.aliceSends(2)[1])
+        out.append(("classical-recipient-one-skipped", k.bob!.serialized()))
         return out
     }
 
@@ -148,26 +237,34 @@ public enum SeedCorpus {
         var published = Fixtures.bobAccount
         _ = published.publishBundle()
         _ = published.publishBundle()
+        var allKEMPublished = Fixtures.bobAccount
+        for _ in 0..<4 { _ = allKEMPublished.publishBundle() }
+        var classicalPublished = Fixtures.bobAccount
+        _ = classicalPublished.publishClassicalBundle()
         return [
-            ("bob-3-opk", Fixtures.bobAccountRecord),
+            ("bob-3-opk-3-kem", Fixtures.bobAccountRecord),
             ("alice-no-opk", Fixtures.aliceAccount.serialized()),
             ("bob-after-first-message", DecryptFixture.built.accountRecord),
             ("bob-2-published", published.serialized()),
-            ("dave-20-opk", Fixtures.accountRecord("dave", oneTimePreKeys: 20)),
+            ("bob-all-kem-published", allKEMPublished.serialized()),
+            ("bob-classical-published", classicalPublished.serialized()),
+            ("dave-20-opk-5-kem", Fixtures.accountRecord("dave", oneTimePreKeys: 20, oneTimeKEMPreKeys: 5)),
+            ("legacy-bob-no-kem-section", Fixtures.accountRecord("bob", oneTimePreKeys: 3, withKEMSection: false)),
         ]
     }
 
     static func sessionSetRecords() -> [(name: String, bytes: [UInt8])] {
         let fixed = DecryptFixture.built.session
         let fresh = Interaction.firstSessions
-        var c = Conversation(bundle: 3, seed: "corpus sets")
+        var c = Conversation(bundle: 4, seed: "corpus sets")
         c.bobReceives(c.aliceSends(1)[0])
         return [
             ("empty", SessionSet().serialized()),
             ("current-only", SessionSet(current: fixed).serialized()),
             ("current-and-archived", SessionSet(current: c.bob!, archived: [fixed]).serialized()),
             ("archived-only", SessionSet(current: nil, archived: [fixed, c.bob!]).serialized()),
-            ("initiator", SessionSet(current: fresh[0], archived: [fresh[1]]).serialized()),
+            ("initiator", SessionSet(current: fresh[0], archived: [fresh[3]]).serialized()),
+            ("classical-initiator", SessionSet(current: fresh[4], archived: [fresh[0]]).serialized()),
         ]
     }
 
@@ -178,31 +275,35 @@ public enum SeedCorpus {
         let pingPong: [A] = (0..<4).flatMap { _ in
             [A.send(from: .alice), .deliver(from: .alice), .send(from: .bob), .deliver(from: .bob)]
         }
-        let scripts: [(String, Bool, [A])] = [
-            ("empty", true, []),
-            ("empty-no-opk", false, []),
-            ("ping-pong", true, pingPong),
-            ("ping-pong-no-opk", false, pingPong),
-            ("lost-first-messages", true, [
+        let scripts: [(String, Int, Bool, [A])] = [
+            ("empty", 0, false, []),
+            ("empty-no-opk-last-resort", 3, false, []),
+            ("empty-opk-last-resort", 1, false, []),
+            ("empty-no-opk-one-time-kem", 2, false, []),
+            ("ping-pong", 0, false, pingPong),
+            ("ping-pong-no-opk-last-resort", 3, false, pingPong),
+            ("classical-ping-pong", 0, true, pingPong),
+            ("classical-ping-pong-no-opk", 3, true, pingPong),
+            ("lost-first-messages", 0, false, [
                 .send(from: .alice, count: 3), .drop(from: .alice), .drop(from: .alice), .deliver(from: .alice),
                 .send(from: .bob), .deliver(from: .bob),
             ]),
-            ("reorder", true, [
+            ("reorder", 0, false, [
                 .send(from: .alice, count: 5, length: 20), .deliver(from: .alice, index: 3), .deliver(from: .alice, index: 1),
                 .send(from: .bob, count: 3), .deliver(from: .bob, index: 2), .send(from: .alice, count: 2),
                 .deliver(from: .alice, index: 4), .flush(from: .alice), .flush(from: .bob),
             ]),
-            ("old-chain-after-ratchet", true, [
+            ("old-chain-after-ratchet", 0, false, [
                 .send(from: .alice, count: 3), .deliver(from: .alice), .send(from: .bob), .deliver(from: .bob),
                 .send(from: .alice, count: 2), .deliver(from: .alice, index: 2), .send(from: .bob), .deliver(from: .bob),
                 .send(from: .alice), .flush(from: .alice),
             ]),
-            ("duplicates", true, [
+            ("duplicates", 0, false, [
                 .send(from: .alice, count: 2), .deliver(from: .alice), .duplicate(from: .alice),
                 .send(from: .bob), .deliver(from: .bob), .duplicate(from: .bob), .deliver(from: .alice),
                 .duplicate(from: .alice, index: 1), .duplicate(from: .alice, index: 0),
             ]),
-            ("tamper-modes", true, [
+            ("tamper-modes", 0, false, [
                 .send(from: .alice, count: 2), .tamper(from: .alice, index: 0, mode: 0, position: 90, mask: 0x40),
                 .tamper(from: .alice, index: 0, mode: 1, position: 60, mask: 0),
                 .tamper(from: .alice, index: 1, mode: 2, position: 120, mask: 0xAA),
@@ -210,7 +311,7 @@ public enum SeedCorpus {
                 .deliver(from: .alice), .send(from: .bob), .tamper(from: .bob, index: 0, mode: 0, position: 10, mask: 1),
                 .tamper(from: .bob, index: 0, mode: 3, position: 50, mask: 7), .deliver(from: .bob),
             ]),
-            ("tamper-prefix-fields", false, [
+            ("tamper-prefix-fields", 3, false, [
                 .send(from: .alice), .tamper(from: .alice, index: 0, mode: 0, position: 5, mask: 0x10),
                 .tamper(from: .alice, index: 0, mode: 0, position: 40, mask: 0x01),
                 .tamper(from: .alice, index: 0, mode: 0, position: 69, mask: 0x02),
@@ -218,33 +319,33 @@ public enum SeedCorpus {
                 .deliver(from: .alice),
                 .tamper(from: .alice, index: 0, mode: 0, position: 40, mask: 0x01),
             ]),
-            ("reload", true, [
+            ("reload", 0, false, [
                 .send(from: .alice, count: 3), .deliver(from: .alice, index: 1), .reload(.bob), .reload(.alice),
                 .send(from: .bob, count: 2), .deliver(from: .bob, index: 1), .reload(.alice), .flush(from: .alice),
                 .reload(.bob), .flush(from: .bob),
             ]),
-            ("reinitiate", true, [
+            ("reinitiate", 0, false, [
                 .send(from: .alice, count: 2), .deliver(from: .alice), .send(from: .bob), .reinitiate(bundle: 0),
                 .send(from: .alice, count: 2), .deliver(from: .alice, index: 1), .deliver(from: .bob),
                 .reinitiate(bundle: 2), .send(from: .alice), .flush(from: .alice), .send(from: .bob), .flush(from: .bob),
             ]),
-            ("reinitiate-all", false, [
+            ("reinitiate-all", 3, false, [
                 .send(from: .alice), .reinitiate(bundle: 0), .send(from: .alice), .reinitiate(bundle: 1),
                 .send(from: .alice), .reinitiate(bundle: 2), .send(from: .alice), .deliver(from: .alice, index: 3),
                 .deliver(from: .alice, index: 0), .send(from: .bob), .deliver(from: .bob), .flush(from: .alice),
                 .reload(.bob), .send(from: .bob), .flush(from: .bob),
             ]),
-            ("both-initiate", true, [
+            ("both-initiate", 0, false, [
                 .send(from: .alice), .bobInitiates, .send(from: .bob), .deliver(from: .alice), .deliver(from: .bob),
                 .send(from: .alice), .send(from: .bob), .flush(from: .alice), .flush(from: .bob), .reload(.alice),
                 .send(from: .bob), .deliver(from: .bob),
             ]),
-            ("long-gap", true, [
+            ("long-gap", 0, false, [
                 .send(from: .alice), .deliver(from: .alice), .send(from: .bob), .deliver(from: .bob),
                 .send(from: .alice, count: 16), .send(from: .alice, count: 16), .send(from: .alice, count: 16),
                 .deliver(from: .alice, index: 47), .drop(from: .alice, index: 5), .reload(.bob), .flush(from: .alice),
             ]),
-            ("everything", true, [
+            ("everything", 0, false, [
                 .send(from: .alice, count: 4, length: 0), .deliver(from: .alice, index: 2), .send(from: .bob, count: 2),
                 .drop(from: .bob), .deliver(from: .bob), .duplicate(from: .bob),
                 .tamper(from: .bob, index: 1, mode: 1, position: 44, mask: 0), .reload(.alice),
@@ -252,8 +353,66 @@ public enum SeedCorpus {
                 .send(from: .alice), .deliver(from: .alice, index: 5), .send(from: .bob), .flush(from: .bob),
                 .duplicate(from: .alice, index: 1), .flush(from: .alice), .reload(.bob),
             ]),
+            ("pq-first-message-replays", 0, false, [
+                .send(from: .alice, count: 3), .deliver(from: .alice, index: 1), .duplicate(from: .alice),
+                .deliver(from: .alice), .duplicate(from: .alice, index: 1), .send(from: .bob), .deliver(from: .bob),
+                .duplicate(from: .alice, index: 0), .deliver(from: .alice), .duplicate(from: .alice, index: 2), .reload(.bob),
+                .duplicate(from: .alice, index: 1),
+            ]),
+            ("pq-ciphertext-tamper", 0, false, [
+                .send(from: .alice, count: 2), .tamper(from: .alice, index: 0, mode: 0, position: 83, mask: 0x10),
+                .tamper(from: .alice, index: 0, mode: 3, position: 1000, mask: 3),
+                .tamper(from: .alice, index: 1, mode: 0, position: 77, mask: 0x01),
+                .tamper(from: .alice, index: 1, mode: 1, position: 900, mask: 0),
+                .tamper(from: .alice, index: 1, mode: 2, position: 1645, mask: 0x33),
+                .deliver(from: .alice),
+                .tamper(from: .alice, index: 1, mode: 0, position: 1645, mask: 0x80),
+                .tamper(from: .alice, index: 0, mode: 3, position: 78, mask: 0),
+                .deliver(from: .alice),
+            ]),
+            ("pq-setup-tampers", 1, false, [
+                .send(from: .alice), .reinitiate(bundle: 2), .send(from: .alice),
+                .tamperSetup(from: .alice, index: 0, mode: 0), .tamperSetup(from: .alice, index: 0, mode: 1, position: 3),
+                .tamperSetup(from: .alice, index: 0, mode: 2, position: 1), .tamperSetup(from: .alice, index: 1, mode: 1, position: 1),
+                .tamperSetup(from: .alice, index: 0, mode: 3), .tamperSetup(from: .alice, index: 1, mode: 3),
+                .deliver(from: .alice), .deliver(from: .alice),
+                .tamperSetup(from: .alice, index: 0, mode: 0), .tamperSetup(from: .alice, index: 1, mode: 2),
+                .tamperSetup(from: .alice, index: 1, mode: 3), .tamperSetup(from: .alice, index: 0, mode: 1, position: 4),
+            ]),
+            ("pq-downgrade-type", 2, false, [
+                .send(from: .alice, count: 2), .tamper(from: .alice, index: 0, mode: 0, position: 1, mask: 0x07),
+                .tamperSetup(from: .alice, index: 1, mode: 3), .deliver(from: .alice),
+                .tamper(from: .alice, index: 1, mode: 0, position: 1, mask: 0x07), .tamperSetup(from: .alice, index: 0, mode: 3),
+                .bobInitiates, .send(from: .bob), .tamperSetup(from: .bob, index: 1, mode: 3),
+                .tamperSetup(from: .bob, index: 1, mode: 1, position: 1), .deliver(from: .bob, index: 1), .flush(from: .bob),
+            ]),
+            ("one-time-kem-reinitiate", 0, false, [
+                .send(from: .alice), .reinitiate(bundle: 0), .send(from: .alice), .reinitiate(bundle: 2), .send(from: .alice),
+                .reinitiate(bundle: 1), .send(from: .alice, count: 2), .deliver(from: .alice, index: 2),
+                .deliver(from: .alice, index: 0), .reload(.bob), .flush(from: .alice), .send(from: .bob), .flush(from: .bob),
+            ]),
+            ("last-resort-reinitiate", 3, false, [
+                .send(from: .alice), .reinitiate(bundle: 3), .send(from: .alice), .reinitiate(bundle: 0),
+                .reinitiate(bundle: 3), .send(from: .alice, count: 2), .deliver(from: .alice, index: 3),
+                .deliver(from: .alice, index: 1), .duplicate(from: .alice), .flush(from: .alice), .send(from: .bob),
+                .flush(from: .bob), .duplicate(from: .alice, index: 2),
+            ]),
+            ("classical-tampers", 0, true, [
+                .send(from: .alice, count: 2), .tamperSetup(from: .alice, index: 0, mode: 3, position: 0, mask: 1),
+                .tamperSetup(from: .alice, index: 0, mode: 0), .tamper(from: .alice, index: 1, mode: 0, position: 1, mask: 0x07),
+                .deliver(from: .alice), .tamperSetup(from: .alice, index: 1, mode: 3, position: 0, mask: 2),
+                .duplicate(from: .alice), .send(from: .bob), .deliver(from: .bob),
+            ]),
+            ("classical-everything", 1, true, [
+                .send(from: .alice, count: 4, length: 0), .deliver(from: .alice, index: 2), .send(from: .bob, count: 2),
+                .drop(from: .bob), .deliver(from: .bob), .duplicate(from: .bob), .bobInitiates, .send(from: .bob),
+                .tamper(from: .bob, index: 1, mode: 1, position: 44, mask: 0), .reload(.alice),
+                .send(from: .alice, count: 3, length: 200), .deliver(from: .alice, index: 4), .reinitiate(bundle: 1),
+                .send(from: .alice), .deliver(from: .alice, index: 5), .send(from: .bob), .flush(from: .bob),
+                .duplicate(from: .alice, index: 1), .flush(from: .alice), .reload(.bob),
+            ]),
         ]
-        return scripts.map { ($0.0, Interaction.script(firstBundleHasOneTimePreKey: $0.1, $0.2)) }
+        return scripts.map { ($0.0, Interaction.script(firstBundle: $0.1, classical: $0.2, $0.3)) }
     }
 
     // MARK: Groups

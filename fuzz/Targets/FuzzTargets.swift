@@ -10,6 +10,7 @@ import Darwin
 public enum FuzzTarget: String, CaseIterable, Sendable {
     case bundle
     case prekeyMessage = "prekey_message"
+    case pqPreKeyMessage = "pq_prekey_message"
     case ratchetMessage = "ratchet_message"
     case sessionRecord = "session_record"
     case accountRecord = "account_record"
@@ -30,7 +31,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         let c = Checker(target: rawValue, avoidKnownIssues: avoidingKnownIssues)
         switch self {
         case .bundle: try ParserChecks.bundle(data, c)
-        case .prekeyMessage: try ParserChecks.preKeyMessage(data, c)
+        case .prekeyMessage, .pqPreKeyMessage: try ParserChecks.preKeyMessage(data, c)
         case .ratchetMessage: try ParserChecks.ratchetMessage(data, c)
         case .sessionRecord: try ParserChecks.sessionRecord(data, c)
         case .accountRecord: try ParserChecks.accountRecord(data, c)
@@ -64,9 +65,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// charged to the first input (call from `LLVMFuzzerInitialize` or before timing).
     public func warmUp() {
         switch self {
-        case .bundle, .prekeyMessage: _ = Fixtures.bobBundles; _ = Fixtures.bobAccountRecord
+        case .bundle, .prekeyMessage, .pqPreKeyMessage:
+            _ = Fixtures.bobBundles; _ = Fixtures.bobAccountRecord; _ = Fixtures.bobKEMPublicKeys
         case .decrypt: _ = DecryptFixture.built
-        case .interaction: _ = Interaction.firstSessions; _ = Fixtures.aliceBundle
+        case .interaction: _ = Interaction.firstSessions; _ = PQCapture.specs.map { PQCapture.session($0.label) }
         case .senderKeyMessage, .senderKeyDistribution, .groupRecord, .groupUpdate: _ = GroupFixture.built
         case .groupInteraction: _ = GroupInteraction.initial; _ = GroupFixture.built
         case .ratchetMessage, .sessionRecord, .accountRecord, .sessionSetRecord: break

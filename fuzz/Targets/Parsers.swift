@@ -9,24 +9,53 @@ import E2EE
 enum ParserChecks {
     // MARK: PreKeyBundle
 
+    /// Where the optional parts of a bundle start (§1): the one-time prekey
+    /// (u32 id, key) after the 64-byte signature at 70, then the KEM part
+    /// (u32 id, ML-KEM-1024 key, signature).
+    static let bundleOPKAt = 134
+    static func bundleKEMAt(_ data: [UInt8]) -> Int { bundleOPKAt + (data.count > 1 && data[1] & 0x01 != 0 ? 36 : 0) }
+
     static func bundle(_ data: [UInt8], _ c: Checker) throws(InvariantViolation) {
+        let kemAt = bundleKEMAt(data)
+        let kemKeyRange = (kemAt + 4)..<(kemAt + 4 + MLKEM.publicKeyByteCount)
         let bundle: PreKeyBundle
         do { bundle = try PreKeyBundle(serialized: data) } catch {
             try checkWireError(error, data, c)
+            if error == .invalidKey(field: "KEM") {
+                // Refused exactly when the bytes at the KEM key's offset are not an ML-KEM-1024 key (FIPS 203 modulus check).
+                try c.require(data[1] & 0x02 != 0 && data.count >= kemKeyRange.upperBound
+                              && (try? MLKEM.PublicKey(rawRepresentation: Array(data[kemKeyRange]))) == nil,
+                              "invalidKey(KEM) for bytes that are a valid ML-KEM key, or no KEM key at all")
+            }
             return
         }
         try c.require(bundle.serialized == data, "a parsed bundle re-serialises to other bytes")
         try c.require((try? PreKeyBundle(serialized: bundle.serialized)) == bundle, "a bundle does not re-parse to itself")
         try c.require((data[1] & 0x01 != 0) == (bundle.oneTimePreKey != nil), "flag bit 0 and the one-time prekey disagree")
         try c.require((data[1] & 0x02 != 0) == (bundle.kemPreKey != nil), "flag bit 1 and the KEM prekey disagree")
+        try c.require(bundle.isPostQuantum == (bundle.kemPreKey != nil), "isPostQuantum and the KEM prekey disagree")
         try c.require(bundle.identityKey.rawRepresentation == Array(data[2..<34]), "identity key is not the bytes at 2..<34")
         try c.require(bundle.signedPreKey.rawRepresentation == Array(data[38..<70]), "signed prekey is not the bytes at 38..<70")
+        if let o = bundle.oneTimePreKey {
+            try c.require(o.id.rawValue == u32(data, bundleOPKAt) && o.publicKey.rawRepresentation == Array(data[138..<170]),
+                          "the one-time prekey is not the bytes at 134..<170")
+        }
+        if let k = bundle.kemPreKey {
+            try c.require(k.id.rawValue == u32(data, kemAt) && k.publicKey.rawRepresentation == Array(data[kemKeyRange])
+                          && k.signature == Array(data[kemKeyRange.upperBound..<(kemKeyRange.upperBound + 64)])
+                          && data.count == kemKeyRange.upperBound + 64,
+                          "the KEM prekey is not the bytes at \(kemAt)..<\(kemKeyRange.upperBound + 64)")
+        } else {
+            try c.require(data.count == kemAt, "a bundle without a KEM part is not \(kemAt) bytes")
+        }
 
-        // The signature covers Encode(SPK) only, so mutated ids keep it valid:
-        // session setup is reached often. PQXDH is the default (§2b): a
-        // verified bundle without a KEM prekey is refused unless classical
-        // setup is allowed; one with a KEM prekey is never used for X3DH.
-        // Either way the first message names exactly this bundle's keys.
+        // The signature covers Encode(SPK) and EncodeKEM(KEM_pub) only, so
+        // mutated ids keep it valid: session setup is reached often. PQXDH is
+        // the default (§2b): a verified bundle without a KEM prekey is refused
+        // unless classical setup is allowed; one with a KEM prekey is never
+        // used for X3DH. Either way the first message names exactly this
+        // bundle's keys. (ML-KEM encapsulation draws from the system RNG: only
+        // the ciphertext's bytes differ between runs, never the outcome.)
         func setup(allowClassical: Bool) -> Result<Session, SessionSetupError> {
             Result { () throws(SessionSetupError) in
                 try Session.initiate(identity: Fixtures.alice, bundle: bundle, random: DeterministicRandom(seed: "bundle"),
@@ -56,7 +85,8 @@ enum ParserChecks {
             try c.require(bundle.kemPreKey != nil, "a classical bundle started a session without allowClassical")
             session = s
         }
-        try c.require(session.isPostQuantum == (bundle.kemPreKey != nil), "a bundle's KEM part and the session's setup disagree")
+        try c.require(session.isPostQuantum == (bundle.kemPreKey != nil) && session.kemPreKeyID == bundle.kemPreKey?.id,
+                      "a bundle's KEM part and the session's setup disagree")
         try c.require(session.awaitingReply && session.role == .initiator, "a new session is not an initiator awaiting a reply")
         let wire: [UInt8]
         do { wire = try session.encrypt(Array("first".utf8), random: DeterministicRandom(seed: "bundle msg")) } catch {
@@ -69,9 +99,36 @@ enum ParserChecks {
                       && m.signedPreKeyID == bundle.signedPreKeyID && m.oneTimePreKeyID == bundle.oneTimePreKey?.id
                       && m.kem?.id == bundle.kemPreKey?.id && wire[1] == (bundle.kemPreKey == nil ? 0x02 : 0x05),
                       "the first message does not name the bundle's prekeys and the session's base key")
+
+        // A bundle in Bob's name: his account takes the first message exactly
+        // when every key the bundle names by id is his key of that id (ids are
+        // not signed, so a relabelled key must fail, and change nothing).
+        guard bundle.identityKey == Fixtures.bobIdentity.publicKey else { return }
+        let bob = Fixtures.bobAccount
+        let his = bob.signedPreKeys.contains { $0.id == bundle.signedPreKeyID && $0.publicKey == bundle.signedPreKey }
+            && (bundle.oneTimePreKey.map { o in bob.oneTimePreKeys.contains { $0.id == o.id && $0.publicKey == o.publicKey } } ?? true)
+            && (bundle.kemPreKey.map { k in Fixtures.bobKEMPublicKeys[k.id] == k.publicKey } ?? true)
+        var account = bob
+        let received = Result { () throws(SessionSetupError) in
+            try account.acceptSession(from: m, random: DeterministicRandom(seed: "bundle bob"), allowClassical: !bundle.isPostQuantum)
+        }
+        switch received {
+        case .success(let (s, plaintext)):
+            try c.require(his, "Bob accepted a first message made from a bundle naming keys that are not his under those ids")
+            try c.require(plaintext == Array("first".utf8) && s.isPostQuantum == bundle.isPostQuantum && s.kemPreKeyID == bundle.kemPreKey?.id,
+                          "Bob's session from a bundle of his keys does not match it")
+        case .failure(let e):
+            try c.require(!his, "Bob refused (\(e)) a first message made from a bundle of his own keys")
+            try c.require(account.serialized() == Fixtures.bobAccountRecord, "a refused first message (\(e)) changed Bob's account")
+        }
     }
 
     // MARK: Wire messages
+
+    /// Where a PQPreKeyMessage's KEM part and header start (§4).
+    static let kemIDAt = 74
+    static let ciphertextAt = 78
+    static let pqHeaderAt = ciphertextAt + MLKEM.ciphertextByteCount
 
     /// Checks shared by the PreKeyMessage and RatchetMessage harnesses.
     /// Returns the parsed message, if any.
@@ -101,8 +158,10 @@ enum ParserChecks {
             header = m.header
             sealedCount = m.payload.sealed.count
         case .preKey(let m):
-            try c.require(data[1] == MessageType.preKey.rawValue, "type \(data[1]) parsed as a PreKeyMessage")
-            prefix = 2 + 32 + 32 + 4 + 4
+            let pq = data[1] == MessageType.pqPreKey.rawValue
+            try c.require(data[1] == MessageType.preKey.rawValue || pq, "type \(data[1]) parsed as a PreKeyMessage")
+            try c.require(m.isPostQuantum == pq && (m.kem != nil) == pq, "type \(data[1]) parsed with\(pq ? "out" : "") a KEM part")
+            prefix = pq ? pqHeaderAt : 2 + 32 + 32 + 4 + 4
             header = m.header
             sealedCount = m.payload.sealed.count
             try c.require(m.identityKey.rawRepresentation == Array(data[2..<34]), "IK_A is not the bytes at 2..<34")
@@ -110,6 +169,10 @@ enum ParserChecks {
             try c.require(m.signedPreKeyID.rawValue == u32(data, 66), "SPK_id is not the u32 at 66")
             let opk = u32(data, 70)
             try c.require(m.oneTimePreKeyID?.rawValue == (opk == 0xFFFF_FFFF ? nil : opk), "OPK_id is not the u32 at 70")
+            if let kem = m.kem {
+                try c.require(kem.id.rawValue == u32(data, kemIDAt), "KEM_id is not the u32 at 74")
+                try c.require(kem.ciphertext == Array(data[ciphertextAt..<pqHeaderAt]), "CT is not the 1568 bytes at 78")
+            }
         }
         try c.require(header.ratchetKey.rawRepresentation == Array(data[prefix..<(prefix + 32)]), "DHs is not the bytes of the header")
         try c.require(header.previousCounter == u32(data, prefix + 32) && header.counter == u32(data, prefix + 36),
@@ -131,49 +194,142 @@ enum ParserChecks {
         try wireMessage(data, c)
     }
 
-    /// Also hands every parsed PreKeyMessage to the fixed recipient account:
-    /// a refused first message changes nothing, an accepted one consumes
-    /// exactly the one-time prekey it names, and its base key only once (§2).
+    /// The `prekey_message` and `pq_prekey_message` harnesses (the same
+    /// checks; the corpora differ): every parsed PreKeyMessage or
+    /// PQPreKeyMessage goes to the fixed recipient account (§2, §2b). A
+    /// classical one is refused with `postQuantumRequired` unless classical
+    /// setup is allowed, with nothing changed; then (allowed) a refused first
+    /// message changes nothing and is refused for the reason the input gives;
+    /// an accepted one consumes exactly the one-time prekeys it names (X25519
+    /// and KEM; a last-resort KEM prekey stays), and its base key only once.
     static func preKeyMessage(_ data: [UInt8], _ c: Checker) throws(InvariantViolation) {
         guard case .preKey(let m)? = try wireMessage(data, c) else { return }
-        var account = Fixtures.bobAccount
+        let fixture = Fixtures.bobAccount
         let before = Fixtures.bobAccountRecord
-        let accepted = Result { () throws(SessionSetupError) in
-            try account.acceptSession(from: m, random: DeterministicRandom(seed: "prekey"))
+        if !m.isPostQuantum {
+            var account = fixture
+            let refused = Result { () throws(SessionSetupError) in
+                try account.acceptSession(from: m, random: DeterministicRandom(seed: "prekey"))
+            }
+            guard case .failure(let e) = refused, e == .postQuantumRequired else {
+                throw c.fail("a classical first message was not refused with postQuantumRequired by default: \(refused)")
+            }
+            try c.require(account.serialized() == before, "a classical first message refused by default changed the account")
         }
-        guard case .success(let (session, _)) = accepted else {
-            try c.require(account.serialized() == before, "a refused first message changed the account")
+        var account = fixture
+        let accepted = Result { () throws(SessionSetupError) in
+            try account.acceptSession(from: m, random: DeterministicRandom(seed: "prekey"), allowClassical: !m.isPostQuantum)
+        }
+        let session: Session
+        switch accepted {
+        case .failure(let e):
+            try c.require(account.serialized() == before, "a first message refused with \(e) changed the account")
+            try checkSetupRefusal(e, m, c)
             return
+        case .success(let (s, _)):
+            session = s
         }
         try c.require(session.role == .recipient && session.baseKey == m.baseKey && session.remoteIdentity == m.identityKey
                       && session.oneTimePreKeyID == m.oneTimePreKeyID && !session.awaitingReply,
                       "an accepted session does not match its first message")
+        try c.require(session.isPostQuantum == m.isPostQuantum && session.kemPreKeyID == m.kem?.id,
+                      "an accepted session's PQXDH part does not match its first message")
         let left = Set(account.oneTimePreKeys.map(\.id))
-        let had = Set(Fixtures.bobAccount.oneTimePreKeys.map(\.id))
+        let had = Set(fixture.oneTimePreKeys.map(\.id))
         try c.require(left == had.subtracting(m.oneTimePreKeyID.map { [$0] } ?? []),
                       "accepting a session consumed other one-time prekeys than the one named")
+        let kemLeft = account.oneTimeKEMPreKeys.map(\.id), kemHad = fixture.oneTimeKEMPreKeys.map(\.id)
+        let oneTimeKEM = m.kem.map { k in kemHad.contains(k.id) } ?? false
+        try c.require(kemLeft == kemHad.filter { !oneTimeKEM || $0 != m.kem!.id }
+                      && account.consumedKEMPreKeyIDs == (oneTimeKEM ? [m.kem!.id] : []),
+                      "accepting a session consumed other one-time KEM prekeys than the one named")
+        try c.require(account.lastResortKEMPreKeys.map(\.id) == fixture.lastResortKEMPreKeys.map(\.id),
+                      "accepting a session removed a last-resort KEM prekey")
         try recordRoundTrip(session.serialized(), Session.init(serialized:), { $0.serialized() }, c)
         // §2: the base key is accepted once per account. The same message, or
-        // a copy with its one-time prekey id stripped (the bundle signature does
-        // not cover it), starts no second session and changes nothing.
+        // a copy with its one-time prekey id stripped or its KEM id changed
+        // (the bundle signatures cover neither id), starts no second session
+        // and changes nothing.
         try c.require(account.hasAccepted(baseKey: m.baseKey)
-                      && account.acceptedBaseKeyCount == Fixtures.bobAccount.acceptedBaseKeyCount + 1,
+                      && account.acceptedBaseKeyCount == fixture.acceptedBaseKeyCount + 1,
                       "an accepted first message's base key was not recorded once")
-        var stripped = data
-        stripped.replaceSubrange(70..<74, with: [0xFF, 0xFF, 0xFF, 0xFF])
+        var copies = [("the same first message", data), ("the first message without its one-time prekey id", withU32(data, at: 70, 0xFFFF_FFFF))]
+        if let kem = m.kem {
+            for id in Fixtures.bobKEMPublicKeys.keys.sorted(by: { $0.rawValue < $1.rawValue }) where id != kem.id {
+                copies.append(("the first message naming KEM prekey \(id.rawValue)", withU32(data, at: kemIDAt, id.rawValue)))
+            }
+        }
         let afterFirst = account.serialized()
-        for (what, bytes) in [("the same first message", data), ("the first message without its one-time prekey id", stripped)] {
+        for (what, bytes) in copies {
             guard case .preKey(let replay)? = try? WireMessage(serialized: bytes) else {
                 throw c.fail("\(what) does not parse")
             }
             var again = account
             let second = Result { () throws(SessionSetupError) in
-                try again.acceptSession(from: replay, random: DeterministicRandom(seed: "prekey again"))
+                try again.acceptSession(from: replay, random: DeterministicRandom(seed: "prekey again"), allowClassical: true)
             }
             guard case .failure(let e) = second else { throw c.fail("\(what) was accepted twice") }
             try c.require(e == .baseKeyAlreadyAccepted, "\(what), replayed, was refused with \(e)")
             try c.require(again.serialized() == afterFirst, "a refused replay changed the account")
         }
+        guard let kem = m.kem else { return }
+        // §2b: the KEM part is bound. On the account as it was, the same first
+        // message with one ciphertext byte changed, naming another KEM prekey
+        // Bob holds, or without its KEM part (a classical message, even where
+        // classical setup is allowed) fails to authenticate and changes nothing.
+        let flipAt = ciphertextAt + Int(u32(data, data.count - 4) % UInt32(MLKEM.ciphertextByteCount))
+        var flipped = data
+        flipped[flipAt] ^= 0x01
+        var forged = [("the first message with CT byte \(flipAt - ciphertextAt) flipped", flipped, true)]
+        if let other = Fixtures.bobKEMPublicKeys.keys.sorted(by: { $0.rawValue < $1.rawValue }).first(where: { $0 != kem.id }) {
+            forged.append(("the first message relabelled to KEM prekey \(other.rawValue)", withU32(data, at: kemIDAt, other.rawValue), true))
+        }
+        var downgraded: [UInt8] = [data[0], MessageType.preKey.rawValue]
+        downgraded += data[2..<kemIDAt]
+        downgraded += data[pqHeaderAt...]
+        forged.append(("the first message without its KEM part", downgraded, true))
+        forged.append(("the first message without its KEM part, classical setup not allowed", downgraded, false))
+        for (what, bytes, allowClassical) in forged {
+            guard case .preKey(let f)? = try? WireMessage(serialized: bytes) else { throw c.fail("\(what) does not parse") }
+            var fresh = fixture
+            let r = Result { () throws(SessionSetupError) in
+                try fresh.acceptSession(from: f, random: DeterministicRandom(seed: "prekey forged"), allowClassical: allowClassical)
+            }
+            let expected: SessionSetupError = allowClassical ? .firstMessageRejected(.authenticationFailure) : .postQuantumRequired
+            guard case .failure(let e) = r, e == expected else { throw c.fail("\(what): \(r), not \(expected)") }
+            try c.require(fresh.serialized() == before, "\(what) was refused but changed the account")
+        }
+    }
+
+    /// A first message refused by the fixed account (classical setup allowed)
+    /// is refused for the first reason the input gives, in the order the
+    /// account checks (§2): signed prekey, one-time prekey, KEM prekey, then
+    /// the key agreement and authentication.
+    static func checkSetupRefusal(_ e: SessionSetupError, _ m: PreKeyMessage, _ c: Checker) throws(InvariantViolation) {
+        let bob = Fixtures.bobAccount
+        let spk = bob.signedPreKeys.contains { $0.id == m.signedPreKeyID }
+        let opk = m.oneTimePreKeyID.map { id in bob.oneTimePreKeys.contains { $0.id == id } } ?? true
+        let kem = m.kem.map { k in Fixtures.bobKEMPublicKeys[k.id] != nil } ?? true
+        switch e {
+        case .unknownSignedPreKey(let id):
+            try c.require(!spk && id == m.signedPreKeyID, "unknownSignedPreKey(\(id)) for a message naming \(m.signedPreKeyID)")
+        case .unknownOneTimePreKey(let id):
+            try c.require(spk && !opk && id == m.oneTimePreKeyID, "unknownOneTimePreKey(\(id)) for a message naming \(String(describing: m.oneTimePreKeyID))")
+        case .unknownKEMPreKey(let id):
+            try c.require(spk && opk && !kem && id == m.kem?.id, "unknownKEMPreKey(\(id)) for a message naming \(String(describing: m.kem?.id))")
+        case .weakKey, .firstMessageRejected:
+            try c.require(spk && opk && kem, "refused with \(e) although it names a prekey Bob does not hold")
+        default:
+            throw c.fail("a first message was refused with \(e)")
+        }
+    }
+
+    /// `data` with the u32 at `at` replaced.
+    static func withU32(_ data: [UInt8], at: Int, _ v: UInt32) -> [UInt8] {
+        var out = data
+        out.replaceSubrange(at..<(at + 4), with: [UInt8(v >> 24), UInt8(truncatingIfNeeded: v >> 16),
+                                                  UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)])
+        return out
     }
 
     // MARK: Records
@@ -211,15 +367,27 @@ enum ParserChecks {
 
     /// Account records hold no derived data besides keys, and every field has
     /// one encoding (varints reject overlong forms): a parsed record must
-    /// re-serialise to exactly the input.
+    /// re-serialise to exactly the input, except that a record from before
+    /// PQXDH (no KEM section) is written back with an empty one.
     static func accountRecord(_ data: [UInt8], _ c: Checker) throws(InvariantViolation) {
         let account: Account
         do { account = try Account(serialized: data) } catch {
             try checkRecordError(error, data, c)
             return
         }
-        try c.require(account.serialized() == data, "a parsed account re-serialises to other bytes")
+        let record = account.serialized()
+        if record != data {
+            let emptyKEMSection: [UInt8] = [0xA0, 0x01, 0x00, 0x00, 0x00, 0x00]
+            let at = (0..<min(record.count, data.count)).first { record[$0] != data[$0] } ?? min(record.count, data.count)
+            let legacy = account.lastResortKEMPreKeys.isEmpty && account.oneTimeKEMPreKeys.isEmpty
+                && account.consumedKEMPreKeyIDs.isEmpty && record.count == data.count + emptyKEMSection.count
+                && Array(record[at..<(at + emptyKEMSection.count)]) == emptyKEMSection
+                && record[(at + emptyKEMSection.count)...].elementsEqual(data[at...])
+            try c.require(legacy, "a parsed account re-serialises to other bytes")
+        }
+        try recordRoundTrip(record, Account.init(serialized:), { $0.serialized() }, c)
         try c.require(account.unpublishedOneTimePreKeyCount >= 0, "more one-time prekeys published than held")
+        try c.require(account.unpublishedKEMPreKeyCount >= 0, "more one-time KEM prekeys published than held")
         var copy = account
         let bundle = copy.publishBundle()
         let stored = [bundle.signedPreKey] + (bundle.oneTimePreKey.map { [$0.publicKey] } ?? [])
@@ -227,7 +395,65 @@ enum ParserChecks {
         try c.require((try? PreKeyBundle(serialized: bundle.serialized)) == bundle || openIssue,
                       "a published bundle does not re-parse")
         try c.require(bundle.signedPreKeyID == account.currentSignedPreKey.id, "the bundle does not carry the current signed prekey")
-        try recordRoundTrip(copy.serialized(), Account.init(serialized:), { $0.serialized() }, c)
+        // §2b: a published bundle always offers a KEM prekey, signed now by the
+        // identity: the oldest one-time KEM prekey not handed out, else the
+        // current last-resort one (made if the account has none).
+        guard let kem = bundle.kemPreKey else { throw c.fail("publishBundle() gave a bundle without a KEM prekey") }
+        try c.require(account.identity.publicKey.isValidSignature(kem.signature, for: kem.publicKey.encoded),
+                      "the KEM prekey of a published bundle is not signed by the account's identity")
+        let unpublished = account.unpublishedKEMPreKeyCount
+        if unpublished > 0 {
+            let next = account.oneTimeKEMPreKeys[account.oneTimeKEMPreKeys.count - unpublished]
+            try c.require(kem.id == next.id && copy.unpublishedKEMPreKeyCount == unpublished - 1,
+                          "a bundle did not hand out the oldest unpublished one-time KEM prekey")
+        } else if let lastResort = account.currentLastResortKEMPreKey {
+            try c.require(kem.id == lastResort.id && copy.lastResortKEMPreKeys.map(\.id) == account.lastResortKEMPreKeys.map(\.id),
+                          "with no one-time KEM prekey left, a bundle did not offer the current last-resort one")
+        } else {
+            try c.require(copy.lastResortKEMPreKeys.count == 1 && copy.currentLastResortKEMPreKey?.id == kem.id,
+                          "an account without KEM prekeys did not make a last-resort one for its bundle")
+        }
+        // The classical bundle: the same prekeys, no KEM part, no KEM prekey handed out.
+        var classical = account
+        let plain = classical.publishClassicalBundle()
+        try c.require(plain.kemPreKey == nil && plain.signedPreKeyID == bundle.signedPreKeyID
+                      && plain.oneTimePreKey == bundle.oneTimePreKey
+                      && classical.unpublishedKEMPreKeyCount == account.unpublishedKEMPreKeyCount,
+                      "publishClassicalBundle() differs from publishBundle() by more than the KEM part")
+        try accountAfterChange(copy, what: "publishing a bundle", c)
+
+        // Maintenance (small pools, so that a refill costs a few key generations):
+        // refills the one-time KEM prekeys, rotates the last-resort one with the
+        // signed prekey (or makes one if there is none), signs everything new,
+        // and reports the one-time KEM prekeys consumed.
+        var maintained = account
+        let policy = PreKeyPolicy(minimumOneTimePreKeys: 1, targetOneTimePreKeys: 2, minimumOneTimeKEMPreKeys: 1,
+                                  targetOneTimeKEMPreKeys: 2)
+        let now = account.currentSignedPreKey.createdAt &+ UInt64(data[data.count - 1]) * 86_400
+        let upload = maintained.maintainPreKeys(now: now, policy: policy)
+        let signed = upload.newKEMPreKeys + (upload.newLastResortKEMPreKey.map { [$0] } ?? [])
+        try c.require(signed.allSatisfy { account.identity.publicKey.isValidSignature($0.signature, for: $0.publicKey.encoded) },
+                      "maintenance uploads a KEM prekey its identity did not sign")
+        try c.require((upload.newLastResortKEMPreKey != nil) == (upload.newSignedPreKey != nil || account.lastResortKEMPreKeys.isEmpty),
+                      "maintenance rotated the last-resort KEM prekey without the signed prekey")
+        try c.require(upload.consumedKEMPreKeyIDs == account.consumedKEMPreKeyIDs && maintained.consumedKEMPreKeyIDs.isEmpty,
+                      "maintenance did not report the consumed one-time KEM prekeys once")
+        try c.require(maintained.unpublishedKEMPreKeyCount >= policy.minimumOneTimeKEMPreKeys
+                      && maintained.currentLastResortKEMPreKey != nil,
+                      "after maintenance the account lacks one-time or last-resort KEM prekeys")
+        try accountAfterChange(maintained, what: "maintenance", c)
+    }
+
+    /// An account the library changed: every KEM prekey id is held once (while
+    /// ``KnownIssue/kemPreKeyIDReuse`` is open, a record that handed out an id in
+    /// use may fail here), and the account round-trips.
+    static func accountAfterChange(_ account: Account, what: String, _ c: Checker) throws(InvariantViolation) {
+        let ids = (account.lastResortKEMPreKeys + account.oneTimeKEMPreKeys).map(\.id)
+        if Set(ids).count != ids.count {
+            if c.tolerates(.kemPreKeyIDReuse) { return }
+            throw c.fail("\(what) made a KEM prekey with an id the account already holds: \(ids.map(\.rawValue))")
+        }
+        try recordRoundTrip(account.serialized(), Account.init(serialized:), { $0.serialized() }, c)
     }
 
     // MARK: Shared checks
@@ -245,6 +471,10 @@ enum ParserChecks {
             switch m {
             case .preKey(let p):
                 try c.require(session.awaitingReply && p.baseKey == session.baseKey, "a PreKeyMessage from a session not awaiting a reply")
+                // An initiator repeats its setup: PQXDH ones with their KEM part (§2b).
+                try c.require(session.role == .recipient
+                              || (p.isPostQuantum == session.isPostQuantum && p.kem?.id == session.kemPreKeyID),
+                              "an initiator's PreKeyMessage does not carry its session's KEM part")
             case .ratchet:
                 try c.require(!session.awaitingReply, "a RatchetMessage from a session awaiting a reply")
             }
@@ -265,8 +495,10 @@ enum ParserChecks {
             let trustedGarbage = (try? IdentityKey.PublicKey(rawRepresentation: session.localIdentity.rawRepresentation)) == nil
             if error == .invalidKey(field: "IK_A") && trustedGarbage { return nil }
             // The wire refuses non-canonical X25519 encodings that records still load.
-            let isPreKey = wire.count > 1 && wire[1] == MessageType.preKey.rawValue
-            let offsets = ["EK_A": isPreKey ? 34 : -1, "DHs": isPreKey ? 74 : 2]
+            let type = wire.count > 1 ? wire[1] : 0
+            let isPreKey = type == MessageType.preKey.rawValue || type == MessageType.pqPreKey.rawValue
+            let headerAt = type == MessageType.pqPreKey.rawValue ? pqHeaderAt : isPreKey ? 74 : 2
+            let offsets = ["EK_A": isPreKey ? 34 : -1, "DHs": headerAt]
             if c.tolerates(.nonCanonicalStoredKey), case .invalidKey(let field) = error,
                let at = offsets[field], at >= 0, wire.count >= at + 32, !isCanonical(Array(wire[at..<(at + 32)])) {
                 return nil

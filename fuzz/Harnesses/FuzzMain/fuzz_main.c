@@ -14,6 +14,7 @@ int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*cb)(const uint8_t *data, 
 
 FUZZ_MAIN(bundle)
 FUZZ_MAIN(prekey_message)
+FUZZ_MAIN(pq_prekey_message)
 FUZZ_MAIN(ratchet_message)
 FUZZ_MAIN(session_record)
 FUZZ_MAIN(account_record)

@@ -1,10 +1,13 @@
 import FuzzTargets
 import Foundation
 
-// Writes every target's seed corpus to fuzz/<target>/corpus/ and the decrypt
-// harness's fixed records to fuzz/decrypt/. Deterministic: running it again
-// rewrites the same bytes. Files in a corpus that the generator does not make
-// (inputs merged from fuzzing runs) are kept.
+// Writes every target's seed corpus to fuzz/<target>/corpus/, the decrypt
+// harness's fixed records to fuzz/decrypt/ and the recorded PQXDH sessions
+// (PQCapture) to fuzz/Targets/PQCaptures.swift. Deterministic once those
+// sessions are recorded: running it again rewrites the same bytes. (A session
+// whose capture is missing or stale is made afresh, and everything written in
+// that run is made from it, so the next build reproduces it.) Files in a corpus
+// that the generator does not make (inputs merged from fuzzing runs) are kept.
 //
 //   make_corpus <fuzz directory> [--check]
 //
@@ -49,6 +52,11 @@ do {
         total += f.bytes.count
     }
     print("aead_diff: \(files.count) seeds")
+}
+let stalePQ = PQCapture.stale
+try write(Array(PQCapture.generatedSource().utf8), to: "\(root)/Targets/PQCaptures.swift")
+if !stalePQ.isEmpty && !check {
+    print("recorded \(stalePQ.count) PQXDH sessions (\(stalePQ.joined(separator: ", "))): rebuild before using the harnesses")
 }
 try write(DecryptFixture.built.sessionRecord, to: "\(root)/decrypt/session.record")
 try write(DecryptFixture.built.accountRecord, to: "\(root)/decrypt/account.record")
