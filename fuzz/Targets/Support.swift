@@ -124,7 +124,10 @@ public enum Fixtures {
         varint(1)                      // one last-resort KEM prekey
         varint(1)                      // its id
         varint(0)                      // created at
-        out += secret("\(name) kem 1 d") + secret("\(name) kem 1 z")
+        let kemSeed = secret("\(name) kem 1 d") + secret("\(name) kem 1 z")
+        out += kemSeed
+        let kemPublic = try! MLKEM.PrivateKey(seedRepresentation: kemSeed).publicKey.rawRepresentation
+        out += try! BLAKE2b.hash([0x0A] + kemPublic, personal: "E2EEv1 kem bind", outputByteCount: 32)
         varint(0)                      // one-time KEM prekeys
         varint(0)                      // consumed KEM prekey ids
         return out

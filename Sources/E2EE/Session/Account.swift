@@ -201,11 +201,10 @@ public struct Account: Sendable {
             } else {
                 throw .unknownKEMPreKey(kem.id)
             }
-            let privateKey = key.privateKey()
             // The parser fixed the ciphertext's length, the only thing Decaps checks.
             let ss: SecureBytes
-            do { ss = try privateKey.decapsulate(kem.ciphertext) } catch { throw .weakKey }
-            kemInput = X3DH.KEMInput(sharedSecret: ss, publicKey: privateKey.publicKey)
+            do { ss = try key.privateKey().decapsulate(kem.ciphertext) } catch { throw .weakKey }
+            kemInput = X3DH.KEMInput(sharedSecret: ss, binding: key.binding)
             pq = Session.PQSetup(kemPreKeyID: kem.id, ciphertext: kem.ciphertext, keepCiphertext: false)
         }
         let sk = try X3DH.recipientSecret(identity: identity, signedPreKey: spk.privateKey,
