@@ -200,7 +200,7 @@ struct PQXDHTests {
         bob.generateOneTimeKEMPreKeys(count: 100)
         _ = bob.publishBundle()
         let bytes = bob.serialized()
-        #expect(bytes.count < 1024 + 100 * (4 + 4 + MLKEM.seedByteCount))
+        #expect(bytes.count < 1024 + 100 * (4 + 4 + MLKEM.seedByteCount + 32))
         let loaded = try Account(serialized: bytes)
         #expect(loaded.serialized() == bytes)
         #expect(loaded.oneTimeKEMPreKeys.map(\.id) == bob.oneTimeKEMPreKeys.map(\.id) && loaded.publishedKEMCount == 1)
@@ -211,7 +211,7 @@ struct PQXDHTests {
         var old = Account()
         old.generateOneTimePreKeys(count: 1)
         let oldBytes = old.serialized()
-        let cut = oldBytes.count - (1 + 1 + 1 + 1 + 1 + 1 + MLKEM.seedByteCount + 1 + 1)
+        let cut = oldBytes.count - (1 + 1 + 1 + 1 + 1 + 1 + MLKEM.seedByteCount + 32 + 1 + 1)
         #expect(oldBytes[cut] == Account.kemSectionTag)
         var upgraded = try Account(serialized: Array(oldBytes[..<cut]))
         #expect(upgraded.lastResortKEMPreKeys.isEmpty && upgraded.oneTimeKEMPreKeys.isEmpty)
@@ -222,5 +222,28 @@ struct PQXDHTests {
         dup.oneTimeKEMPreKeys.append(dup.oneTimeKEMPreKeys[0])
         #expect(throws: RecordError.malformed("duplicate KEM prekey id")) { try Account(serialized: dup.serialized()) }
         #expect(throws: RecordError.self) { try Account(serialized: Array(bytes.dropLast(1))) }
+    }
+}
+
+extension PQXDHTests {
+    /// An id is never handed out while it is held, even by an account whose
+    /// record's next id is behind its keys (found by the account_record
+    /// harness: the account then made a duplicate id and its record stopped loading).
+    @Test func idsAreNeverHandedOutTwice() throws {
+        var bob = Account()
+        bob.generateOneTimePreKeys(count: 3)
+        bob.generateOneTimeKEMPreKeys(count: 3)
+        bob.nextPreKeyID = 2
+        bob.nextKEMPreKeyID = 1
+        bob.lastResortKEMPreKeys = []
+        _ = bob.publishBundle(); _ = bob.publishBundle(); _ = bob.publishBundle()
+        _ = bob.publishBundle()                    // makes a last-resort KEM prekey
+        bob.generateOneTimePreKeys(count: 2)
+        bob.generateOneTimeKEMPreKeys(count: 2)
+        let kem = (bob.lastResortKEMPreKeys + bob.oneTimeKEMPreKeys).map(\.id)
+        let otk = bob.oneTimePreKeys.map(\.id)
+        #expect(Set(kem).count == kem.count && kem.count == 6)
+        #expect(Set(otk).count == otk.count && otk.count == 5)
+        #expect(try Account(serialized: bob.serialized()).serialized() == bob.serialized())
     }
 }

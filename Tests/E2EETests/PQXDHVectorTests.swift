@@ -101,7 +101,10 @@ struct PQXDHVectorTests {
         let kemPublic = try #require(bundle.kemPreKey).publicKey
         #expect(X3DH.kemBinding(kemPublic) == hex(sc.pqxdh.kem_bind), "\(sc.name) KEM binding")
         let ek = try X25519.PrivateKey(rawRepresentation: hex(sc.alice.ephemeral_private))
-        let kemInput = X3DH.KEMInput(sharedSecret: SecureBytes(hex(sc.pqxdh.shared_secret)), publicKey: kemPublic)
+        let kemInput = X3DH.KEMInput(sharedSecret: SecureBytes(hex(sc.pqxdh.shared_secret)),
+                                     binding: X3DH.kemBinding(kemPublic))
+        // The hash the account stores beside the seed is the vector's.
+        #expect((untouched.oneTimeKEMPreKeys + untouched.lastResortKEMPreKeys).map(\.binding) == [hex(sc.pqxdh.kem_bind)])
         let sk = try X3DH.initiatorSecret(identity: aliceID, ephemeral: ek, bundle: bundle, kem: kemInput)
         #expect(hexString(sk.unsafeArrayCopy) == sc.pqxdh.sk, "\(sc.name) SK")
         #expect(try X3DH.initiatorSecret(identity: aliceID, ephemeral: ek, bundle: bundle) != sk, "PQXDH SK is not X3DH's")

@@ -234,7 +234,9 @@ struct RatchetTests {
         // A recipient never keeps a KEM ciphertext; an initiator awaiting a
         // reply must; a ciphertext needs a PQ setup.
         var flags = bytes; flags[7] = 0xff
-        #expect(throws: RecordError.malformed("KEM ciphertext kept")) { try Session(serialized: flags) }
+        #expect(throws: RecordError.malformed("recipient awaiting a reply")) { try Session(serialized: flags) }
+        var kept = bytes; kept[7] |= 0x80
+        #expect(throws: RecordError.malformed("KEM ciphertext kept")) { try Session(serialized: kept) }
         let alice = p.alice.serialized()
         var noCT = alice; noCT[7] &= ~0x80
         #expect(throws: RecordError.malformed("KEM ciphertext missing")) { try Session(serialized: noCT) }

@@ -6,18 +6,22 @@ import E2EE
 /// (``readmeExampleIsTheCodeTested`` checks that the two agree).
 @Test func readmeTwoPartyExample() throws {
     // README begin
-    // Bob's device: an account with prekeys; a server stores his bundle.
+    // Bob's device: an account with prekeys (X25519 and ML-KEM-1024); a server
+    // stores his bundle.
     var bob = Account()
     bob.generateOneTimePreKeys(count: 100)
+    bob.generateOneTimeKEMPreKeys(count: 100)
     let bundle = bob.publishBundle().serialized            // upload these bytes
 
-    // Alice fetches the bundle and starts a session while Bob is offline.
+    // Alice fetches the bundle and starts a session while Bob is offline: PQXDH,
+    // since the bundle has a KEM prekey (one without is refused unless she passes
+    // allowClassical: true).
     let aliceIdentity = IdentityKey.PrivateKey()
     var alice = try Session.initiate(identity: aliceIdentity, bundle: bundle)
-    let first = try alice.encrypt(Array("Hi Bob!".utf8))  // a PreKeyMessage
+    let first = try alice.encrypt(Array("Hi Bob!".utf8))  // a PQPreKeyMessage
 
     // Bob comes online: the first message creates his side of the session
-    // (and only then is the one-time prekey it used deleted).
+    // (and only then are the one-time prekeys it used deleted).
     var (bobSession, hello) = try bob.acceptSession(from: first)
     #expect(hello == Array("Hi Bob!".utf8))
 

@@ -129,12 +129,12 @@ public enum Fixtures {
         varint(1)                      // one last-resort KEM prekey
         varint(1)                      // its id
         varint(0)                      // created at
-        out += kemSeed(name, 1)
+        out += kemSeed(name, 1) + kemBinding(name, 1)
         varint(UInt64(m))              // one-time KEM prekeys
         for id in 2..<(m + 2) {
             varint(UInt64(id))
             varint(0)
-            out += kemSeed(name, id)
+            out += kemSeed(name, id) + kemBinding(name, id)
         }
         varint(0)                      // consumed KEM prekey ids
         return out
@@ -143,6 +143,13 @@ public enum Fixtures {
     /// The 64-byte ML-KEM seed of KEM prekey `id` of the account `name`.
     static func kemSeed(_ name: String, _ id: Int) -> [UInt8] {
         secret("\(name) kem \(id) d") + secret("\(name) kem \(id) z")
+    }
+
+    /// The record keeps PQXDH's hash of the public key beside the seed:
+    /// `BLAKE2b(0x0A || KEM_pub, 32, "E2EEv1 kem bind")` (PROTOCOL.md §2b).
+    static func kemBinding(_ name: String, _ id: Int) -> [UInt8] {
+        let pub = try! MLKEM.PrivateKey(seedRepresentation: kemSeed(name, id)).publicKey.rawRepresentation
+        return try! BLAKE2b.hash([0x0A] + pub, personal: "E2EEv1 kem bind", outputByteCount: 32)
     }
 
     /// The account of ``accountRecord(_:oneTimePreKeys:oneTimeKEMPreKeys:withKEMSection:)``, checked to round-trip.
@@ -270,21 +277,8 @@ public struct KnownIssue: Sendable, Equatable {
         slug: "noncanonical-stored-key",
         summary: "records load non-canonical X25519 keys, so their owners emit bytes the wire refuses")
 
-    /// Account records load a next KEM prekey id (`nextKEMPreKeyID`) at or
-    /// below an id in use, and ids are then handed out again: the next KEM
-    /// prekey the account makes (a last-resort one in `publishBundle()` when it
-    /// has none left, or any in `maintainPreKeys`) gets the id of a key it
-    /// holds, and the account's own record no longer loads ("duplicate KEM
-    /// prekey id"). The X25519 one-time prekeys have the same gap without the
-    /// duplicate check. Records are sealed at rest, so only a corrupt or forged
-    /// record gets there; the fix is for the loader to require the next id to
-    /// be above every id held (or for `takeKEMPreKeyID` to skip ids in use).
-    public static let kemPreKeyIDReuse = KnownIssue(
-        slug: "kem-prekey-id-reuse",
-        summary: "account records load a next KEM prekey id already in use, so the account makes a duplicate id and its record stops loading")
-
     /// The open issues.
-    public static let all: [KnownIssue] = [kemPreKeyIDReuse]
+    public static let all: [KnownIssue] = []
 }
 
 // MARK: Small helpers

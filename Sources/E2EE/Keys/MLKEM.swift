@@ -57,12 +57,16 @@ public enum MLKEM {
         }
     }
 
-    /// A decapsulation key, expanded from its 64-byte seed (which is all a
-    /// record stores). Expanding costs as much as generating a key.
+    /// A decapsulation key, expanded from its 64-byte seed (the form a record
+    /// stores). Expanding costs as much as generating a key.
     public struct PrivateKey: Sendable, CustomStringConvertible {
         let seed: SecureBytes
         private let key: MLKEM1024.PrivateKey
-        public let publicKey: PublicKey
+
+        /// The encapsulation key. Computed on each use: swift-crypto writes it
+        /// out and parses it again (the matrix expansion), about a fifth of a
+        /// key generation, which decapsulation does not need.
+        public var publicKey: PublicKey { PublicKey(key: key.publicKey) }
 
         /// A fresh key from `random`'s bytes.
         public init(random: any RandomSource = .system) {
@@ -85,7 +89,6 @@ public enum MLKEM {
             guard let expanded else { preconditionFailure("ML-KEM-1024 key expansion failed") }
             self.seed = seed
             key = expanded
-            publicKey = PublicKey(key: expanded.publicKey)
         }
 
         /// `ML-KEM.Decaps`: never fails on a well-sized ciphertext (a tampered

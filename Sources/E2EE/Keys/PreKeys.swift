@@ -69,18 +69,22 @@ public struct KEMPreKeyID: RawRepresentable, Hashable, Sendable, CustomStringCon
 /// (used by at most one session, then deleted) or last-resort (reusable,
 /// rotated with the signed prekey).
 ///
-/// Only the 64-byte seed is kept, so an account of a hundred KEM prekeys stays
-/// small; the key pair is expanded (one ML-KEM key generation) when it is
-/// published or used, and its signature made then (Ed25519 is deterministic,
-/// so it is the signature that was published).
+/// Only the 64-byte seed is kept, with the 32-byte hash of the public key that
+/// PQXDH binds into the session key, so an account of a hundred KEM prekeys
+/// stays small and a first message needs no public key. The key pair is
+/// expanded (one ML-KEM key generation) when it is used or published, and its
+/// signature made then (Ed25519 is deterministic, so it is the signature that
+/// was published).
 public struct KEMPreKey: Sendable, CustomStringConvertible {
     public let id: KEMPreKeyID
     let seed: SecureBytes
+    /// `BLAKE2b(EncodeKEM(KEM_pub), 32, "E2EEv1 kem bind")` (PROTOCOL.md §2b).
+    let binding: [UInt8]
     public let isLastResort: Bool
     /// When it was made, in seconds since 1970 (last-resort keys rotate).
     public let createdAt: UInt64
 
-    /// A fresh KEM prekey whose seed comes from `random`.
+    /// A fresh KEM prekey whose seed comes from `random` (expanded once, for its binding hash).
     public init(id: KEMPreKeyID, isLastResort: Bool, createdAt: UInt64 = 0, random: any RandomSource = .system) {
         self.init(id: id, seed: SecureBytes(randomCount: MLKEM.seedByteCount, from: random),
                   isLastResort: isLastResort, createdAt: createdAt)
@@ -88,9 +92,16 @@ public struct KEMPreKey: Sendable, CustomStringConvertible {
 
     /// `seed` must be ``MLKEM/seedByteCount`` bytes.
     init(id: KEMPreKeyID, seed: SecureBytes, isLastResort: Bool, createdAt: UInt64) {
-        precondition(seed.count == MLKEM.seedByteCount, "an ML-KEM seed is 64 bytes")
+        self.init(id: id, seed: seed, binding: X3DH.kemBinding(MLKEM.PrivateKey(validSeed: seed).publicKey),
+                  isLastResort: isLastResort, createdAt: createdAt)
+    }
+
+    /// From a record: `seed` 64 bytes, `binding` 32.
+    init(id: KEMPreKeyID, seed: SecureBytes, binding: [UInt8], isLastResort: Bool, createdAt: UInt64) {
+        precondition(seed.count == MLKEM.seedByteCount && binding.count == 32, "an ML-KEM seed is 64 bytes")
         self.id = id
         self.seed = seed
+        self.binding = binding
         self.isLastResort = isLastResort
         self.createdAt = createdAt
     }

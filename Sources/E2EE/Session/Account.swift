@@ -81,11 +81,18 @@ public struct Account: Sendable {
     @discardableResult
     public mutating func generateOneTimePreKeys(count: Int) -> [OneTimePreKey] {
         var made = [OneTimePreKey]()
+        var held = Set(oneTimePreKeys.map(\.id.rawValue))
         for _ in 0..<max(0, count) {
-            // 0xFFFFFFFF means "none" on the wire; ids wrap past it, skipping 0 too.
-            if nextPreKeyID == PreKeyID.none { nextPreKeyID = 1 }
-            made.append(OneTimePreKey(id: PreKeyID(rawValue: nextPreKeyID)))
-            nextPreKeyID += 1
+            // 0xFFFFFFFF means "none" on the wire; ids wrap past it, skipping 0
+            // too, and skip ids still held (after a wrap, or a record whose
+            // next id is behind its keys: an id is never handed out twice).
+            var id: UInt32
+            repeat {
+                if nextPreKeyID == PreKeyID.none || nextPreKeyID == 0 { nextPreKeyID = 1 }
+                id = nextPreKeyID
+                nextPreKeyID += 1
+            } while !held.insert(id).inserted
+            made.append(OneTimePreKey(id: PreKeyID(rawValue: id)))
         }
         oneTimePreKeys += made
         return made
@@ -110,10 +117,16 @@ public struct Account: Sendable {
         return made
     }
 
+    /// The next KEM prekey id: 0 is skipped, and so is any id still held
+    /// (after a wrap, or a record whose next id is behind its keys).
     mutating func takeKEMPreKeyID() -> KEMPreKeyID {
-        if nextKEMPreKeyID == 0 { nextKEMPreKeyID = 1 }
-        defer { nextKEMPreKeyID &+= 1 }
-        return KEMPreKeyID(rawValue: nextKEMPreKeyID)
+        let held = Set((lastResortKEMPreKeys + oneTimeKEMPreKeys).map(\.id.rawValue))
+        while true {
+            if nextKEMPreKeyID == 0 { nextKEMPreKeyID = 1 }
+            let id = nextKEMPreKeyID
+            nextKEMPreKeyID &+= 1
+            if !held.contains(id) { return KEMPreKeyID(rawValue: id) }
+        }
     }
 
     /// Makes a last-resort KEM prekey current (signed prekey rotation, or an
@@ -201,11 +214,10 @@ public struct Account: Sendable {
             } else {
                 throw .unknownKEMPreKey(kem.id)
             }
-            let privateKey = key.privateKey()
             // The parser fixed the ciphertext's length, the only thing Decaps checks.
             let ss: SecureBytes
-            do { ss = try privateKey.decapsulate(kem.ciphertext) } catch { throw .weakKey }
-            kemInput = X3DH.KEMInput(sharedSecret: ss, publicKey: privateKey.publicKey)
+            do { ss = try key.privateKey().decapsulate(kem.ciphertext) } catch { throw .weakKey }
+            kemInput = X3DH.KEMInput(sharedSecret: ss, binding: key.binding)
             pq = Session.PQSetup(kemPreKeyID: kem.id, ciphertext: kem.ciphertext, keepCiphertext: false)
         }
         let sk = try X3DH.recipientSecret(identity: identity, signedPreKey: spk.privateKey,

@@ -113,7 +113,7 @@ public struct Session: Sendable {
             guard result.ciphertext.count == MLKEM.ciphertextByteCount else {
                 throw .invalidBundle(.invalidKey(field: "KEM"))
             }
-            kemInput = X3DH.KEMInput(sharedSecret: result.sharedSecret, publicKey: kem.publicKey)
+            kemInput = X3DH.KEMInput(sharedSecret: result.sharedSecret, binding: X3DH.kemBinding(kem.publicKey))
             pq = PQSetup(kemPreKeyID: kem.id, ciphertext: result.ciphertext, keepCiphertext: true)
         }
         let sk = try X3DH.initiatorSecret(identity: identity, ephemeral: ephemeral, bundle: bundle, kem: kemInput)

@@ -10,7 +10,7 @@ extension Account {
     public func serialized() -> [UInt8] {
         let kemCount = lastResortKEMPreKeys.count + oneTimeKEMPreKeys.count
         var w = RecordWriter(kind: .account, capacity: 160 + 168 * signedPreKeys.count + 70 * oneTimePreKeys.count
-                                + 80 * kemCount)
+                                + 112 * kemCount)
         w.secret(identity.seed)
         w.varint(UInt64(nextPreKeyID))
         w.varint(UInt64(nextSignedPreKeyID))
@@ -39,12 +39,14 @@ extension Account {
             w.varint(UInt64(k.id.rawValue))
             w.varint(k.createdAt)
             w.secret(k.seed)
+            w.raw(k.binding)
         }
         w.varint(UInt64(oneTimeKEMPreKeys.count))
         for k in oneTimeKEMPreKeys {
             w.varint(UInt64(k.id.rawValue))
             w.varint(k.createdAt)
             w.secret(k.seed)
+            w.raw(k.binding)
         }
         w.varint(UInt64(consumedKEMPreKeyIDs.count))
         for id in consumedKEMPreKeyIDs { w.varint(UInt64(id.rawValue)) }
@@ -115,13 +117,13 @@ extension Account {
                 guard seen.insert(id).inserted else { throw .malformed("duplicate KEM prekey id") }
                 let created = try r.varint(max: UInt64.max)
                 return KEMPreKey(id: KEMPreKeyID(rawValue: id), seed: try r.secret(MLKEM.seedByteCount),
-                                 isLastResort: lastResort, createdAt: created)
+                                 binding: try r.bytes(32), isLastResort: lastResort, createdAt: created)
             }
             let lastResortCount = try r.count(max: Self.maxStoredSignedPreKeys)
             for _ in 0..<lastResortCount { lastResort.append(try key(lastResort: true)) }
             let oneTimeCount = try r.count(max: Self.maxStoredOneTimePreKeys)
             guard publishedKEM <= oneTimeCount else { throw .malformed("published KEM count") }
-            oneTimeKEM.reserveCapacity(Swift.min(oneTimeCount, r.remainingHint / 66))
+            oneTimeKEM.reserveCapacity(Swift.min(oneTimeCount, r.remainingHint / 98))
             for _ in 0..<oneTimeCount { oneTimeKEM.append(try key(lastResort: false)) }
             let consumedCount = try r.count(max: Self.maxStoredOneTimePreKeys)
             for _ in 0..<consumedCount { consumedKEM.append(KEMPreKeyID(rawValue: try r.u32())) }

@@ -77,6 +77,8 @@ extension Session {
         let flags = try r.u8()
         guard flags & ~Flag.all == 0 else { throw .malformed("session flags") }
         let role: Role = flags & Flag.recipient != 0 ? .recipient : .initiator
+        // Only an initiator awaits a reply (a recipient never sends PreKeyMessages).
+        guard role == .initiator || flags & Flag.awaitingReply == 0 else { throw .malformed("recipient awaiting a reply") }
         let createdAt = try r.varint(max: UInt64.max)
         let local = try r.identityPublic("local identity")
         let remote = try r.identityPublic("remote identity")

@@ -5,11 +5,11 @@ enum X3DH {
     static let pqInfo = Array("E2EE-v1 PQXDH X25519 SHA-512 ML-KEM-1024".utf8)
     static let salt = [UInt8](repeating: 0, count: 64)
 
-    /// PQXDH's extra input: the KEM shared secret `SS` and the KEM prekey it
-    /// was encapsulated to (bound into `SK` by its hash).
+    /// PQXDH's extra input: the KEM shared secret `SS` and the hash of the KEM
+    /// prekey it was encapsulated to (``kemBinding(_:)``), bound into `SK`.
     struct KEMInput {
         let sharedSecret: SecureBytes
-        let publicKey: MLKEM.PublicKey
+        let binding: [UInt8]
     }
 
     /// `BLAKE2b(key = none, EncodeKEM(KEM_pub), 32, "E2EEv1 kem bind")`.
@@ -56,7 +56,7 @@ enum X3DH {
     /// info naming X3DH or PQXDH. The DH outputs, `SS` and the concatenation
     /// live only in wiped storage.
     private static func derive(_ dhs: [SharedSecret], kem: KEMInput?) throws(CryptoError) -> SecureBytes {
-        let binding = kem.map { kemBinding($0.publicKey) } ?? []
+        let binding = kem?.binding ?? []
         let kemCount = kem == nil ? 0 : MLKEM.sharedSecretByteCount + binding.count
         let dhEnd = 32 + 32 * dhs.count
         let ikm = try SecureBytes(count: dhEnd + kemCount) { (buf) throws(CryptoError) in
@@ -67,7 +67,7 @@ enum X3DH {
                 }
             }
             if let kem {
-                guard kem.sharedSecret.count == MLKEM.sharedSecretByteCount else {
+                guard kem.sharedSecret.count == MLKEM.sharedSecretByteCount, binding.count == 32 else {
                     throw .invalidLength(expected: MLKEM.sharedSecretByteCount, got: kem.sharedSecret.count)
                 }
                 kem.sharedSecret.withUnsafeBytes { ss in
