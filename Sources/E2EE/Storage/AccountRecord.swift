@@ -91,10 +91,11 @@ extension Account {
         let otkCount = try r.count(max: Self.maxStoredOneTimePreKeys)
         guard published <= otkCount else { throw .malformed("published count") }
         var otks = [OneTimePreKey]()
+        var otkIDs = Set<UInt32>()   // an id held twice would make one message consume two keys
         otks.reserveCapacity(Swift.min(otkCount, r.remainingHint / 64))
         for _ in 0..<otkCount {
             let id = try r.u32()
-            guard id != PreKeyID.none else { throw .malformed("one-time prekey id") }
+            guard id != PreKeyID.none, otkIDs.insert(id).inserted else { throw .malformed("one-time prekey id") }
             let sk = try r.secret(32)
             let pk = try r.x25519Public("one-time prekey")
             otks.append(OneTimePreKey(id: PreKeyID(rawValue: id), privateKey: X25519.PrivateKey(secret: sk, publicKey: pk)))
