@@ -34,19 +34,15 @@ extension Account {
         w.u8(Self.kemSectionTag)
         w.varint(UInt64(nextKEMPreKeyID))
         w.varint(UInt64(publishedKEMCount))
-        w.varint(UInt64(lastResortKEMPreKeys.count))
-        for k in lastResortKEMPreKeys {
-            w.varint(UInt64(k.id.rawValue))
-            w.varint(k.createdAt)
-            w.secret(k.seed)
-            w.raw(k.binding)
-        }
-        w.varint(UInt64(oneTimeKEMPreKeys.count))
-        for k in oneTimeKEMPreKeys {
-            w.varint(UInt64(k.id.rawValue))
-            w.varint(k.createdAt)
-            w.secret(k.seed)
-            w.raw(k.binding)
+        // Last-resort keys, then one-time keys: a count, then `id, created at, seed, binding` each.
+        for keys in [lastResortKEMPreKeys, oneTimeKEMPreKeys] {
+            w.varint(UInt64(keys.count))
+            for k in keys {
+                w.varint(UInt64(k.id.rawValue))
+                w.varint(k.createdAt)
+                w.secret(k.seed)
+                w.raw(k.binding)
+            }
         }
         w.varint(UInt64(consumedKEMPreKeyIDs.count))
         for id in consumedKEMPreKeyIDs { w.varint(UInt64(id.rawValue)) }
