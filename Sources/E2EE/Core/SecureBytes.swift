@@ -127,3 +127,12 @@ public func constantTimeEquals<A: ContiguousBytes, B: ContiguousBytes>(_ a: A, _
         }
     }
 }
+
+extension SecureBytes {
+    /// A copy of a 32-byte key, rejecting any other length.
+    init<Bytes: ContiguousBytes>(checkedKey raw: Bytes) throws(CryptoError) {
+        let n = raw.withUnsafeBytes { $0.count }
+        guard n == 32 else { throw .invalidLength(expected: 32, got: n) }
+        self.init(raw)
+    }
+}

@@ -92,7 +92,7 @@ public struct KEMPreKey: Sendable, CustomStringConvertible {
 
     /// `seed` must be ``MLKEM/seedByteCount`` bytes.
     init(id: KEMPreKeyID, seed: SecureBytes, isLastResort: Bool, createdAt: UInt64) {
-        self.init(id: id, seed: seed, binding: X3DH.kemBinding(MLKEM.PrivateKey(validSeed: seed).publicKey),
+        self.init(id: id, seed: seed, binding: MLKEM.PrivateKey(validSeed: seed).publicKey.binding,
                   isLastResort: isLastResort, createdAt: createdAt)
     }
 
@@ -108,13 +108,6 @@ public struct KEMPreKey: Sendable, CustomStringConvertible {
 
     /// The expanded key pair.
     public func privateKey() -> MLKEM.PrivateKey { MLKEM.PrivateKey(validSeed: seed) }
-
-    /// What a bundle carries: the id, the public key and
-    /// `Ed25519-Sign(IK, EncodeKEM(KEM_pub))`.
-    public func signed(by identity: IdentityKey.PrivateKey) -> PreKeyBundle.KEM {
-        let publicKey = privateKey().publicKey
-        return PreKeyBundle.KEM(id: id, publicKey: publicKey, signature: identity.signature(for: publicKey.encoded))
-    }
 
     public var description: String { "KEMPreKey(\(id)\(isLastResort ? ", last resort" : ""))" }
 }

@@ -131,38 +131,4 @@ public struct SessionSet: Sendable {
             promote(session)
         }
     }
-
-    // MARK: Record
-
-    public func serialized() -> [UInt8] {
-        var w = RecordWriter(kind: .sessionSet)
-        w.u8(current == nil ? 0 : 1)
-        // Session records hold keys: each goes into the set's record, then is wiped.
-        func append(_ session: Session) {
-            var record = session.serialized()
-            w.blob(record)
-            SecureBytes.wipe(&record)
-        }
-        if let c = current { append(c) }
-        w.varint(UInt64(archived.count))
-        for s in archived { append(s) }
-        return w.bytes
-    }
-
-    public init(serialized bytes: [UInt8]) throws(RecordError) {
-        var r = try RecordReader(bytes, kind: .sessionSet)
-        let hasCurrent = try r.u8()
-        guard hasCurrent <= 1 else { throw .malformed("session set flags") }
-        let maxRecord = 1 << 20
-        func session() throws(RecordError) -> Session {
-            var record = try r.blob(max: maxRecord)
-            defer { SecureBytes.wipe(&record) }
-            return try Session(serialized: record)
-        }
-        current = hasCurrent == 1 ? try session() : nil
-        let n = try r.count(max: Limits.maxArchivedSessions)
-        archived = []
-        for _ in 0..<n { archived.append(try session()) }
-        try r.expectEnd()
-    }
 }

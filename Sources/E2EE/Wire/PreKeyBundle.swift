@@ -105,3 +105,12 @@ public struct PreKeyBundle: Sendable, Equatable {
         return true
     }
 }
+
+extension KEMPreKey {
+    /// What a bundle carries: the id, the public key and
+    /// `Ed25519-Sign(IK, EncodeKEM(KEM_pub))`.
+    public func signed(by identity: IdentityKey.PrivateKey) -> PreKeyBundle.KEM {
+        let publicKey = privateKey().publicKey
+        return PreKeyBundle.KEM(id: id, publicKey: publicKey, signature: identity.signature(for: publicKey.encoded))
+    }
+}

@@ -13,10 +13,7 @@ enum X3DH {
     }
 
     /// `BLAKE2b(key = none, EncodeKEM(KEM_pub), 32, "E2EEv1 kem bind")`.
-    static func kemBinding(_ key: MLKEM.PublicKey) -> [UInt8] {
-        // Fixed, valid parameters: BLAKE2b cannot refuse them.
-        (try? BLAKE2b.hash(key.encoded, personal: "E2EEv1 kem bind", outputByteCount: 32)) ?? []
-    }
+    static func kemBinding(_ key: MLKEM.PublicKey) -> [UInt8] { key.binding }
 
     /// `AD = Encode(IK_A) || Encode(IK_B)`, initiator first (66 bytes).
     static func associatedData(initiator: IdentityKey.PublicKey, recipient: IdentityKey.PublicKey) -> [UInt8] {

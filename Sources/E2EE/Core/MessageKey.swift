@@ -24,12 +24,3 @@ public struct MessageKey: Sendable, Equatable, CustomStringConvertible {
     /// Pointer to the 32 key bytes, valid while `self` is alive.
     var keyPointer: UnsafePointer<UInt8> { bytes.baseAddress.assumingMemoryBound(to: UInt8.self) }
 }
-
-extension SecureBytes {
-    /// A copy of a 32-byte key, rejecting any other length.
-    init<Bytes: ContiguousBytes>(checkedKey raw: Bytes) throws(CryptoError) {
-        let n = raw.withUnsafeBytes { $0.count }
-        guard n == 32 else { throw .invalidLength(expected: 32, got: n) }
-        self.init(raw)
-    }
-}

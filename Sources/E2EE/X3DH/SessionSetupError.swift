@@ -26,31 +26,3 @@ public enum SessionSetupError: Error, Equatable, Sendable {
     /// unknown id, or a one-time KEM prekey already used).
     case unknownKEMPreKey(KEMPreKeyID)
 }
-
-/// Why a message was not decrypted. In every case the session is unchanged.
-public enum DecryptError: Error, Equatable, Sendable {
-    case malformed(WireError)
-    /// Tampered, forged, or for another session.
-    case authenticationFailure
-    /// The message key was already used or evicted: a replay or a very late message.
-    case duplicate(index: UInt32)
-    /// The header asks to skip more than ``Limits/maxSkip`` keys.
-    case tooFarAhead(got: UInt32, max: UInt32)
-    /// A PreKeyMessage for this session carries other setup fields than the session was made with.
-    case setupMismatch
-    /// No session for this message (for example a RatchetMessage from an unknown peer).
-    case noSession
-    /// The session has no receiving chain or key material for this message yet.
-    case invalidState(String)
-}
-
-/// Why a message could not be encrypted.
-public enum EncryptError: Error, Equatable, Sendable {
-    case plaintextTooLarge(size: Int, max: Int)
-    /// The sending chain is exhausted (2^32 messages without a reply).
-    case counterExhausted
-    /// The recipient side has no sending chain before it received a message.
-    case noSendingChain
-    /// An injected ``RandomSource`` returned a guard that is not 4 bytes.
-    case invalidReuseGuard
-}

@@ -1,16 +1,7 @@
 internal import CE2EE
 
-/// `Encode(K)` of PROTOCOL.md §1: a type byte, then the raw key.
-enum KeyEncoding {
-    static let x25519: UInt8 = 0x05
-    static let ed25519: UInt8 = 0xED
-    static let mlkem1024: UInt8 = 0x0A
-}
-
+/// Key fields of messages and bundles: the raw key, checked as the wire requires.
 extension X25519.PublicKey {
-    /// `0x05 || key` (33 bytes), the form signed in a signed prekey.
-    public var encoded: [UInt8] { [KeyEncoding.x25519] + bytes }
-
     /// Parses a key field of a message, naming the field in the error. Beyond
     /// the low-order check, the encoding must be canonical (bit 255 clear,
     /// u < p): keys are identified by their bytes on the wire, and X25519's
@@ -29,9 +20,6 @@ extension X25519.PublicKey {
 }
 
 extension MLKEM.PublicKey {
-    /// `EncodeKEM(PK) = 0x0A || key` (1569 bytes), the form signed in a KEM prekey.
-    public var encoded: [UInt8] { [KeyEncoding.mlkem1024] + bytes }
-
     init(wire raw: [UInt8], field: String) throws(WireError) {
         do {
             try self.init(rawRepresentation: raw)
@@ -42,9 +30,6 @@ extension MLKEM.PublicKey {
 }
 
 extension IdentityKey.PublicKey {
-    /// `0xED || key` (33 bytes), as it enters the associated data.
-    public var encoded: [UInt8] { [KeyEncoding.ed25519] + bytes }
-
     init(wire raw: [UInt8], field: String) throws(WireError) {
         do {
             try self.init(rawRepresentation: raw)
