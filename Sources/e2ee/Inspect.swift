@@ -1,7 +1,7 @@
 import E2EE
 
-/// `e2ee inspect`: what a bundle, wire message, group (sender-key) message or
-/// sender-key distribution says, as JSON. Only public fields are printed;
+/// `e2ee inspect`: what a bundle, wire message, group (sender-key) message,
+/// sender-key distribution or group update says, as JSON. Only public fields are printed;
 /// ciphertext is summarised by its length, and a distribution's chain key is
 /// never shown.
 enum Inspect {
@@ -11,19 +11,13 @@ enum Inspect {
     }
 
     /// A bundle if the bytes parse as one and its signatures verify (a bundle
-    /// with a one-time prekey also parses as a RatchetMessage); otherwise a
-    /// message of the type its second byte names.
+    /// with a one-time prekey also parses as a RatchetMessage); otherwise the
+    /// message of any kind that `WireMessage` parses.
     static func parse(_ bytes: [UInt8]) throws(CLIError) -> JSON {
         if let bundle = try? PreKeyBundle(serialized: bytes), bundle.verifySignatures() {
             return json(bundle)
         }
         do {
-            if bytes.count >= 2, bytes[1] == MessageType.senderKey.rawValue {
-                return json(try SenderKeyMessage(serialized: bytes))
-            }
-            if bytes.count >= 2, bytes[1] == MessageType.senderKeyDistribution.rawValue {
-                return json(try SenderKeyDistribution(serialized: bytes))
-            }
             return json(try WireMessage(serialized: bytes))
         } catch {
             throw .failed(describe(error))
@@ -58,6 +52,19 @@ enum Inspect {
         ])
     }
 
+    static func json(_ u: GroupUpdate) -> JSON {
+        .object([
+            "kind": .string("group_update"),
+            "version": .number(Int(WireMessage.version)),
+            "group_id": .string(GroupID.text(u.distributionID)),
+            "revision": .number(Int(u.revision)),
+            "members": .array(u.members.map { m in
+                .object(["address": .string(m.address.description), "identity_key": .hex(m.identityKey.rawRepresentation),
+                         "admin": .bool(m.isAdmin)])
+            }),
+        ])
+    }
+
     static func json(_ b: PreKeyBundle) -> JSON {
         .object([
             "kind": .string("bundle"),
@@ -79,6 +86,9 @@ enum Inspect {
         var fields: [String: JSON] = ["version": .number(Int(WireMessage.version))]
         let payload: RatchetPayload
         switch m {
+        case .senderKey(let s): return json(s)
+        case .senderKeyDistribution(let d): return json(d)
+        case .groupUpdate(let u): return json(u)
         case .ratchet(let r):
             fields["kind"] = .string("ratchet")
             payload = r.payload

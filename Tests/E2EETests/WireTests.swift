@@ -120,7 +120,8 @@ struct WireTests {
         let preKey = try classicalSample().preKey
         #expect(throws: WireError.truncated(needed: 1, available: 0)) { try WireMessage(serialized: []) }
         #expect(throws: WireError.unknownVersion(0x02)) { try WireMessage(serialized: [0x02, 0x01]) }
-        #expect(throws: WireError.unexpectedType(0x06)) { try WireMessage(serialized: [0x01, 0x06]) }
+        // Every known type is parsed, by that type's own parser: a GroupUpdate needs its group id.
+        #expect(throws: WireError.truncated(needed: 16, available: 0)) { try WireMessage(serialized: [0x01, 0x06]) }
         #expect(throws: WireError.unknownType(0x07)) { try WireMessage(serialized: [0x01, 0x07]) }
         #expect(throws: WireError.unknownType(0x00)) { try WireMessage(serialized: [0x01, 0x00]) }
         for n in 0..<62 {
@@ -136,9 +137,26 @@ struct WireTests {
         var ik = preKey; for i in 2..<34 { ik[i] = 0 }
         #expect(throws: WireError.invalidKey(field: "IK_A")) { try WireMessage(serialized: ik) }
         #expect(throws: WireError.tooLarge(size: 5, max: 4)) { try WireMessage(serialized: ratchet, maxPlaintext: 4) }
-        for t: UInt8 in [0x03, 0x04, 0x06] {
-            #expect(throws: WireError.unexpectedType(t)) { try WireMessage(serialized: [0x01, t] + ratchet.dropFirst(2)) }
+        // The group kinds parse exactly as their own parsers do.
+        let groups = try makeGroup(2)
+        var sender = groups[0]
+        let groupMessages = [try sender.encrypt([1, 2, 3]), sender.distribution.serialized, sender.snapshot.serialized]
+        for bytes in groupMessages + [0x03, 0x04, 0x06].map({ [0x01, $0] + ratchet.dropFirst(2) }) {
+            let whole = Result { () throws(WireError) in try WireMessage(serialized: bytes) }
+            let own = Result { () throws(WireError) -> WireMessage in
+                switch bytes[1] {
+                case 0x03: return .senderKey(try SenderKeyMessage(serialized: bytes))
+                case 0x04: return .senderKeyDistribution(try SenderKeyDistribution(serialized: bytes))
+                default: return .groupUpdate(try GroupUpdate(serialized: bytes))
+                }
+            }
+            #expect(whole == own, "type \(bytes[1])")
+            if case .success(let m) = whole { #expect(m.serialized == bytes && m.type.rawValue == bytes[1]) }
         }
+        #expect(groupMessages.allSatisfy { (try? WireMessage(serialized: $0)) != nil })
+        // A pairwise session refuses them as messages of a type it does not take.
+        var bob = try Pair().bob
+        #expect(throws: DecryptError.malformed(.unexpectedType(0x03))) { try bob.decrypt(groupMessages[0]) }
     }
 
     /// Found by the interaction fuzzer: X25519 ignores bit 255, and EK_A is not
@@ -218,7 +236,7 @@ struct WireTests {
                 }
                 if i % 3 == 0 { input = Array(input.prefix(Int(rng.next() % UInt64(input.count + 1)))) }
             }
-            check(input, types: [MessageType.ratchet.rawValue, MessageType.preKey.rawValue, MessageType.pqPreKey.rawValue],
+            check(input, types: Set((1...6).map { UInt8($0) }),
                   { (b) throws(WireError) in try WireMessage(serialized: b) }, \.serialized, "WireMessage")
             check(input, types: [MessageType.senderKey.rawValue],
                   { (b) throws(WireError) in try SenderKeyMessage(serialized: b) }, \.serialized, "SenderKeyMessage")

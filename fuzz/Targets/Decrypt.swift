@@ -156,7 +156,7 @@ enum DecryptChecks {
                               && m.oneTimePreKeyID == genuine.oneTimePreKeyID && m.kem == genuine.kem,
                               "a first message with other setup fields than the session's was decrypted by it")
             }
-        case nil: belongs = false
+        case .senderKey?, .senderKeyDistribution?, .groupUpdate?, nil: belongs = false
         }
         var set = SessionSet(current: fx.session)
         let setRecord = set.serialized()

@@ -139,6 +139,10 @@ enum ParserChecks {
         let message: WireMessage
         do { message = try WireMessage(serialized: data) } catch {
             try checkWireError(error, data, c)
+            // WireMessage hands each type's fields to that type's own parser.
+            if let own = ownParser(data), case .failure(let e1) = own {
+                try c.require(e1 == error, "WireMessage refused with \(error), the type's own parser with \(e1)")
+            }
             // A tighter limit can never make a refused message acceptable.
             guard case .failure(let e2) = strict, e2 == error else {
                 throw c.fail("input refused with \(error) under the default limit but not the same under \(small) bytes")
@@ -148,10 +152,16 @@ enum ParserChecks {
         try c.require(message.serialized == data, "a parsed message re-serialises to other bytes")
         try c.require((try? WireMessage(serialized: message.serialized)) == message, "a message does not re-parse to itself")
 
+        if let own = ownParser(data) {
+            try c.require((try? own.get()) == message, "WireMessage and the type's own parser disagree")
+        }
         let prefix: Int
         let header: MessageHeader
         let sealedCount: Int
         switch message {
+        case .senderKey, .senderKeyDistribution, .groupUpdate:
+            try c.require(message.type.rawValue == data[1], "type \(data[1]) parsed as \(message.type)")
+            return message   // their own harnesses check their fields
         case .ratchet(let m):
             try c.require(data[1] == MessageType.ratchet.rawValue, "type \(data[1]) parsed as a RatchetMessage")
             prefix = 2
@@ -188,6 +198,21 @@ enum ParserChecks {
                           "the \(small)-byte limit refused with \(e2)")
         }
         return message
+    }
+
+    /// The group kinds' own parsers, for the type byte of `data` (nil for the others).
+    static func ownParser(_ data: [UInt8]) -> Result<WireMessage, WireError>? {
+        guard data.count > 1, data[0] == WireMessage.version, let type = MessageType(rawValue: data[1]) else { return nil }
+        switch type {
+        case .senderKey:
+            return Result { () throws(WireError) in .senderKey(try SenderKeyMessage(serialized: data)) }
+        case .senderKeyDistribution:
+            return Result { () throws(WireError) in .senderKeyDistribution(try SenderKeyDistribution(serialized: data)) }
+        case .groupUpdate:
+            return Result { () throws(WireError) in .groupUpdate(try GroupUpdate(serialized: data)) }
+        case .ratchet, .preKey, .pqPreKey:
+            return nil
+        }
     }
 
     static func ratchetMessage(_ data: [UInt8], _ c: Checker) throws(InvariantViolation) {
@@ -480,6 +505,8 @@ enum ParserChecks {
                               "an initiator's PreKeyMessage does not carry its session's KEM part")
             case .ratchet:
                 try c.require(!session.awaitingReply, "a RatchetMessage from a session awaiting a reply")
+            case .senderKey, .senderKeyDistribution, .groupUpdate:
+                throw c.fail("a session encrypted a \(m.type) message")
             }
             try recordRoundTrip(s.serialized(), Session.init(serialized:), { $0.serialized() }, c)
         case .failure(let e):

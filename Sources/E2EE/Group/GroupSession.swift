@@ -175,21 +175,19 @@ public struct GroupSession: Sendable {
         }
         guard own.iteration < UInt32.max else { throw .chainExhausted }
         let mk = own.chainKey.next()
-        var out = [UInt8]()
-        out.reserveCapacity(SenderKeyMessage.headerByteCount + plaintext.count + AEADv1.overhead + 64)
-        out += [WireMessage.version, MessageType.senderKey.rawValue]
-        out += distributionID.rawValue
-        out.appendU32(own.chainID)
-        out.appendU32(own.iteration)
+        let iteration = own.iteration
         own.iteration += 1
-        let ad = out
+        let signingKey = own.signingKey
         do {
-            out += try AEADv1.seal(plaintext, using: mk, authenticating: ad, reuseGuard: random.makeReuseGuard())
+            return try SenderKeyMessage.write(
+                distributionID: distributionID, chainID: own.chainID, iteration: iteration, plaintextCount: plaintext.count,
+                seal: { (ad) throws(CryptoError) in
+                    try AEADv1.seal(plaintext, using: mk, authenticating: ad, reuseGuard: random.makeReuseGuard())
+                },
+                sign: { signingKey.signature(for: $0) })
         } catch {
             throw .malformed(.tooLarge(size: plaintext.count, max: Limits.defaultMaxPlaintext))
         }
-        out += own.signingKey.signature(for: out)
-        return out
     }
 
     // MARK: Membership

@@ -216,21 +216,10 @@ public final class SessionManager: Sendable {
     }
 
     /// Encrypts for one device; the session advance is committed before the
-    /// ciphertext is returned, so a crash can never make it reuse a key.
+    /// ciphertext is returned, so a crash can never make it reuse a key. The
+    /// multi-device fan-out with one address: both give the same bytes.
     public func encrypt(_ plaintext: [UInt8], to address: ProtocolAddress) throws(MessagingError) -> [UInt8] {
-        try withAddressLock(address) { () throws(MessagingError) in try encryptLocked(plaintext, address) }
-    }
-
-    private func encryptLocked(_ plaintext: [UInt8], _ address: ProtocolAddress) throws(MessagingError) -> [UInt8] {
-        guard !GroupControl.isReserved(plaintext) else { throw .reservedPlaintext }
-        var set = try load(address)
-        try checkUsable(set, address)
-        let out: [UInt8]
-        do { out = try set.encrypt(plaintext, random: random) } catch { throw .encrypt(error) }
-        var changes = StoreChanges()
-        changes.sessions[address] = set
-        try commit(changes)
-        return out
+        try withAddressLock(address) { () throws(MessagingError) in try fanOutLocked(plaintext, [address])[0].message }
     }
 
     func checkUsable(_ set: SessionSet, _ address: ProtocolAddress) throws(MessagingError) {
@@ -275,28 +264,28 @@ public final class SessionManager: Sendable {
     private func receiveLocked(_ message: [UInt8], _ address: ProtocolAddress,
                                group locked: DistributionID?) throws(MessagingError) -> ReceiveStep {
         var changes = StoreChanges()
+        // Parsed once: the identity key's check is paid here, and the parsed
+        // message is what the session set routes.
         let parsed: WireMessage
         do { parsed = try WireMessage(serialized: message) } catch { throw .decrypt(.malformed(error)) }
         var set = try load(address)
-        var createsSession = false
-        if case .preKey(let m) = parsed {
-            try checkTrust(m.identityKey, for: address, into: &changes)
-            createsSession = !(set.current?.matches(m) == true || set.archived.contains(where: { $0.matches(m) }))
-        }
+        if case .preKey(let m) = parsed { try checkTrust(m.identityKey, for: address, into: &changes) }
         var plaintext: [UInt8]
-        if createsSession {
+        if let first = set.newSessionMessage(parsed) {
             // A new session consumes a one-time prekey and remembers its base key:
             // the account changes too, under its lock.
             plaintext = try accountLock.withLock { () throws(MessagingError) -> [UInt8] in
                 var account = try loadAccount()
-                let p = try decrypt(message, set: &set, account: &account)
+                let p = try mapReceiveError { () throws(ReceiveError) in
+                    try set.accept(first, account: &account, random: random, now: clock(),
+                                   allowClassical: allowsClassicalSetup)
+                }
                 changes.account = account
                 return p
             }
         } else {
             // Routed to an existing session: the account is neither loaded nor locked.
-            var unused = Account.placeholder
-            plaintext = try decrypt(message, set: &set, account: &unused)
+            plaintext = try mapReceiveError { () throws(ReceiveError) in try set.decryptExisting(parsed, random: random) }
         }
         changes.sessions[address] = set
         let control: GroupControl?
@@ -318,9 +307,9 @@ public final class SessionManager: Sendable {
         return .done(received)
     }
 
-    private func decrypt(_ message: [UInt8], set: inout SessionSet, account: inout Account) throws(MessagingError) -> [UInt8] {
-        do { return try set.decrypt(message, account: &account, random: random, now: clock(),
-                                allowClassical: allowsClassicalSetup) } catch {
+    /// Runs a session set's receive, mapping its error.
+    private func mapReceiveError(_ body: () throws(ReceiveError) -> [UInt8]) throws(MessagingError) -> [UInt8] {
+        do { return try body() } catch {
             switch error {
             case .setup(let e): throw .setup(e)
             case .decrypt(let e): throw .decrypt(e)
@@ -404,7 +393,10 @@ public final class SessionManager: Sendable {
         out.reserveCapacity(outgoing.count)
         for (i, (address, _)) in outgoing.enumerated() {
             guard case .success(let bytes) = sealed[i] else { throw .encrypt(.invalidReuseGuard) }
-            out.append((address, prefixes[i] + bytes))
+            // The prefix has room reserved for the sealed part.
+            var message = prefixes[i]
+            message += bytes
+            out.append((address, message))
         }
         try commit(changes)
         return out
@@ -441,15 +433,6 @@ public final class SessionManager: Sendable {
             return upload
         }
     }
-}
-
-extension Account {
-    /// Stands in where ``SessionSet/decrypt(_:account:maxPlaintext:random:now:)``
-    /// needs an account but the message cannot create a session (it is routed
-    /// to an existing one), so the real account is neither loaded nor locked.
-    static let placeholder = Account(identity: try! IdentityKey.PrivateKey(seed: [UInt8](repeating: 1, count: 32)),
-                                     signedPreKeys: [], oneTimePreKeys: [], publishedCount: 0,
-                                     nextPreKeyID: 1, nextSignedPreKeyID: 1)
 }
 
 /// Wall-clock seconds, without Foundation.

@@ -165,29 +165,15 @@ public struct Session: Sendable {
             throw .plaintextTooLarge(size: plaintextCount, max: Limits.defaultMaxPlaintext)
         }
         let (header, mk) = try ratchet.nextSendingKey()
-        // The initiator keeps the KEM ciphertext exactly as long as it is awaiting a reply.
-        let kemCiphertext = awaitingReply ? pq?.ciphertext : nil
-        let prefixCount = !awaitingReply ? 2
-            : kemCiphertext == nil ? PreKeyMessage.prefixByteCount : PreKeyMessage.pqPrefixByteCount
-        var out = [UInt8]()
-        out.reserveCapacity(prefixCount + MessageHeader.byteCount + plaintextCount + AEADv1.overhead)
-        out.append(WireMessage.version)
-        if awaitingReply {
-            out.append(kemCiphertext == nil ? MessageType.preKey.rawValue : MessageType.pqPreKey.rawValue)
-            out += localIdentity.bytes
-            out += baseKey.bytes
-            out.appendU32(signedPreKeyID.rawValue)
-            out.appendU32(oneTimePreKeyID?.rawValue ?? PreKeyID.none)
-            if let pq, let ct = kemCiphertext {
-                out.appendU32(pq.kemPreKeyID.rawValue)
-                out += ct
-            }
-        } else {
-            out.append(MessageType.ratchet.rawValue)
-        }
-        header.encode(into: &out)
+        // Until the first reply every message repeats the setup; the initiator
+        // keeps the KEM ciphertext exactly as long as it is awaiting a reply.
+        let setup = !awaitingReply ? nil
+            : PreKeyMessage.Setup(identityKey: localIdentity, baseKey: baseKey, signedPreKeyID: signedPreKeyID,
+                                  oneTimePreKeyID: oneTimePreKeyID,
+                                  kem: pq.flatMap { pq in pq.ciphertext.map { .init(id: pq.kemPreKeyID, ciphertext: $0) } })
+        let out = RatchetPayload.writePrefix(header: header, setup: setup, sealedCount: plaintextCount + AEADv1.overhead)
         var ad = associatedData
-        ad.append(contentsOf: out[prefixCount...])
+        ad.append(contentsOf: out[(out.count - MessageHeader.byteCount)...])
         return (out, ad, mk)
     }
 
@@ -216,6 +202,8 @@ public struct Session: Sendable {
             default: throw .setupMismatch
             }
             return try decrypt(payload: m.payload, random: random)
+        case .senderKey, .senderKeyDistribution, .groupUpdate:
+            throw .malformed(.unexpectedType(message.type.rawValue))
         }
     }
 

@@ -49,21 +49,51 @@ public struct SessionSet: Sendable {
         do { message = try WireMessage(serialized: bytes, maxPlaintext: maxPlaintext) } catch {
             throw .decrypt(.malformed(error))
         }
+        return try decrypt(message, account: &account, random: random, now: now, allowClassical: allowClassical)
+    }
+
+    /// As ``decrypt(_:account:maxPlaintext:random:now:allowClassical:)`` for a
+    /// parsed message: routed to an existing session, or, for a PreKeyMessage
+    /// no session was made from, a new session through `account`.
+    public mutating func decrypt(_ message: WireMessage, account: inout Account, random: any RandomSource = .system,
+                                 now: UInt64 = 0, allowClassical: Bool = false) throws(ReceiveError) -> [UInt8] {
+        if let first = newSessionMessage(message) {
+            return try accept(first, account: &account, random: random, now: now, allowClassical: allowClassical)
+        }
+        return try decryptExisting(message, random: random)
+    }
+
+    /// The PreKeyMessage if `message` would start a new session (no session
+    /// here was made from its base key), else nil: only then is an account needed.
+    public func newSessionMessage(_ message: WireMessage) -> PreKeyMessage? {
+        guard case .preKey(let m) = message, index(where: { $0.matches(m) }) == nil else { return nil }
+        return m
+    }
+
+    /// Starts a session from a first message through `account` and places it
+    /// (current, unless a simultaneous initiation keeps ours). On error neither the sessions nor the account change.
+    public mutating func accept(_ message: PreKeyMessage, account: inout Account, random: any RandomSource = .system,
+                                now: UInt64 = 0, allowClassical: Bool = false) throws(ReceiveError) -> [UInt8] {
+        do {
+            let (session, plaintext) = try account.acceptSession(from: message, random: random, now: now,
+                                                                allowClassical: allowClassical)
+            adopt(session)
+            return plaintext
+        } catch {
+            throw .setup(error)
+        }
+    }
+
+    /// Decrypts a message with the session it is routed to: a PreKeyMessage by
+    /// its base key, a RatchetMessage by its ratchet key. Never creates a
+    /// session: a PreKeyMessage no session was made from is ``DecryptError/noSession``.
+    public mutating func decryptExisting(_ message: WireMessage, random: any RandomSource = .system) throws(ReceiveError) -> [UInt8] {
         switch message {
         case .preKey(let m):
             // A PreKeyMessage never promotes an archived session: only a reply proves
             // the peer uses it (below), and promotion here would undo the tie-break.
-            if let i = index(where: { $0.matches(m) }) {
-                return try decrypt(message, at: i, random: random, promoting: false)
-            }
-            do {
-                let (session, plaintext) = try account.acceptSession(from: m, random: random, now: now,
-                                                                    allowClassical: allowClassical)
-                adopt(session)
-                return plaintext
-            } catch {
-                throw .setup(error)
-            }
+            guard let i = index(where: { $0.matches(m) }) else { throw .decrypt(.noSession) }
+            return try decrypt(message, at: i, random: random, promoting: false)
         case .ratchet(let m):
             // Routed, not tried everywhere (a forged message must not cost 41
             // sessions' work): a session that knows the ratchet key takes it.
@@ -91,6 +121,8 @@ public struct SessionSet: Sendable {
                 do { return try decrypt(message, at: slot, random: random, promoting: true) } catch {}
             }
             throw firstError
+        case .senderKey, .senderKeyDistribution, .groupUpdate:
+            throw .decrypt(.malformed(.unexpectedType(message.type.rawValue)))
         }
     }
 

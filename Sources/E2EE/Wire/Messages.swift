@@ -9,15 +9,29 @@ public enum MessageType: UInt8, Sendable {
 }
 
 extension ByteReader {
-    /// Reads and checks `version || type` for a parser of one message type,
-    /// telling an unknown type from a known one it does not take.
-    mutating func header(_ expected: MessageType) throws(WireError) {
+    /// Reads `version || type`, the start of every message: an unknown version
+    /// or type byte is refused here, for every parser.
+    mutating func messageType() throws(WireError) -> MessageType {
         let version = try u8()
         guard version == WireMessage.version else { throw .unknownVersion(version) }
         let type = try u8()
-        guard type == expected.rawValue else {
-            throw MessageType(rawValue: type) == nil ? .unknownType(type) : .unexpectedType(type)
-        }
+        guard let known = MessageType(rawValue: type) else { throw .unknownType(type) }
+        return known
+    }
+
+    /// Reads and checks `version || type` for a parser of one message type,
+    /// telling an unknown type from a known one it does not take.
+    mutating func header(_ expected: MessageType) throws(WireError) {
+        let type = try messageType()
+        guard type == expected else { throw .unexpectedType(type.rawValue) }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Writes `version || type`, the start of every message.
+    mutating func appendHeader(_ type: MessageType) {
+        append(WireMessage.version)
+        append(type.rawValue)
     }
 }
 
@@ -79,6 +93,32 @@ public struct RatchetPayload: Sendable, Equatable {
         self.bytes = bytes
         self.headerStart = headerStart
     }
+
+    /// Writes a message up to and including `Encode(H)`: a RatchetMessage, or
+    /// a (PQ)PreKeyMessage carrying `setup`. Room is reserved for the
+    /// `sealedCount` bytes of `AEAD_v1 output` that follow; the associated data
+    /// takes the bytes from `Encode(H)` on (the last ``MessageHeader/byteCount``).
+    static func writePrefix(header: MessageHeader, setup: PreKeyMessage.Setup?, sealedCount: Int) -> [UInt8] {
+        let prefixCount = setup == nil ? 2
+            : setup?.kem == nil ? PreKeyMessage.prefixByteCount : PreKeyMessage.pqPrefixByteCount
+        var out = [UInt8]()
+        out.reserveCapacity(prefixCount + MessageHeader.byteCount + sealedCount)
+        if let setup {
+            out.appendHeader(setup.kem == nil ? .preKey : .pqPreKey)
+            out += setup.identityKey.bytes
+            out += setup.baseKey.bytes
+            out.appendU32(setup.signedPreKeyID.rawValue)
+            out.appendU32(setup.oneTimePreKeyID?.rawValue ?? PreKeyID.none)
+            if let kem = setup.kem {
+                out.appendU32(kem.id.rawValue)
+                out += kem.ciphertext
+            }
+        } else {
+            out.appendHeader(.ratchet)
+        }
+        header.encode(into: &out)
+        return out
+    }
 }
 
 /// `0x01 || 0x01 || Encode(H) || AEAD_v1 output`.
@@ -116,6 +156,15 @@ public struct PreKeyMessage: Sendable, Equatable {
     static let prefixByteCount = 2 + 32 + 32 + 4 + 4
     static let pqPrefixByteCount = prefixByteCount + 4 + MLKEM.ciphertextByteCount
 
+    /// What the initiator repeats in every first message until it gets a reply.
+    struct Setup {
+        let identityKey: IdentityKey.PublicKey
+        let baseKey: X25519.PublicKey
+        let signedPreKeyID: SignedPreKeyID
+        let oneTimePreKeyID: PreKeyID?
+        let kem: KEMPart?
+    }
+
     init(from r: inout ByteReader, postQuantum: Bool, maxPlaintext: Int) throws(WireError) {
         identityKey = try IdentityKey.PublicKey(wire: r.bytes(32), field: "IK_A")
         baseKey = try X25519.PublicKey(wire: r.bytes(32), field: "EK_A")
@@ -131,37 +180,59 @@ public struct PreKeyMessage: Sendable, Equatable {
     }
 }
 
-/// Any message of PROTOCOL.md §4, parsed. Group message kinds arrive with the
-/// group layer; their type bytes are recognised and refused here for now.
+/// Any message of PROTOCOL.md §4, parsed: the one place that reads a type
+/// byte and hands the rest to that type's parser.
 public enum WireMessage: Sendable, Equatable {
     public static let version: UInt8 = 0x01
 
     case ratchet(RatchetMessage)
     /// A PreKeyMessage (type 0x02) or a PQPreKeyMessage (type 0x05).
     case preKey(PreKeyMessage)
+    case senderKey(SenderKeyMessage)
+    /// Carries a chain key: it arrives inside a pairwise session's plaintext.
+    case senderKeyDistribution(SenderKeyDistribution)
+    /// Arrives inside a pairwise session's plaintext (PROTOCOL.md §5b).
+    case groupUpdate(GroupUpdate)
 
     /// Parses untrusted bytes. `maxPlaintext` bounds the size a ciphertext may
     /// imply (default 256 KiB); nothing is allocated beyond the input itself.
     public init(serialized bytes: [UInt8], maxPlaintext: Int = Limits.defaultMaxPlaintext) throws(WireError) {
         var r = ByteReader(bytes)
-        let version = try r.u8()
-        guard version == Self.version else { throw .unknownVersion(version) }
-        let typeByte = try r.u8()
-        guard let type = MessageType(rawValue: typeByte) else { throw .unknownType(typeByte) }
-        switch type {
+        switch try r.messageType() {
         case .ratchet:
             self = .ratchet(RatchetMessage(payload: try RatchetPayload(from: &r, maxPlaintext: maxPlaintext)))
-        case .preKey, .pqPreKey:
-            self = .preKey(try PreKeyMessage(from: &r, postQuantum: type == .pqPreKey, maxPlaintext: maxPlaintext))
-        case .senderKey, .senderKeyDistribution, .groupUpdate:
-            throw .unexpectedType(typeByte)
+        case .preKey:
+            self = .preKey(try PreKeyMessage(from: &r, postQuantum: false, maxPlaintext: maxPlaintext))
+        case .pqPreKey:
+            self = .preKey(try PreKeyMessage(from: &r, postQuantum: true, maxPlaintext: maxPlaintext))
+        case .senderKey:
+            self = .senderKey(try SenderKeyMessage(from: &r, maxPlaintext: maxPlaintext))
+        case .senderKeyDistribution:
+            self = .senderKeyDistribution(try SenderKeyDistribution(from: &r))
+        case .groupUpdate:
+            self = .groupUpdate(try GroupUpdate(from: &r))
         }
     }
 
+    /// The type byte the message was written with.
+    public var type: MessageType {
+        switch self {
+        case .ratchet: return .ratchet
+        case .preKey(let m): return m.isPostQuantum ? .pqPreKey : .preKey
+        case .senderKey: return .senderKey
+        case .senderKeyDistribution: return .senderKeyDistribution
+        case .groupUpdate: return .groupUpdate
+        }
+    }
+
+    /// The wire bytes. A distribution's bytes hold its chain key: wipe them once sent.
     public var serialized: [UInt8] {
         switch self {
         case .ratchet(let m): return m.serialized
         case .preKey(let m): return m.serialized
+        case .senderKey(let m): return m.serialized
+        case .senderKeyDistribution(let d): return d.serialized
+        case .groupUpdate(let u): return u.serialized
         }
     }
 }

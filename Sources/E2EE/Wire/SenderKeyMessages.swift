@@ -45,7 +45,7 @@ public struct SenderKeyDistribution: Sendable, Equatable, CustomStringConvertibl
     public var serialized: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(Self.byteCount)
-        out += [WireMessage.version, MessageType.senderKeyDistribution.rawValue]
+        out.appendHeader(.senderKeyDistribution)
         out += distributionID.rawValue
         out.appendU32(chainID)
         out.appendU32(iteration)
@@ -57,12 +57,17 @@ public struct SenderKeyDistribution: Sendable, Equatable, CustomStringConvertibl
     public init(serialized bytes: [UInt8]) throws(WireError) {
         var r = ByteReader(bytes)
         try r.header(.senderKeyDistribution)
+        try self.init(from: &r)
+    }
+
+    /// The fields after `version || type`.
+    init(from r: inout ByteReader) throws(WireError) {
         distributionID = DistributionID(unchecked: try r.bytes(16))
         chainID = try r.u32()
         iteration = try r.u32()
         // Straight from the input into wiped storage (the caller wipes the input).
         let ck = try r.skip(SenderChainKey.byteCount)
-        chainKey = SenderChainKey(bytes: bytes.withUnsafeBytes { SecureBytes(UnsafeRawBufferPointer(rebasing: $0[ck])) })
+        chainKey = SenderChainKey(bytes: r.bytes.withUnsafeBytes { SecureBytes(UnsafeRawBufferPointer(rebasing: $0[ck])) })
         signingKey = try IdentityKey.PublicKey(wire: r.bytes(32), field: "signing_pub")
         try r.expectEnd()
     }
@@ -89,6 +94,11 @@ public struct SenderKeyMessage: Sendable, Equatable {
     public init(serialized bytes: [UInt8], maxPlaintext: Int = Limits.defaultMaxPlaintext) throws(WireError) {
         var r = ByteReader(bytes)
         try r.header(.senderKey)
+        try self.init(from: &r, maxPlaintext: maxPlaintext)
+    }
+
+    /// The fields after `version || type`; the message keeps the whole input.
+    init(from r: inout ByteReader, maxPlaintext: Int) throws(WireError) {
         distributionID = DistributionID(unchecked: try r.bytes(16))
         chainID = try r.u32()
         iteration = try r.u32()
@@ -97,6 +107,25 @@ public struct SenderKeyMessage: Sendable, Equatable {
             throw .truncated(needed: AEADv1.overhead + Self.signatureByteCount, available: r.remaining)
         }
         guard rest - AEADv1.overhead <= maxPlaintext else { throw .tooLarge(size: rest - AEADv1.overhead, max: maxPlaintext) }
-        self.bytes = bytes
+        bytes = r.bytes
+        _ = try r.skip(r.remaining)
+    }
+
+    /// Writes a message: the header (`version || type || distribution_id ||
+    /// chain_id || iteration`, which is the AEAD's associated data), the
+    /// `AEAD_v1` output `seal` makes with it, and the signature `sign` makes
+    /// over both.
+    static func write<E: Error>(distributionID: DistributionID, chainID: UInt32, iteration: UInt32, plaintextCount: Int,
+                                seal: ([UInt8]) throws(E) -> [UInt8],
+                                sign: ([UInt8]) -> [UInt8]) throws(E) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(headerByteCount + plaintextCount + AEADv1.overhead + signatureByteCount)
+        out.appendHeader(.senderKey)
+        out += distributionID.rawValue
+        out.appendU32(chainID)
+        out.appendU32(iteration)
+        out += try seal(out)
+        out += sign(out)
+        return out
     }
 }

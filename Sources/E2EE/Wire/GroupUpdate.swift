@@ -77,7 +77,7 @@ public struct GroupUpdate: Sendable, Equatable, CustomStringConvertible {
     public var serialized: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(24 + members.count * 48)
-        out += [WireMessage.version, MessageType.groupUpdate.rawValue]
+        out.appendHeader(.groupUpdate)
         out += distributionID.rawValue
         out.appendU32(revision)
         out.appendU16(UInt16(members.count))
@@ -94,6 +94,11 @@ public struct GroupUpdate: Sendable, Equatable, CustomStringConvertible {
     public init(serialized bytes: [UInt8]) throws(WireError) {
         var r = ByteReader(bytes)
         try r.header(.groupUpdate)
+        try self.init(from: &r)
+    }
+
+    /// The fields after `version || type`.
+    init(from r: inout ByteReader) throws(WireError) {
         distributionID = DistributionID(unchecked: try r.bytes(DistributionID.byteCount))
         revision = try r.u32()
         let n = Int(try r.u16())
