@@ -15,7 +15,8 @@ bytes, signature-checked and decrypted by receivers that were built only from
 parsed SenderKeyDistribution wire bytes.
 
 Dependencies: the Python standard library (hashlib for SHA-256 and BLAKE2b)
-plus `cryptography` (Ed25519, ChaCha20-Poly1305).
+plus `cryptography` (Ed25519, ChaCha20-Poly1305); the primitive wrappers shared
+with the other generators (KDF_GK, AEAD_v1, Ed25519) are in scripts/vectorlib.py.
 
 Conventions (as scripts/gen_vectors.py): one JSON object with a "description"
 string; byte strings lowercase hex ("" when empty); numbers are JSON integers;
@@ -65,105 +66,31 @@ Output: Tests/Vectors/group_v1.json, layout described in its "description".
 """
 
 import copy
-import hashlib
-import json
-import os
 import sys
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+sys.dont_write_bytecode = True  # importing vectorlib leaves no __pycache__
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT_DIR = os.path.join(ROOT, "Tests", "Vectors")
-OUT_NAME = "group_v1.json"
+from vectorlib import (  # noqa: E402  (same directory)
+    GUARD_LEN, TAG_LEN, Duplicate, ProtocolError, aead_v1_open, aead_v1_seal, check,
+    ed25519_pub, ed25519_sign, ed25519_verify, expect_reject, fox, h, kdf_gk, main,
+    read_u32, sha256, u32,
+)
 
 VERSION = 0x01
 TYPE_SENDER_KEY_MESSAGE = 0x03
 TYPE_SENDER_KEY_DISTRIBUTION = 0x04
 SKM_HEADER_LEN = 26            # 0x01 0x03 distribution_id(16) chain_id(4) iteration(4)
 SKDM_LEN = 90                  # 26 + chain_key(32) + signing_pub(32)
-GUARD_LEN, TAG_LEN, SIG_LEN = 4, 16, 64
+SIG_LEN = 64
 MAX_SKIPPED = 2000             # PROTOCOL.md 5: skipped keys kept per sender chain
 MAX_AHEAD = 25000              # PROTOCOL.md 5: iterations further ahead are rejected
 MAX_PLAINTEXT = 256 * 1024     # PROTOCOL.md 4: default caller limit
 
 
-# ---------------------------------------------------------------- helpers
-
-def h(b):
-    return None if b is None else b.hex()
-
-
-def check(cond, what):
-    # A plain assert would vanish under `python3 -O`; these checks must not.
-    if not cond:
-        sys.exit("gen_group_vectors: self-check failed: " + what)
-
-
-class ProtocolError(Exception):
-    pass
-
-
-class DuplicateMessage(ProtocolError):
-    pass
-
-
-def sha256(label):
-    return hashlib.sha256(label).digest()
-
+# ---------------------------------------------------------------- primitives
 
 def guard_for(label):
     return sha256(label)[:GUARD_LEN]
-
-
-def u32(n):
-    check(0 <= n <= 0xFFFFFFFF, "u32 range")
-    return n.to_bytes(4, "big")
-
-
-def read_u32(b):
-    return int.from_bytes(b, "big")
-
-
-# ---------------------------------------------------------------- primitives
-
-def ed25519_pub(seed):
-    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
-
-
-def ed25519_sign(seed, msg):
-    return Ed25519PrivateKey.from_private_bytes(seed).sign(msg)
-
-
-def ed25519_verify(pub, sig, msg):
-    try:
-        Ed25519PublicKey.from_public_bytes(pub).verify(sig, msg)
-        return True
-    except (InvalidSignature, ValueError):
-        return False
-
-
-def kdf_gk(ck):
-    out = hashlib.blake2b(b"\x01", digest_size=64, key=ck, person=b"E2EEv1 group").digest()
-    return out[:32], out[32:]
-
-
-def aead_v1_seal(mk, guard, pt, ad):
-    check(len(guard) == GUARD_LEN, "guard length")
-    return guard + ChaCha20Poly1305(mk).encrypt(guard + bytes(8), pt, ad)
-
-
-def aead_v1_open(mk, sealed, ad):
-    if len(sealed) < GUARD_LEN + TAG_LEN:
-        raise ProtocolError("AEAD_v1: short")
-    try:
-        return ChaCha20Poly1305(mk).decrypt(sealed[:GUARD_LEN] + bytes(8), sealed[GUARD_LEN:], ad)
-    except InvalidTag as e:
-        raise ProtocolError("AEAD_v1: authentication failed") from e
 
 
 def chain_keys(ck0, n):
@@ -290,7 +217,7 @@ class Receiver:
         i = m["iteration"]
         if i < self.iteration:
             if i not in self.skipped:
-                raise DuplicateMessage("SKM: duplicate or unavailable iteration %d" % i)
+                raise Duplicate(i)  # used, skipped past the limit, or before the distribution
             mk = self.skipped.pop(i)
             return aead_v1_open(mk, m["sealed"], m["header"]), mk
         if i - self.iteration > MAX_AHEAD:
@@ -306,18 +233,6 @@ class Receiver:
         return aead_v1_open(mk, m["sealed"], m["header"]), mk
 
 
-def expect_reject(receiver, wire, exc, what):
-    before = receiver.state()
-    try:
-        receiver.receive(wire)
-        check(False, what + " accepted")
-    except exc:
-        pass
-    except ProtocolError as e:
-        check(False, what + " rejected for the wrong reason: %s" % e)
-    check(receiver.state() == before, what + " changed receiver state")
-
-
 def flip(wire, index):
     b = bytearray(wire)
     b[index] ^= 0x01
@@ -329,11 +244,6 @@ def flip(wire, index):
 DIST_ID = sha256(b"group distribution id")[:16]
 
 CHAIN_KEYS_LISTED = 6          # "chain_keys": ck_1 .. ck_6
-
-
-def fox(prefix, n):
-    text = prefix + b"the quick brown fox jumps over the lazy dog " * ((n // 44) + 1)
-    return text[:n]
 
 
 def chain_entry(name, distributions, messages, ck0, seed, chain_id):
@@ -377,11 +287,7 @@ def scenario_initial():
     check(dist0[26:58] == ck0 and dist3[26:58] == keys[3][0], "SKDM chain keys")
     for bad, what in ((dist0 + b"\x00", "SKDM trailing"), (dist0[:-1], "SKDM short"),
                       (b"\x02" + dist0[1:], "SKDM version"), (b"\x01\x03" + dist0[2:], "SKDM type")):
-        try:
-            parse_skdm(bad)
-            check(False, what + " accepted")
-        except ProtocolError:
-            pass
+        expect_reject(what, parse_skdm, bad)
 
     # Receiver R0, from distribution_0.
     order = [0, 1, 2, 5, 4]
@@ -391,16 +297,17 @@ def scenario_initial():
     for i in order:
         guard, mk, wire = sent[i]
         # A broken signature or ciphertext must fail before any key is derived or stored.
-        expect_reject(r0, flip(wire, len(wire) - 1), ProtocolError, "bad signature %d" % i)
-        expect_reject(r0, flip(wire, len(wire) - SIG_LEN - 1), ProtocolError,
-                      "bad signature over changed tag %d" % i)
+        expect_reject("bad signature %d" % i, r0.receive, flip(wire, len(wire) - 1),
+                      state=r0.state)
+        expect_reject("bad signature over changed tag %d" % i, r0.receive,
+                      flip(wire, len(wire) - SIG_LEN - 1), state=r0.state)
         # Correctly signed, but the AEAD tag is wrong: fails in AEAD_v1, nothing stored.
         resigned = flip(wire[:-SIG_LEN], len(wire) - SIG_LEN - 1)
-        expect_reject(r0, resigned + ed25519_sign(seed, resigned), ProtocolError,
-                      "bad tag %d" % i)
+        expect_reject("bad tag %d" % i, r0.receive, resigned + ed25519_sign(seed, resigned),
+                      state=r0.state)
         hdr_changed = flip(wire[:-SIG_LEN], 25)          # iteration's low byte (ad)
-        expect_reject(r0, hdr_changed + ed25519_sign(seed, hdr_changed), ProtocolError,
-                      "changed iteration %d" % i)
+        expect_reject("changed iteration %d" % i, r0.receive,
+                      hdr_changed + ed25519_sign(seed, hdr_changed), state=r0.state)
         pt, rmk = r0.receive(wire)
         check(pt == plaintexts[i], "R0 plaintext %d" % i)
         check(rmk == mk, "R0 mk_%d" % i)
@@ -409,11 +316,11 @@ def scenario_initial():
             check(r0.skipped[3] == keys[3][1] and r0.skipped[4] == keys[4][1],
                   "R0 skipped keys are mk_3, mk_4")
         if i == 1:
-            expect_reject(r0, wire, DuplicateMessage, "replay of iteration 1")
+            expect_reject("replay of iteration 1", r0.receive, wire, exc=Duplicate, state=r0.state)
         messages.append({"iteration": i, "plaintext": h(plaintexts[i]), "guard": h(guard),
                          "message_key": h(mk), "wire": h(wire)})
-    expect_reject(r0, sent[1][2], DuplicateMessage, "late replay of iteration 1")
-    expect_reject(r0, sent[4][2], DuplicateMessage, "replay of iteration 4")
+    expect_reject("late replay of iteration 1", r0.receive, sent[1][2], exc=Duplicate, state=r0.state)
+    expect_reject("replay of iteration 4", r0.receive, sent[4][2], exc=Duplicate, state=r0.state)
     check(list(r0.skipped) == [3] and r0.iteration == 6 and r0.ck == keys[6][0],
           "R0 final state: mk_3 kept, next iteration 6")
     check(r0.earliest_key() == (3, keys[3][1]), "R0 earliest key is mk_3")
@@ -422,7 +329,8 @@ def scenario_initial():
     r3 = Receiver(dist3)
     check(r3.iteration == 3 and r3.earliest_key() == (3, keys[3][1]), "R3 earliest key is mk_3")
     for i in (0, 1, 2):
-        expect_reject(r3, sent[i][2], DuplicateMessage, "R3 decrypting iteration %d" % i)
+        expect_reject("R3 decrypting iteration %d" % i, r3.receive, sent[i][2], exc=Duplicate,
+                      state=r3.state)
     derivable, ck = set(), r3.ck
     for _ in range(8):
         ck, mk = kdf_gk(ck)
@@ -452,16 +360,16 @@ def scenario_rotated(initial_sent):
     r = Receiver(dist0)
     got, rmk = r.receive(wire)
     check(got == pt and rmk == mk, "rotated round trip")
-    expect_reject(r, wire, DuplicateMessage, "rotated replay")
+    expect_reject("rotated replay", r.receive, wire, exc=Duplicate, state=r.state)
     for j, (_, _, w) in initial_sent.items():
-        expect_reject(r, w, ProtocolError, "old-chain message %d on new chain" % j)
+        expect_reject("old-chain message %d on new chain" % j, r.receive, w, state=r.state)
     # An old-chain receiver rejects the new chain's message.
     old = Receiver(encode_skdm(DIST_ID, 0x0A0B0C0D, 0, sha256(b"group chain key"),
                                ed25519_pub(sha256(b"group signing seed"))))
-    expect_reject(old, wire, ProtocolError, "new-chain message on old chain")
+    expect_reject("new-chain message on old chain", old.receive, wire, state=old.state)
     # A message re-signed by the wrong key must not verify.
     forged = wire[:-SIG_LEN] + ed25519_sign(sha256(b"group signing seed"), wire[:-SIG_LEN])
-    expect_reject(r, forged, ProtocolError, "message signed by the old key")
+    expect_reject("message signed by the old key", r.receive, forged, state=r.state)
 
     distributions = [{"name": "distribution_0", "iteration": 0, "chain_key": h(ck0),
                       "wire": h(dist0)}]
@@ -504,36 +412,5 @@ def build():
             "chains": [initial, rotated]}
 
 
-# ---------------------------------------------------------------- driver
-
-def render(obj):
-    return json.dumps(obj, indent=2, sort_keys=True) + "\n"
-
-
-def main(argv):
-    check_mode = argv[1:] == ["--check"]
-    if argv[1:] and not check_mode:
-        sys.exit("usage: gen_group_vectors.py [--check]")
-    text = render(build())
-    path = os.path.join(OUT_DIR, OUT_NAME)
-    if check_mode:
-        try:
-            with open(path, encoding="utf-8", newline="") as f:
-                on_disk = f.read()
-        except FileNotFoundError:
-            on_disk = None
-        if on_disk != text:
-            print("vectors: out of date, rerun scripts/gen_group_vectors.py: %s (%s)"
-                  % (OUT_NAME, "missing" if on_disk is None else "differs"), file=sys.stderr)
-            return 1
-        print("vectors: %s matches" % OUT_NAME)
-        return 0
-    os.makedirs(OUT_DIR, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    print("vectors: wrote %s" % os.path.relpath(path, ROOT))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main(sys.argv, [("group_v1.json", build)]))

@@ -30,7 +30,7 @@ The "libsignal" object reproduces libsignal's own published test vector
 checked here on every run, which pins the iteration count and byte layout.
 
 Dependencies: the Python standard library plus `cryptography` (only to derive
-valid Ed25519 public keys from fixed seeds).
+valid Ed25519 public keys from fixed seeds, through scripts/vectorlib.py).
 
 Conventions (as scripts/gen_vectors.py): one JSON object with a "description"
 string; byte strings lowercase hex ("" when empty); digit strings are JSON
@@ -39,33 +39,14 @@ regeneration is byte-for-byte stable.
 """
 
 import hashlib
-import json
-import os
 import sys
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+sys.dont_write_bytecode = True  # importing vectorlib leaves no __pycache__
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT_PATH = os.path.join(ROOT, "Tests", "Vectors", "safety_numbers.json")
+from vectorlib import check, det, ed25519_pub, encode_ed25519, main  # noqa: E402  (same directory)
 
 ITERATIONS = 5200
 VERSION = 0
-ED25519_TAG = b"\xed"
-
-
-def check(cond, what):
-    # A plain assert would vanish under `python3 -O`; these checks must not.
-    if not cond:
-        sys.exit("gen_safety_vectors: self-check failed: " + what)
-
-
-def det(label, n):
-    """n fixed pseudo-random bytes named by `label` (no randomness involved)."""
-    return hashlib.shake_256(b"swift-e2ee test vectors/" + label.encode()).digest(n)
-
-
-def ed25519_public(seed):
-    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
 
 
 # ---------------------------------------------------------------- fingerprint
@@ -105,10 +86,10 @@ LIBSIGNAL = {
 
 
 def case(name, local_seed_label, local_id, remote_seed_label, remote_id):
-    lk = ed25519_public(det(local_seed_label, 32))
-    rk = ed25519_public(det(remote_seed_label, 32))
-    digits, lh, rh = safety_number(ED25519_TAG + lk, local_id, ED25519_TAG + rk, remote_id)
-    swapped, rh2, lh2 = safety_number(ED25519_TAG + rk, remote_id, ED25519_TAG + lk, local_id)
+    lk = ed25519_pub(det(local_seed_label, 32))
+    rk = ed25519_pub(det(remote_seed_label, 32))
+    digits, lh, rh = safety_number(encode_ed25519(lk), local_id, encode_ed25519(rk), remote_id)
+    swapped, rh2, lh2 = safety_number(encode_ed25519(rk), remote_id, encode_ed25519(lk), local_id)
     check(swapped == digits and lh2 == lh and rh2 == rh, name + ": not symmetric")
     check(len(digits) == 60 and digits.isdigit() and digits.isascii(), name + ": not 60 digits")
     return {
@@ -158,36 +139,5 @@ def build():
     }
 
 
-# ---------------------------------------------------------------- driver
-
-def render(obj):
-    return json.dumps(obj, indent=2, sort_keys=True) + "\n"
-
-
-def main(argv):
-    check_mode = argv[1:] == ["--check"]
-    if argv[1:] and not check_mode:
-        sys.exit("usage: gen_safety_vectors.py [--check]")
-    text = render(build())
-    name = os.path.relpath(OUT_PATH, ROOT)
-    if check_mode:
-        try:
-            with open(OUT_PATH, encoding="utf-8", newline="") as f:
-                on_disk = f.read()
-        except FileNotFoundError:
-            print("vectors: %s missing, run scripts/gen_safety_vectors.py" % name, file=sys.stderr)
-            return 1
-        if on_disk != text:
-            print("vectors: %s out of date, rerun scripts/gen_safety_vectors.py" % name, file=sys.stderr)
-            return 1
-        print("vectors: %s matches" % name)
-        return 0
-    os.makedirs(os.path.dirname(OUT_PATH), exist_ok=True)
-    with open(OUT_PATH, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    print("vectors: wrote %s" % name)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main(sys.argv, [("safety_numbers.json", build)]))

@@ -7,7 +7,9 @@ Usage:
                                              # the files on disk; exit 1 on any diff
 
 Dependencies: the Python standard library plus `cryptography` (X25519,
-Ed25519, ChaCha20-Poly1305 and an HKDF cross-check).
+Ed25519, ChaCha20-Poly1305 and an HKDF cross-check).  The primitive wrappers
+(X25519, Ed25519, HKDF-SHA-512, BLAKE2b KDFs, AEAD_v1), shared with the other
+generators, are in scripts/vectorlib.py.
 
 Conventions for every file:
   * a JSON object with a "description" string plus the arrays/objects below;
@@ -45,41 +47,30 @@ Files:
       nonce = guard || 00*8, plaintext, ad) where the AEAD output is ct || tag.
 
 Our own vectors use fixed inputs only: byte patterns, or SHAKE-256 of an ASCII
-label (see `det`), so every run produces identical files.
+label (see vectorlib.det), so every run produces identical files.
 """
 
 import hashlib
-import hmac
-import json
-import os
 import sys
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import (
-    X25519PrivateKey,
-    X25519PublicKey,
-)
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+sys.dont_write_bytecode = True  # importing vectorlib leaves no __pycache__
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT_DIR = os.path.join(ROOT, "Tests", "Vectors")
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305  # noqa: E402
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: E402
+
+from vectorlib import (  # noqa: E402  (same directory)
+    HASH_LEN, KEM_PUB_LEN, P_CHAIN, P_GROUP, P_KEM_BIND, P_ROOT,
+    aead_v1_open, aead_v1_seal, blake2b, check, det, ed25519_pub, ed25519_sign,
+    ed25519_verify, encode_ed25519, encode_kem, h, hkdf_sha512, kdf_ck, kdf_gk,
+    kdf_rk, main, u32, x25519, x25519_pub,
+)
 
 
 # ---------------------------------------------------------------- helpers
 
-def h(b):
-    return b.hex()
-
-
 def unhex(s):
     return bytes.fromhex(s)
-
-
-def det(label, n):
-    """n fixed pseudo-random bytes named by `label` (no randomness involved)."""
-    return hashlib.shake_256(b"swift-e2ee test vectors/" + label.encode()).digest(n)
 
 
 def pattern(start, n):
@@ -87,22 +78,7 @@ def pattern(start, n):
     return bytes((start + i) & 0xFF for i in range(n))
 
 
-def check(cond, what):
-    # A plain assert would vanish under `python3 -O`; these checks must not.
-    if not cond:
-        sys.exit("gen_vectors: self-check failed: " + what)
-
-
 # ---------------------------------------------------------------- X25519
-
-def x25519(k, u):
-    return X25519PrivateKey.from_private_bytes(k).exchange(
-        X25519PublicKey.from_public_bytes(u))
-
-
-def x25519_base(k):
-    return X25519PrivateKey.from_private_bytes(k).public_key().public_bytes_raw()
-
 
 RFC7748_VECTORS = [
     {
@@ -147,8 +123,8 @@ def build_x25519():
         check(seen[n] == out, "RFC 7748 5.2 after %d iterations" % n)
 
     d = RFC7748_DH
-    check(h(x25519_base(unhex(d["alice_private"]))) == d["alice_public"], "RFC 7748 6.1 alice public")
-    check(h(x25519_base(unhex(d["bob_private"]))) == d["bob_public"], "RFC 7748 6.1 bob public")
+    check(h(x25519_pub(unhex(d["alice_private"]))) == d["alice_public"], "RFC 7748 6.1 alice public")
+    check(h(x25519_pub(unhex(d["bob_private"]))) == d["bob_public"], "RFC 7748 6.1 bob public")
     check(h(x25519(unhex(d["alice_private"]), unhex(d["bob_public"]))) == d["shared"], "RFC 7748 6.1 shared (alice)")
     check(h(x25519(unhex(d["bob_private"]), unhex(d["alice_public"]))) == d["shared"], "RFC 7748 6.1 shared (bob)")
 
@@ -200,12 +176,11 @@ RFC8032_VECTORS = [
 
 def build_ed25519():
     for v in RFC8032_VECTORS:
-        sk = Ed25519PrivateKey.from_private_bytes(unhex(v["seed"]))
-        pk = sk.public_key()
-        check(h(pk.public_bytes_raw()) == v["public"], "RFC 8032 %s public key" % v["name"])
-        sig = sk.sign(unhex(v["message"]))
+        seed, msg = unhex(v["seed"]), unhex(v["message"])
+        check(h(ed25519_pub(seed)) == v["public"], "RFC 8032 %s public key" % v["name"])
+        sig = ed25519_sign(seed, msg)
         check(h(sig) == v["signature"], "RFC 8032 %s signature" % v["name"])
-        pk.verify(sig, unhex(v["message"]))  # raises on failure
+        check(ed25519_verify(ed25519_pub(seed), sig, msg), "RFC 8032 %s verifies" % v["name"])
     return {
         "description": (
             "Ed25519 known answers from RFC 8032 section 7.1 (TEST 1-3). 'seed' is "
@@ -287,24 +262,6 @@ def build_chacha():
 
 # ---------------------------------------------------------------- HKDF-SHA-512
 
-HASH_LEN = 64
-
-
-def hkdf_sha512(ikm, salt, info, length):
-    """RFC 5869 written out, so the C side has an independent reference."""
-    if length > 255 * HASH_LEN:
-        raise ValueError("HKDF length too large")
-    if not salt:
-        salt = bytes(HASH_LEN)  # RFC 5869 2.2: absent salt = HashLen zeros
-    prk = hmac.new(salt, ikm, hashlib.sha512).digest()
-    okm, t, i = b"", b"", 1
-    while len(okm) < length:
-        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha512).digest()
-        okm += t
-        i += 1
-    return okm[:length]
-
-
 def hkdf_reference(ikm, salt, info, length):
     return HKDF(algorithm=hashes.SHA512(), length=length,
                 salt=salt if salt else None, info=info).derive(ikm)
@@ -354,34 +311,6 @@ def build_hkdf():
 
 # ---------------------------------------------------------------- BLAKE2b KDFs
 
-P_KEM_BIND = "E2EEv1 kem bind"
-P_ROOT = "E2EEv1 root"
-P_CHAIN = "E2EEv1 chain"
-P_GROUP = "E2EEv1 group"
-
-
-def blake2b(key, data, outlen, personal):
-    # hashlib zero-pads person to 16 bytes and leaves the salt all-zero, as
-    # PROTOCOL.md requires; an empty key selects unkeyed mode.
-    return hashlib.blake2b(data, digest_size=outlen, key=key,
-                           person=personal.encode("ascii")).digest()
-
-
-def kdf_rk(rk, dh):
-    out = blake2b(rk, dh, 64, P_ROOT)
-    return out[:32], out[32:]
-
-
-def kdf_ck(ck):
-    out = blake2b(ck, b"\x01", 64, P_CHAIN)
-    return out[:32], out[32:]
-
-
-def kdf_gk(ck):
-    out = blake2b(ck, b"\x01", 64, P_GROUP)
-    return out[:32], out[32:]
-
-
 def chain(step, ck, steps=1000):
     start = ck
     mks = []
@@ -402,7 +331,7 @@ def build_blake2b():
     k64 = det("b2/key64", 64)
     generic_cases = [
         # Unkeyed KEM binding over an EncodeKEM-shaped input (0x0a || 1568 bytes).
-        (b"", b"\x0a" + det("b2/kem-pub", 1568), 32, P_KEM_BIND),
+        (b"", encode_kem(det("b2/kem-pub", KEM_PUB_LEN)), 32, P_KEM_BIND),
         (b"", b"", 32, P_KEM_BIND),
         # Unkeyed, empty personal: plain BLAKE2b-512("abc").
         (b"", b"abc", 64, ""),
@@ -474,21 +403,11 @@ def build_blake2b():
 
 # ---------------------------------------------------------------- AEAD_v1
 
-def aead_v1_seal(key, guard, pt, ad):
-    nonce = guard + bytes(8)
-    return guard + ChaCha20Poly1305(key).encrypt(nonce, pt, ad)
-
-
-def aead_v1_open(key, sealed, ad):
-    guard = sealed[:4]
-    return ChaCha20Poly1305(key).decrypt(guard + bytes(8), sealed[4:], ad)
-
-
 def build_aead_v1():
     # AD shapes from PROTOCOL.md: 66 = Encode(IK_A) || Encode(IK_B);
     # 106 = that || Encode(H) (DHs_pub || u32 PN || u32 N).
-    ad66 = b"\xed" + det("aead/ik_a", 32) + b"\xed" + det("aead/ik_b", 32)
-    ad106 = ad66 + det("aead/dhs", 32) + (3).to_bytes(4, "big") + (7).to_bytes(4, "big")
+    ad66 = encode_ed25519(det("aead/ik_a", 32)) + encode_ed25519(det("aead/ik_b", 32))
+    ad106 = ad66 + det("aead/dhs", 32) + u32(3) + u32(7)
     ads = [b"", ad66, ad106]
     guards = [bytes(4), b"\xff\xff\xff\xff", bytes.fromhex("01020304"),
               det("aead/guard/3", 4), det("aead/guard/4", 4),
@@ -529,39 +448,5 @@ BUILDERS = [
 ]
 
 
-def render(obj):
-    return json.dumps(obj, indent=2, sort_keys=True) + "\n"
-
-
-def main(argv):
-    check_mode = argv[1:] == ["--check"]
-    if argv[1:] and not check_mode:
-        sys.exit("usage: gen_vectors.py [--check]")
-    files = [(name, render(build())) for name, build in BUILDERS]
-    if check_mode:
-        bad = []
-        for name, text in files:
-            path = os.path.join(OUT_DIR, name)
-            try:
-                with open(path, encoding="utf-8", newline="") as f:
-                    on_disk = f.read()
-            except FileNotFoundError:
-                bad.append(name + " (missing)")
-                continue
-            if on_disk != text:
-                bad.append(name + " (differs)")
-        if bad:
-            print("vectors: out of date, rerun scripts/gen_vectors.py: " + ", ".join(bad), file=sys.stderr)
-            return 1
-        print("vectors: %d files match" % len(files))
-        return 0
-    os.makedirs(OUT_DIR, exist_ok=True)
-    for name, text in files:
-        with open(os.path.join(OUT_DIR, name), "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-    print("vectors: wrote %d files to %s" % (len(files), os.path.relpath(OUT_DIR, ROOT)))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main(sys.argv, BUILDERS))
