@@ -107,7 +107,7 @@ struct GroupTests {
             try g[1].process(g[0].rotate(), from: member(0), identity: identity(0))
         }
         // Seven chains were distributed (the first and six rotations); the newest five remain.
-        #expect(g[1].senders[member(0)]!.count == GroupSession.maxChainsPerSender)
+        #expect(g[1].senders[member(0)]!.count == Limits.maxChainsPerSender)
         for m in old[0...1] { #expect(throws: GroupError.self) { try g[1].decrypt(m, from: member(0)) } }
         for m in old[2...] { #expect(try g[1].decrypt(m, from: member(0)) == [7]) }
     }

@@ -166,7 +166,7 @@ public enum GroupInteraction {
             guard case .success = result else { throw c.fail("party \(r) refused \(s)'s distribution: \(result)") }
             if !chains[r][s].contains(d.chainID) {
                 chains[r][s].insert(d.chainID, at: 0)
-                if chains[r][s].count > GroupSession.maxChainsPerSender { chains[r][s].removeLast() }
+                if chains[r][s].count > Limits.maxChainsPerSender { chains[r][s].removeLast() }
             }
         }
 

@@ -19,4 +19,21 @@ public enum Limits {
     public static let maxSenderKeySkipped = 2000
     /// Largest iteration jump accepted on a sender-key chain (§5).
     public static let maxSenderKeyJump: UInt32 = 25_000
+    /// Sender-key chains kept per group member (the newest first): a member's
+    /// messages on a chain it rotated away from still decrypt for a while.
+    public static let maxChainsPerSender = 5
+
+    /// Bounds a record reader enforces (PROTOCOL.md §6), far above what any
+    /// writer produces: a damaged or hostile record can never make a reader
+    /// allocate or loop without bound.
+    enum Record {
+        static let signedPreKeys = 64
+        static let oneTimePreKeys = 1 << 20
+        static let acceptedBaseKeys = 1 << 24
+        static let groupMembers = 100_000
+        /// One session record inside a session-set record.
+        static let sessionBytes = 1 << 20
+        /// A user id in a group record.
+        static let userIDBytes = 1024
+    }
 }

@@ -70,7 +70,7 @@ struct SendingChain: Sendable {
 
 /// One member's view of a sender-key group (PROTOCOL.md §5, §5b): the roster
 /// at its revision, this device's own sending chain, and the receiving chains
-/// of the other members, up to ``GroupSession/maxChainsPerSender`` per sender
+/// of the other members, up to ``Limits/maxChainsPerSender`` per sender
 /// so that messages sent just before a rotation still decrypt.
 ///
 /// Membership is authenticated: only an admin of the current roster changes
@@ -84,7 +84,6 @@ struct SendingChain: Sendable {
 /// A device that left or was removed keeps the group as a tombstone (no chains,
 /// its last revision), so an old invitation cannot bring it back.
 public struct GroupSession: Sendable {
-    public static let maxChainsPerSender = 5
     public let distributionID: DistributionID
     /// This device and the identity it presents in rosters.
     public let localAddress: ProtocolAddress
@@ -226,7 +225,7 @@ public struct GroupSession: Sendable {
         }
         chains.insert(ReceiverChain(chainID: d.chainID, signingKey: d.signingKey, iteration: d.iteration,
                                     chainKey: d.chainKey), at: 0)
-        if chains.count > Self.maxChainsPerSender { chains.removeLast(chains.count - Self.maxChainsPerSender) }
+        if chains.count > Limits.maxChainsPerSender { chains.removeLast(chains.count - Limits.maxChainsPerSender) }
         senders[sender] = chains
     }
 

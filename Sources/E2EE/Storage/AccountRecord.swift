@@ -61,18 +61,13 @@ extension Account {
         return w.bytes
     }
 
-    /// Bounds on what a record may hold, so a corrupt count cannot make the loader allocate wildly.
-    static let maxStoredSignedPreKeys = 64
-    static let maxStoredOneTimePreKeys = 1 << 20
-    static let maxAcceptedBaseKeys = 1 << 24
-
     public init(serialized bytes: [UInt8]) throws(RecordError) {
         var r = try RecordReader(bytes, kind: .account)
         let identity = IdentityKey.PrivateKey(validSeed: try r.secret(IdentityKey.seedByteCount))
         let nextPreKeyID = try r.u32()
         let nextSignedPreKeyID = try r.u32()
-        let published = try r.count(max: Self.maxStoredOneTimePreKeys)
-        let spkCount = try r.count(max: Self.maxStoredSignedPreKeys)
+        let published = try r.count(max: Limits.Record.oneTimePreKeys)
+        let spkCount = try r.count(max: Limits.Record.signedPreKeys)
         guard spkCount > 0 else { throw .malformed("no signed prekey") }
         var spks = [SignedPreKey]()
         for _ in 0..<spkCount {
@@ -84,7 +79,7 @@ extension Account {
             spks.append(SignedPreKey(id: id, privateKey: X25519.PrivateKey(secret: sk, publicKey: pk), signature: sig,
                                      createdAt: created))
         }
-        let otkCount = try r.count(max: Self.maxStoredOneTimePreKeys)
+        let otkCount = try r.count(max: Limits.Record.oneTimePreKeys)
         guard published <= otkCount else { throw .malformed("published count") }
         var otks = [OneTimePreKey]()
         var otkIDs = Set<UInt32>()   // an id held twice would make one message consume two keys
@@ -96,7 +91,7 @@ extension Account {
             let pk = try r.x25519Public("one-time prekey")
             otks.append(OneTimePreKey(id: PreKeyID(rawValue: id), privateKey: X25519.PrivateKey(secret: sk, publicKey: pk)))
         }
-        let consumedCount = try r.count(max: Self.maxStoredOneTimePreKeys)
+        let consumedCount = try r.count(max: Limits.Record.oneTimePreKeys)
         var consumed = [PreKeyID]()
         for _ in 0..<consumedCount { consumed.append(PreKeyID(rawValue: try r.u32())) }
         var lastResort = [KEMPreKey]()
@@ -107,7 +102,7 @@ extension Account {
         if r.remainingHint > 0, r.peekU8() == Self.kemSectionTag {
             _ = try r.u8()
             nextKEMID = try r.u32()
-            publishedKEM = try r.count(max: Self.maxStoredOneTimePreKeys)
+            publishedKEM = try r.count(max: Limits.Record.oneTimePreKeys)
             var seen = Set<UInt32>()
             func key(lastResort: Bool) throws(RecordError) -> KEMPreKey {
                 let id = try r.u32()
@@ -116,18 +111,18 @@ extension Account {
                 return KEMPreKey(id: KEMPreKeyID(rawValue: id), seed: try r.secret(MLKEM.seedByteCount),
                                  binding: try r.bytes(32), isLastResort: lastResort, createdAt: created)
             }
-            let lastResortCount = try r.count(max: Self.maxStoredSignedPreKeys)
+            let lastResortCount = try r.count(max: Limits.Record.signedPreKeys)
             for _ in 0..<lastResortCount { lastResort.append(try key(lastResort: true)) }
-            let oneTimeCount = try r.count(max: Self.maxStoredOneTimePreKeys)
+            let oneTimeCount = try r.count(max: Limits.Record.oneTimePreKeys)
             guard publishedKEM <= oneTimeCount else { throw .malformed("published KEM count") }
             oneTimeKEM.reserveCapacity(Swift.min(oneTimeCount, r.remainingHint / 98))
             for _ in 0..<oneTimeCount { oneTimeKEM.append(try key(lastResort: false)) }
-            let consumedCount = try r.count(max: Self.maxStoredOneTimePreKeys)
+            let consumedCount = try r.count(max: Limits.Record.oneTimePreKeys)
             for _ in 0..<consumedCount { consumedKEM.append(KEMPreKeyID(rawValue: try r.u32())) }
         }
         var accepted = [SignedPreKeyID: Set<X25519.PublicKey>]()
         if r.remainingHint > 0 {
-            let groups = try r.count(max: Self.maxStoredSignedPreKeys)
+            let groups = try r.count(max: Limits.Record.signedPreKeys)
             guard groups > 0 else { throw .malformed("empty base key section") }
             var previousID: UInt32?
             for _ in 0..<groups {
@@ -136,7 +131,7 @@ extension Account {
                     throw .malformed("base keys of an unknown or unsorted signed prekey")
                 }
                 previousID = id
-                let n = try r.count(max: Self.maxAcceptedBaseKeys)
+                let n = try r.count(max: Limits.Record.acceptedBaseKeys)
                 guard n > 0 else { throw .malformed("empty base key list") }
                 var keys = Set<X25519.PublicKey>(minimumCapacity: Swift.min(n, r.remainingHint / 32))
                 var previous: [UInt8]?

@@ -1,7 +1,5 @@
 /// Sender-key records: one group's state as a member holds it.
 extension GroupSession {
-    static let maxStoredMembers = 100_000
-
     public func serialized() -> [UInt8] {
         var w = RecordWriter(kind: .group, capacity: 256 + senders.count * 120)
         w.raw(distributionID.rawValue)
@@ -50,7 +48,7 @@ extension GroupSession {
         let localIdentity = try r.identityPublic("local identity")
         let revision = try r.u32()
         var roster = [GroupMember]()
-        for _ in 0..<(try r.count(max: Self.maxStoredMembers)) {
+        for _ in 0..<(try r.count(max: Limits.Record.groupMembers)) {
             let flags = try r.u8()
             guard flags <= 1 else { throw .malformed("member flags") }
             let m = GroupMember(address: try r.address(), identityKey: try r.identityPublic("member identity"),
@@ -69,7 +67,7 @@ extension GroupSession {
         }
         let members = Set(roster.lazy.map(\.address).filter { $0 != local })
         var pending = [ProtocolAddress]()
-        for _ in 0..<(try r.count(max: Self.maxStoredMembers)) {
+        for _ in 0..<(try r.count(max: Limits.Record.groupMembers)) {
             let a = try r.address()
             guard pending.last.map({ $0 < a }) ?? true, members.contains(a) else { throw .malformed("pending distribution") }
             pending.append(a)
@@ -81,12 +79,12 @@ extension GroupSession {
         let signing = IdentityKey.PrivateKey(validSeed: seed)
         var senders = [ProtocolAddress: [ReceiverChain]]()
         var previous: ProtocolAddress?
-        for _ in 0..<(try r.count(max: Self.maxStoredMembers)) {
+        for _ in 0..<(try r.count(max: Limits.Record.groupMembers)) {
             let a = try r.address()
             guard previous.map({ $0 < a }) ?? true, members.contains(a) else { throw .malformed("senders not sorted members") }
             previous = a
             var chains = [ReceiverChain]()
-            for _ in 0..<(try r.count(max: Self.maxChainsPerSender)) {
+            for _ in 0..<(try r.count(max: Limits.maxChainsPerSender)) {
                 let chainID = try r.u32()
                 guard !chains.contains(where: { $0.chainID == chainID }) else { throw .malformed("duplicate chain id") }
                 let key = try r.identityPublic("sender signing key")
@@ -127,7 +125,7 @@ extension RecordWriter {
 extension RecordReader {
     mutating func address() throws(RecordError) -> ProtocolAddress {
         // Invalid UTF-8 would be replaced on decoding and come back as other bytes.
-        guard let user = String(validating: try blob(max: 1024), as: UTF8.self) else {
+        guard let user = String(validating: try blob(max: Limits.Record.userIDBytes), as: UTF8.self) else {
             throw .malformed("address is not UTF-8")
         }
         return ProtocolAddress(userID: user, deviceID: try u32())

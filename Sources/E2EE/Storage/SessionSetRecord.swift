@@ -20,9 +20,8 @@ extension SessionSet {
         var r = try RecordReader(bytes, kind: .sessionSet)
         let hasCurrent = try r.u8()
         guard hasCurrent <= 1 else { throw .malformed("session set flags") }
-        let maxRecord = 1 << 20
         func session() throws(RecordError) -> Session {
-            var record = try r.blob(max: maxRecord)
+            var record = try r.blob(max: Limits.Record.sessionBytes)
             defer { SecureBytes.wipe(&record) }
             return try Session(serialized: record)
         }
