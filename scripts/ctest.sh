@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the C core with its standalone test (Tests/CTests/test_core.c) under
-# ASan and UBSan, with the Swift toolchain's clang, and runs it.
+# Builds the C core with its standalone test (Tests/CTests/test_*.c: one file
+# per area of CSources/CE2EE, test_support.c, test_main.c) under ASan and UBSan,
+# with the Swift toolchain's clang, and runs it.
 # Usage: scripts/ctest.sh   (from any directory)
 set -euo pipefail
 
@@ -17,9 +18,14 @@ mkdir -p "$builddir"
 
 shopt -s nullglob
 sources=(CSources/CE2EE/*.c)
-shopt -u nullglob
 if [ "${#sources[@]}" -eq 0 ]; then
     echo "ctest.sh: no C sources in CSources/CE2EE" >&2
+    exit 1
+fi
+tests=(Tests/CTests/test_*.c)
+shopt -u nullglob
+if [ "${#tests[@]}" -eq 0 ]; then
+    echo "ctest.sh: no test sources in Tests/CTests" >&2
     exit 1
 fi
 
@@ -30,8 +36,8 @@ status=0
 "$cc" -std=c11 -g -O1 -Wall -Wextra -Werror \
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
     -I CSources/CE2EE/include \
-    "${sources[@]}" Tests/CTests/test_core.c \
-    -lsodium -lb2 -o "$builddir/test_core" 2>"$build_log" || status=$?
+    "${sources[@]}" "${tests[@]}" \
+    -lsodium -lb2 -o "$builddir/ctests" 2>"$build_log" || status=$?
 grep -v "Cannot export local symbol '__asan" "$build_log" >&2 || true
 if [ "$status" -ne 0 ]; then
     echo "ctest.sh: build failed" >&2
@@ -39,4 +45,4 @@ if [ "$status" -ne 0 ]; then
 fi
 
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
-"$builddir/test_core"
+"$builddir/ctests"
