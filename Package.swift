@@ -80,6 +80,12 @@ let package = Package(
             dependencies: ["E2EE", "E2EEStore", "E2EEFuzzTargets"],
             path: "Tests/E2EETests"
         ),
+        // The sealed SQLite store's own tests: tampered rows, crash-safe commits, many tasks.
+        .testTarget(
+            name: "E2EEStoreTests",
+            dependencies: ["E2EE", "E2EEStore"],
+            path: "Tests/E2EEStoreTests"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
