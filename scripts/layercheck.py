@@ -10,6 +10,7 @@ and string literals from every file, and looks up each identifier.
 import pathlib
 import re
 import sys
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "Sources" / "E2EE"
 # Folders on one floor share a number (X3DH and Ratchet: session setup errors
@@ -32,21 +33,22 @@ def strip(source: str) -> str:
     return re.sub(r"//[^\n]*", " ", source)
 
 
-def main() -> int:
-    files = sorted(ROOT.rglob("*.swift"))
+def scan(root: pathlib.Path) -> tuple[list[str], int, int]:
+    """The upward references under `root`, with the counts of files and types."""
+    files = sorted(root.rglob("*.swift"))
     owner: dict[str, str] = {}
     problems: list[str] = []
     for f in files:
-        folder = f.relative_to(ROOT).parts[0]
+        folder = f.relative_to(root).parts[0]
         if folder not in FLOORS:
-            problems.append(f"{f.relative_to(ROOT)}: folder {folder} has no floor in scripts/layercheck.py")
+            problems.append(f"{f.relative_to(root)}: folder {folder} has no floor in scripts/layercheck.py")
             continue
         for name in DECL.findall(strip(f.read_text())):
             if name in owner and owner[name] != folder:
                 problems.append(f"type {name} is declared in both {owner[name]} and {folder}")
             owner[name] = folder
     for f in files:
-        folder = f.relative_to(ROOT).parts[0]
+        folder = f.relative_to(root).parts[0]
         if folder not in FLOORS:
             continue
         seen = set()
@@ -56,14 +58,42 @@ def main() -> int:
                 continue
             if FLOORS[other] > FLOORS[folder]:
                 seen.add(name)
-                problems.append(f"{f.relative_to(ROOT)} ({folder}) uses {name} from {other}")
+                problems.append(f"{f.relative_to(root)} ({folder}) uses {name} from {other}")
+    return problems, len(files), len(owner)
+
+
+def self_test() -> None:
+    """The check must catch what it exists for: an upward use, in code, and
+    not one named only in a comment or a string."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = pathlib.Path(tmp)
+        (root / "Core").mkdir()
+        (root / "Session").mkdir()
+        (root / "Session" / "Peer.swift").write_text("public struct Peer {}\n")
+        (root / "Core" / "Clean.swift").write_text(
+            'struct Clean {\n    // Peer in a comment\n    let s = "Peer"\n}\n')
+        problems, _, _ = scan(root)
+        assert problems == [], problems
+        (root / "Core" / "Upward.swift").write_text("struct Upward { let p: Peer }\n")
+        problems, _, _ = scan(root)
+        assert problems == ["Core/Upward.swift (Core) uses Peer from Session"], problems
+        (root / "Stray").mkdir()
+        (root / "Stray" / "X.swift").write_text("struct X {}\n")
+        problems, _, _ = scan(root)
+        assert any("folder Stray has no floor" in p for p in problems), problems
+
+
+def main() -> int:
+    self_test()
+    problems, nfiles, ntypes = scan(ROOT)
     for p in problems:
         print(p)
     if problems:
+        floors = sorted(set(FLOORS.values()))
         print(f"layer check: {len(problems)} upward reference(s); floors: "
-              + " ← ".join(sorted(FLOORS, key=FLOORS.get)))
+              + " ← ".join("/".join(f for f in FLOORS if FLOORS[f] == n) for n in floors))
         return 1
-    print(f"layer check: {len(files)} files, {len(owner)} types, every use runs downward")
+    print(f"layer check: {nfiles} files, {ntypes} types, every use runs downward")
     return 0
 
 

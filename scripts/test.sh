@@ -14,6 +14,9 @@ python3 scripts/gen_safety_vectors.py --check
 python3 scripts/gen_group_vectors.py --check
 python3 scripts/gen_pqxdh_vectors.py --check
 
+echo "== layers: no file uses a type from a higher floor (docs/DESIGN.md)"
+python3 scripts/layercheck.py
+
 echo "== build (warnings are errors)"
 log=$(mktemp)
 swift build --build-tests 2>&1 | tee "$log"
