@@ -38,10 +38,16 @@ let package = Package(
             dependencies: ["E2EE", "CSQLite"],
             path: "Sources/E2EEStore"
         ),
+        // Hex, JSON and SplitMix64 for the tool, the bench and the tests. Internal to
+        // the package (no product); E2EE does not depend on it.
+        .target(
+            name: "ToolSupport",
+            path: "Sources/ToolSupport"
+        ),
         // The command-line tool: a thin layer over E2EE that keeps its state in a directory.
         .executableTarget(
             name: "e2ee",
-            dependencies: ["E2EE", "E2EEStore"],
+            dependencies: ["E2EE", "E2EEStore", "ToolSupport"],
             path: "Sources/e2ee"
         ),
         // Two processes sharing one SQLite store (Tests/cli/hammer.sh).
@@ -65,7 +71,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bench",
-            dependencies: ["E2EE", "E2EEStore", "CBenchRaw", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["E2EE", "E2EEStore", "CBenchRaw", "ToolSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/bench"
         ),
         // The fuzz harnesses' bodies: built here so that `swift test` replays every
@@ -77,7 +83,7 @@ let package = Package(
         ),
         .testTarget(
             name: "E2EETests",
-            dependencies: ["E2EE", "E2EEStore", "E2EEFuzzTargets"],
+            dependencies: ["E2EE", "E2EEStore", "E2EEFuzzTargets", "ToolSupport"],
             path: "Tests/E2EETests"
         ),
         // The sealed SQLite store's own tests: tampered rows, crash-safe commits, many tasks.

@@ -1,4 +1,5 @@
 import E2EE
+import ToolSupport
 
 enum BenchError: Error, CustomStringConvertible {
     /// A raw libsodium/libb2 call returned an error inside a timed loop.
@@ -14,27 +15,20 @@ enum BenchError: Error, CustomStringConvertible {
     }
 }
 
-/// Repeatable filler bytes (SplitMix64). Bench inputs need to be fixed, not secret.
+/// Repeatable filler bytes (ToolSupport's SplitMix64, eight bytes per word,
+/// low byte first). Bench inputs need to be fixed, not secret.
 struct FillerBytes {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
+        generator = SplitMix64(state: seed)
     }
 
     mutating func bytes(_ count: Int) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(count)
         while out.count < count {
-            var w = next()
+            var w = generator.next()
             for _ in 0..<Swift.min(8, count - out.count) {
                 out.append(UInt8(truncatingIfNeeded: w))
                 w >>= 8
@@ -47,6 +41,14 @@ struct FillerBytes {
         var g = FillerBytes(seed: seed)
         return g.bytes(count)
     }
+}
+
+enum Seeds {
+    static let chainKey: UInt64 = 1
+    static let aead: UInt64 = 2
+    static let x25519: UInt64 = 3
+    static let ed25519: UInt64 = 4
+    static let mlkem: UInt64 = 5
 }
 
 enum Sizes {

@@ -15,13 +15,14 @@ import Foundation
 
 func kemComparisons() -> [Comparison] {
     [
-        Comparison("ML-KEM-1024 keygen", ours: { KEMKeygenOurs() }, baseline: { KEMKeygenRaw() }),
-        Comparison("ML-KEM-1024 expand from seed (64 B)", ours: { try KEMExpandOurs() }, baseline: { try KEMExpandRaw() }),
+        Comparison("ML-KEM-1024 keygen", ours: { KEMCase.keygenOurs() }, baseline: { KEMCase.keygenRaw() }),
+        Comparison("ML-KEM-1024 expand from seed (64 B)",
+                   ours: { try KEMCase.expandOurs() }, baseline: { try KEMCase.expandRaw() }),
         Comparison("ML-KEM-1024 public key parse (validating)",
-                   ours: { try KEMParseOurs() }, baseline: { try KEMParseRaw() }),
+                   ours: { try KEMCase.parseOurs() }, baseline: { try KEMCase.parseRaw() }),
         Comparison("ML-KEM-1024 encaps (internal to E2EE: raw, vs one X25519)",
-                   ours: { try KEMEncapsRaw() }, baseline: { try X25519Raw() }),
-        Comparison("ML-KEM-1024 decaps", ours: { try KEMDecapsOurs() }, baseline: { try KEMDecapsRaw() }),
+                   ours: { try KEMCase.encapsRaw() }, baseline: { try X25519Raw() }),
+        Comparison("ML-KEM-1024 decaps", ours: { try KEMCase.decapsOurs() }, baseline: { try KEMCase.decapsRaw() }),
         // The rest of what PQXDH adds to a setup is mostly this signature check.
         Comparison(SetupRows.kemSignature, ours: { try VerifyOurs(message: kemSignedMessage()) },
                    baseline: { try VerifyRaw(message: kemSignedMessage()) }),
@@ -54,160 +55,102 @@ struct KEMFixture {
     }
 }
 
-// MARK: - Key generation and expansion
+/// One ML-KEM call per iteration, ours or swift-crypto's: both sides of a KEM
+/// row are this class and differ only in `once`, the body of one iteration
+/// (the call and the value it adds to the sink). What `once` works on is made
+/// with the case, outside the timed loop, and captured as constants.
+final class KEMCase: BenchCase {
+    let name: String
+    private let once: () throws -> UInt64
 
-final class KEMKeygenOurs: BenchCase {
-    let name = "ours: MLKEM.PrivateKey(random:)"
+    init(_ name: String, _ once: @escaping () throws -> UInt64) {
+        self.name = name
+        self.once = once
+    }
 
-    func run(iterations: Int) -> UInt64 {
+    func run(iterations: Int) throws -> UInt64 {
+        let once = once
         var acc: UInt64 = 0
         for _ in 0..<iterations {
+            acc &+= try once()
+        }
+        return acc
+    }
+}
+
+extension KEMCase {
+    // MARK: Key generation and expansion
+
+    static func keygenOurs() -> KEMCase {
+        KEMCase("ours: MLKEM.PrivateKey(random:)") {
             // The public key is computed on use (a re-parse in swift-crypto): not part of keygen.
             let k = MLKEM.PrivateKey()
-            withExtendedLifetime(k) { acc &+= 1 }
+            return withExtendedLifetime(k) { 1 }
         }
-        return acc
     }
-}
 
-final class KEMKeygenRaw: BenchCase {
-    let name = "MLKEM1024.PrivateKey.generate()"
-
-    func run(iterations: Int) throws -> UInt64 {
-        var acc: UInt64 = 0
-        for _ in 0..<iterations {
-            acc &+= UInt64(try MLKEM1024.PrivateKey.generate().seedRepresentation.first!)
+    static func keygenRaw() -> KEMCase {
+        KEMCase("MLKEM1024.PrivateKey.generate()") {
+            UInt64(try MLKEM1024.PrivateKey.generate().seedRepresentation.first!)
         }
-        return acc
     }
-}
 
-final class KEMExpandOurs: BenchCase {
-    let name = "ours: MLKEM.PrivateKey(seedRepresentation:)"
-    private let seed: [UInt8]
-
-    init() throws { seed = try KEMFixture().seed }
-
-    func run(iterations: Int) throws -> UInt64 {
-        let seed = seed
-        var acc: UInt64 = 0
-        for _ in 0..<iterations {
+    static func expandOurs() throws -> KEMCase {
+        let seed = try KEMFixture().seed
+        return KEMCase("ours: MLKEM.PrivateKey(seedRepresentation:)") {
             let k = try MLKEM.PrivateKey(seedRepresentation: seed)
-            withExtendedLifetime(k) { acc &+= 1 }
+            return withExtendedLifetime(k) { 1 }
         }
-        return acc
     }
-}
 
-final class KEMExpandRaw: BenchCase {
-    let name = "MLKEM1024.PrivateKey(seedRepresentation:publicKey: nil)"
-    private let seed: [UInt8]
-
-    init() throws { seed = try KEMFixture().seed }
-
-    func run(iterations: Int) throws -> UInt64 {
-        let seed = seed
-        var acc: UInt64 = 0
-        for _ in 0..<iterations {
+    static func expandRaw() throws -> KEMCase {
+        let seed = try KEMFixture().seed
+        return KEMCase("MLKEM1024.PrivateKey(seedRepresentation:publicKey: nil)") {
             let k = try MLKEM1024.PrivateKey(seedRepresentation: seed, publicKey: nil)
-            acc &+= UInt64(k.seedRepresentation.first!)
+            return UInt64(k.seedRepresentation.first!)
         }
-        return acc
     }
-}
 
-// MARK: - Public key parse
+    // MARK: Public key parse
 
-final class KEMParseOurs: BenchCase {
-    let name = "ours: MLKEM.PublicKey(rawRepresentation:)"
-    private let bytes: [UInt8]
-
-    init() throws { bytes = try KEMFixture().publicKeyBytes }
-
-    func run(iterations: Int) throws -> UInt64 {
-        let bytes = bytes
-        var acc: UInt64 = 0
-        for _ in 0..<iterations {
-            acc &+= UInt64(try MLKEM.PublicKey(rawRepresentation: bytes).rawRepresentation.count)
+    static func parseOurs() throws -> KEMCase {
+        let bytes = try KEMFixture().publicKeyBytes
+        return KEMCase("ours: MLKEM.PublicKey(rawRepresentation:)") {
+            UInt64(try MLKEM.PublicKey(rawRepresentation: bytes).rawRepresentation.count)
         }
-        return acc
     }
-}
 
-final class KEMParseRaw: BenchCase {
-    let name = "MLKEM1024.PublicKey(rawRepresentation:)"
-    private let bytes: [UInt8]
-
-    init() throws { bytes = try KEMFixture().publicKeyBytes }
-
-    func run(iterations: Int) throws -> UInt64 {
-        let bytes = bytes
-        var acc: UInt64 = 0
-        for _ in 0..<iterations {
+    static func parseRaw() throws -> KEMCase {
+        let bytes = try KEMFixture().publicKeyBytes
+        return KEMCase("MLKEM1024.PublicKey(rawRepresentation:)") {
             _ = try MLKEM1024.PublicKey(rawRepresentation: bytes)     // opaque C call: cannot be dropped
-            acc &+= 1
+            return 1
         }
-        return acc
     }
-}
 
-// MARK: - Encapsulation and decapsulation
+    // MARK: Encapsulation and decapsulation
 
-final class KEMEncapsRaw: BenchCase {
-    let name = "MLKEM1024.PublicKey.encapsulate()"
-    private let key: MLKEM1024.PublicKey
-
-    init() throws { key = try KEMFixture().publicKey }
-
-    func run(iterations: Int) throws -> UInt64 {
-        let key = key
-        var acc: UInt64 = 0
-        for _ in 0..<iterations {
-            acc &+= UInt64(try key.encapsulate().encapsulated.first!)
+    static func encapsRaw() throws -> KEMCase {
+        let key = try KEMFixture().publicKey
+        return KEMCase("MLKEM1024.PublicKey.encapsulate()") {
+            UInt64(try key.encapsulate().encapsulated.first!)
         }
-        return acc
     }
-}
 
-final class KEMDecapsOurs: BenchCase {
-    let name = "ours: MLKEM.PrivateKey.decapsulate"
-    private let key: MLKEM.PrivateKey
-    private let ciphertext: [UInt8]
-
-    init() throws {
+    static func decapsOurs() throws -> KEMCase {
         let f = try KEMFixture()
-        key = try MLKEM.PrivateKey(seedRepresentation: f.seed)
-        ciphertext = f.ciphertext
-    }
-
-    func run(iterations: Int) throws -> UInt64 {
-        let key = key, ct = ciphertext
-        var acc: UInt64 = 0
-        for _ in 0..<iterations {
-            acc &+= UInt64(try key.decapsulate(ct).withUnsafeBytes { $0[0] })
+        let key = try MLKEM.PrivateKey(seedRepresentation: f.seed), ct = f.ciphertext
+        return KEMCase("ours: MLKEM.PrivateKey.decapsulate") {
+            UInt64(try key.decapsulate(ct).withUnsafeBytes { $0[0] })
         }
-        return acc
     }
-}
 
-final class KEMDecapsRaw: BenchCase {
-    let name = "MLKEM1024.PrivateKey.decapsulate"
-    private let key: MLKEM1024.PrivateKey
-    private let ciphertext: [UInt8]
-
-    init() throws {
+    static func decapsRaw() throws -> KEMCase {
         let f = try KEMFixture()
-        key = f.privateKey
-        ciphertext = f.ciphertext
-    }
-
-    func run(iterations: Int) throws -> UInt64 {
-        let key = key, ct = ciphertext
-        var acc: UInt64 = 0
-        for _ in 0..<iterations {
-            acc &+= UInt64(try key.decapsulate(ct).withUnsafeBytes { $0[0] })
+        let key = f.privateKey, ct = f.ciphertext
+        return KEMCase("MLKEM1024.PrivateKey.decapsulate") {
+            UInt64(try key.decapsulate(ct).withUnsafeBytes { $0[0] })
         }
-        return acc
     }
 }
 

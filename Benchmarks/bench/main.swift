@@ -150,8 +150,8 @@ func runBench() -> Int32 {
     print("\n\(results.count) rows in \(Format.fixed(seconds, 1)) s (sink \(String(runner.sink, radix: 16)))")
 
     if let path = options.jsonPath {
-        let doc = JSON.document(results: results, facts: facts, derived: derived, config: config,
-                                machine: MachineInfo.current(), sink: runner.sink)
+        let doc = BenchJSON.document(results: results, facts: facts, derived: derived, config: config,
+                                     machine: MachineInfo.current(), sink: runner.sink)
         guard writeFile(path, doc) else {
             printError("bench: cannot write \(path)")
             return 1

@@ -1,4 +1,5 @@
 import E2EE
+import ToolSupport
 
 /// Why a command stopped. Usage errors exit 2; everything else exits 1 with the
 /// store untouched.
@@ -183,33 +184,18 @@ extension CLI {
 enum GroupID {
     static func parse(_ text: String) throws(CLIError) -> DistributionID {
         let digits = Array(text.utf8)
-        guard digits.count == 2 * DistributionID.byteCount else {
+        // Hex.decode also takes uppercase digits: the command line does not.
+        let uppercase = UInt8(ascii: "A")...UInt8(ascii: "F")
+        guard digits.count == 2 * DistributionID.byteCount, !digits.contains(where: uppercase.contains),
+              let raw = Hex.decode(text) else {
             throw .usage("bad group id '\(text)' (32 lowercase hex digits)")
-        }
-        var raw = [UInt8]()
-        raw.reserveCapacity(DistributionID.byteCount)
-        var i = 0
-        while i < digits.count {
-            guard let hi = nibble(digits[i]), let lo = nibble(digits[i + 1]) else {
-                throw .usage("bad group id '\(text)' (32 lowercase hex digits)")
-            }
-            raw.append(hi << 4 | lo)
-            i += 2
         }
         do { return try DistributionID(rawValue: raw) } catch { throw .usage("bad group id '\(text)'") }
     }
 
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        default: return nil
-        }
-    }
-
     /// The id as the command line spells it (``DistributionID/description``
     /// does not zero-pad its bytes).
-    static func text(_ id: DistributionID) -> String { hexString(id.rawValue) }
+    static func text(_ id: DistributionID) -> String { Hex.encode(id.rawValue) }
 }
 
 /// `--flag VALUE` or `--flag=VALUE` pairs and `--switch`es without a value,

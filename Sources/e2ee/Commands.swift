@@ -1,5 +1,6 @@
 import E2EE
 import E2EEStore
+import ToolSupport
 
 /// The store-changing commands, over ``SessionManager``: each receive commits
 /// the session advance and the plaintext in one transaction, each send commits
@@ -131,7 +132,7 @@ enum Commands {
                 guard let last = batch.last else { break }
                 for m in batch {
                     IO.printOut("{\"sequence\": \(m.sequence), \"sender\": \"\(m.sender.userID)\", "
-                                + "\"received_at\": \(m.receivedAt), \"plaintext_hex\": \"\(hexString(m.plaintext))\"}")
+                                + "\"received_at\": \(m.receivedAt), \"plaintext_hex\": \"\(Hex.encode(m.plaintext))\"}")
                 }
                 after = last.sequence
             }
@@ -140,15 +141,4 @@ enum Commands {
             throw .failed(describe(error))
         }
     }
-}
-
-func hexString(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    out.reserveCapacity(bytes.count * 2)
-    for b in bytes {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 0x0f)])
-    }
-    return String(decoding: out, as: UTF8.self)
 }

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import E2EE
 import E2EEStore
+import ToolSupport
 
 /// The `group` commands, over the sender-key API of ``SessionManager``
 /// (PROTOCOL.md §5, §5b). Roster updates and distributions travel as pairwise

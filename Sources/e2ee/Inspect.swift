@@ -1,4 +1,5 @@
 import E2EE
+import ToolSupport
 
 /// `e2ee inspect`: what a bundle, wire message, group (sender-key) message,
 /// sender-key distribution or group update says, as JSON. Only public fields are printed;
@@ -112,61 +113,5 @@ enum Inspect {
         fields["ciphertext_length"] = .number(payload.sealed.count)
         fields["size"] = .number(m.serialized.count)
         return .object(fields)
-    }
-}
-
-/// The little JSON `inspect` needs: objects with sorted keys, two-space
-/// indentation, `"key": value`.
-indirect enum JSON {
-    case string(String)
-    case number(Int)
-    case null
-    case bool(Bool)
-    case array([JSON])
-    case object([String: JSON])
-
-    static func hex(_ bytes: [UInt8]) -> JSON {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
-        }
-        return .string(String(decoding: out, as: UTF8.self))
-    }
-
-    func rendered(indent: String = "") -> String {
-        switch self {
-        case .string(let s): return quoted(s)
-        case .number(let n): return String(n)
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .array(let items):
-            guard !items.isEmpty else { return "[]" }
-            let inner = indent + "  "
-            return "[\n" + items.map { inner + $0.rendered(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
-        case .object(let fields):
-            guard !fields.isEmpty else { return "{}" }
-            let inner = indent + "  "
-            let lines = fields.keys.sorted().map { key in
-                "\(inner)\(quoted(key)): \(fields[key]!.rendered(indent: inner))"
-            }
-            return "{\n" + lines.joined(separator: ",\n") + "\n\(indent)}"
-        }
-    }
-
-    private func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where u.value < 0x20: out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 }

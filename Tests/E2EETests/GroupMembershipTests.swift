@@ -1,4 +1,5 @@
 import Testing
+import ToolSupport
 @testable import E2EE
 
 /// Delivers `update` from `from` to each party in `to`, as its pairwise

@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import ToolSupport
 @testable import E2EE
 
 func member(_ n: Int) -> ProtocolAddress { ProtocolAddress(userID: "m\(n)", deviceID: 1) }

@@ -1,30 +1,16 @@
 import Foundation
 import Testing
+import ToolSupport
 @testable import E2EE
 
 /// Decodes lowercase or uppercase hex; traps on malformed test data.
 func hex(_ s: String) -> [UInt8] {
-    precondition(s.count % 2 == 0, "odd-length hex in a test vector")
-    var out = [UInt8]()
-    out.reserveCapacity(s.count / 2)
-    var it = s.utf8.makeIterator()
-    while let hi = it.next(), let lo = it.next() {
-        out.append(nibble(hi) << 4 | nibble(lo))
-    }
-    return out
-}
-
-private func nibble(_ c: UInt8) -> UInt8 {
-    switch c {
-    case 0x30...0x39: return c - 0x30
-    case 0x61...0x66: return c - 0x61 + 10
-    case 0x41...0x46: return c - 0x41 + 10
-    default: preconditionFailure("bad hex digit in a test vector")
-    }
+    guard let bytes = Hex.decode(s) else { preconditionFailure("malformed hex in a test vector: \(s)") }
+    return bytes
 }
 
 func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    bytes.map { String(format: "%02x", $0) }.joined()
+    Hex.encode(bytes)
 }
 
 /// The one loader for `Tests/Vectors/*.json`.
