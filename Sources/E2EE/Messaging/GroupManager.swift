@@ -304,10 +304,10 @@ enum GroupControl: Sendable {
     /// Parses a reserved plaintext; nil for any other.
     init?(plaintext: [UInt8]) throws(WireError) {
         guard Self.isReserved(plaintext) else { return nil }
-        if plaintext[1] == MessageType.groupUpdate.rawValue {
-            self = .update(try GroupUpdate(serialized: plaintext))
-        } else {
-            self = .distribution(try SenderKeyDistribution(serialized: plaintext))
+        switch try WireMessage(serialized: plaintext) {
+        case .groupUpdate(let u): self = .update(u)
+        case .senderKeyDistribution(let d): self = .distribution(d)
+        case .ratchet, .preKey, .senderKey: return nil   // not reserved: excluded above
         }
     }
 
