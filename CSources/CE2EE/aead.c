@@ -51,11 +51,11 @@ nonce_from_guard(uint8_t nonce[E2EE_CHACHA20POLY1305_NONCEBYTES],
 }
 
 int
-e2ee_chacha20poly1305_seal(uint8_t *out, size_t out_len,
-                           const uint8_t *pt, size_t pt_len,
-                           const uint8_t *ad, size_t ad_len,
-                           const uint8_t nonce[E2EE_CHACHA20POLY1305_NONCEBYTES],
-                           const uint8_t key[E2EE_KEYBYTES])
+e2ee_chacha20poly1305_seal(void *out, size_t out_len,
+                           const void *pt, size_t pt_len,
+                           const void *ad, size_t ad_len,
+                           const void *nonce /* E2EE_CHACHA20POLY1305_NONCEBYTES */,
+                           const void *key /* E2EE_KEYBYTES */)
 {
     unsigned long long ct_len;
 
@@ -74,11 +74,11 @@ e2ee_chacha20poly1305_seal(uint8_t *out, size_t out_len,
 }
 
 int
-e2ee_chacha20poly1305_open(uint8_t *pt_out, size_t pt_out_len,
-                           const uint8_t *ct, size_t ct_len,
-                           const uint8_t *ad, size_t ad_len,
-                           const uint8_t nonce[E2EE_CHACHA20POLY1305_NONCEBYTES],
-                           const uint8_t key[E2EE_KEYBYTES])
+e2ee_chacha20poly1305_open(void *pt_out, size_t pt_out_len,
+                           const void *ct, size_t ct_len,
+                           const void *ad, size_t ad_len,
+                           const void *nonce /* E2EE_CHACHA20POLY1305_NONCEBYTES */,
+                           const void *key /* E2EE_KEYBYTES */)
 {
     unsigned long long pt_len;
     int rc;
@@ -100,25 +100,26 @@ e2ee_chacha20poly1305_open(uint8_t *pt_out, size_t pt_out_len,
 }
 
 int
-e2ee_aead_seal(uint8_t *out, size_t out_len,
-               const uint8_t *pt, size_t pt_len,
-               const uint8_t *ad, size_t ad_len,
-               const uint8_t key[E2EE_KEYBYTES],
-               const uint8_t *guard)
+e2ee_aead_seal(void *out, size_t out_len,
+               const void *pt, size_t pt_len,
+               const void *ad, size_t ad_len,
+               const void *key /* E2EE_KEYBYTES */,
+               const void *guard /* E2EE_AEAD_GUARDBYTES or NULL */)
 {
+    uint8_t *const sealed = out;
     uint8_t nonce[E2EE_CHACHA20POLY1305_NONCEBYTES];
 
-    if (out == NULL || out_len < E2EE_AEAD_OVERHEADBYTES ||
+    if (sealed == NULL || out_len < E2EE_AEAD_OVERHEADBYTES ||
         out_len - E2EE_AEAD_OVERHEADBYTES != pt_len) {
         return -1;
     }
     if (guard != NULL) {
-        memcpy(out, guard, E2EE_AEAD_GUARDBYTES);
+        memcpy(sealed, guard, E2EE_AEAD_GUARDBYTES);
     } else {
-        e2ee_guard_draw(out);
+        e2ee_guard_draw(sealed);
     }
-    nonce_from_guard(nonce, out);
-    if (e2ee_chacha20poly1305_seal(out + E2EE_AEAD_GUARDBYTES, out_len - E2EE_AEAD_GUARDBYTES,
+    nonce_from_guard(nonce, sealed);
+    if (e2ee_chacha20poly1305_seal(sealed + E2EE_AEAD_GUARDBYTES, out_len - E2EE_AEAD_GUARDBYTES,
                                    pt, pt_len, ad, ad_len, nonce, key) != 0) {
         sodium_memzero(out, out_len);
         return -1;
@@ -127,20 +128,21 @@ e2ee_aead_seal(uint8_t *out, size_t out_len,
 }
 
 int
-e2ee_aead_open(uint8_t *pt_out, size_t pt_out_len,
-               const uint8_t *sealed, size_t sealed_len,
-               const uint8_t *ad, size_t ad_len,
-               const uint8_t key[E2EE_KEYBYTES])
+e2ee_aead_open(void *pt_out, size_t pt_out_len,
+               const void *sealed, size_t sealed_len,
+               const void *ad, size_t ad_len,
+               const void *key /* E2EE_KEYBYTES */)
 {
+    const uint8_t *const in = sealed;
     uint8_t nonce[E2EE_CHACHA20POLY1305_NONCEBYTES];
 
-    if (sealed == NULL || sealed_len < E2EE_AEAD_OVERHEADBYTES) {
+    if (in == NULL || sealed_len < E2EE_AEAD_OVERHEADBYTES) {
         e2ee_memzero(pt_out, pt_out_len);
         return -1;
     }
-    nonce_from_guard(nonce, sealed);
+    nonce_from_guard(nonce, in);
     return e2ee_chacha20poly1305_open(pt_out, pt_out_len,
-                                      sealed + E2EE_AEAD_GUARDBYTES,
+                                      in + E2EE_AEAD_GUARDBYTES,
                                       sealed_len - E2EE_AEAD_GUARDBYTES,
                                       ad, ad_len, nonce, key);
 }

@@ -7,8 +7,8 @@
 #include <string.h>
 
 int
-e2ee_x25519_keypair(uint8_t pk[E2EE_X25519_BYTES], uint8_t sk[E2EE_X25519_BYTES],
-                    const uint8_t *seed)
+e2ee_x25519_keypair(void *pk /* E2EE_X25519_BYTES */, void *sk /* E2EE_X25519_BYTES */,
+                    const void *seed /* E2EE_X25519_BYTES or NULL */)
 {
     if (pk == NULL || sk == NULL || e2ee_init() != 0) {
         return -1;
@@ -22,7 +22,7 @@ e2ee_x25519_keypair(uint8_t pk[E2EE_X25519_BYTES], uint8_t sk[E2EE_X25519_BYTES]
 }
 
 int
-e2ee_x25519_public(uint8_t pk[E2EE_X25519_BYTES], const uint8_t sk[E2EE_X25519_BYTES])
+e2ee_x25519_public(void *pk /* E2EE_X25519_BYTES */, const void *sk /* E2EE_X25519_BYTES */)
 {
     if (pk == NULL || sk == NULL || e2ee_init() != 0) {
         return -1;
@@ -31,8 +31,8 @@ e2ee_x25519_public(uint8_t pk[E2EE_X25519_BYTES], const uint8_t sk[E2EE_X25519_B
 }
 
 int
-e2ee_x25519(uint8_t out[E2EE_X25519_BYTES], const uint8_t sk[E2EE_X25519_BYTES],
-            const uint8_t pk[E2EE_X25519_BYTES])
+e2ee_x25519(void *out /* E2EE_X25519_BYTES */, const void *sk /* E2EE_X25519_BYTES */,
+            const void *pk /* E2EE_X25519_BYTES */)
 {
     int rc;
 
@@ -68,49 +68,52 @@ static const uint8_t low_order[7][E2EE_X25519_BYTES] = {
 };
 
 int
-e2ee_x25519_public_validate(const uint8_t pk[E2EE_X25519_BYTES])
+e2ee_x25519_public_validate(const void *pk /* E2EE_X25519_BYTES */)
 {
+    const uint8_t *const k = pk;
     unsigned int match = 0, diff;
     size_t i, j;
 
-    if (pk == NULL) {
+    if (k == NULL) {
         return -1;
     }
     /* Branch-free over the key bytes: keys are public, but cheap to keep so. */
     for (i = 0; i < 7; i++) {
         diff = 0;
         for (j = 0; j < E2EE_X25519_BYTES - 1; j++) {
-            diff |= (unsigned int) (pk[j] ^ low_order[i][j]);
+            diff |= (unsigned int) (k[j] ^ low_order[i][j]);
         }
-        diff |= (unsigned int) ((pk[31] & 0x7f) ^ low_order[i][31]);
+        diff |= (unsigned int) ((k[31] & 0x7f) ^ low_order[i][31]);
         match |= ((diff - 1U) >> 8) & 1U; /* 1 iff diff == 0 */
     }
     return match ? -1 : 0;
 }
 
 int
-e2ee_x25519_public_is_canonical(const uint8_t pk[E2EE_X25519_BYTES])
+e2ee_x25519_public_is_canonical(const void *pk /* E2EE_X25519_BYTES */)
 {
+    const uint8_t *const k = pk;
     unsigned int all_ff = 0xff;
     size_t i;
 
-    if (pk == NULL || (pk[31] & 0x80) != 0) {
+    if (k == NULL || (k[31] & 0x80) != 0) {
         return -1;
     }
     /* u >= p = 2^255 - 19 only if bytes 1..30 are 0xff, byte 31 is 0x7f
      * and byte 0 is at least 0xed. */
     for (i = 1; i < 31; i++) {
-        all_ff &= pk[i];
+        all_ff &= k[i];
     }
-    if (all_ff == 0xff && pk[31] == 0x7f && pk[0] >= 0xed) {
+    if (all_ff == 0xff && k[31] == 0x7f && k[0] >= 0xed) {
         return -1;
     }
     return 0;
 }
 
 int
-e2ee_ed25519_keypair(uint8_t pk[E2EE_ED25519_PUBLICKEYBYTES],
-                     uint8_t sk[E2EE_ED25519_SECRETKEYBYTES], const uint8_t *seed)
+e2ee_ed25519_keypair(void *pk /* E2EE_ED25519_PUBLICKEYBYTES */,
+                     void *sk /* E2EE_ED25519_SECRETKEYBYTES */,
+                     const void *seed /* E2EE_ED25519_SEEDBYTES or NULL */)
 {
     if (pk == NULL || sk == NULL || e2ee_init() != 0) {
         return -1;
@@ -122,8 +125,8 @@ e2ee_ed25519_keypair(uint8_t pk[E2EE_ED25519_PUBLICKEYBYTES],
 }
 
 int
-e2ee_ed25519_sign(uint8_t sig[E2EE_ED25519_SIGBYTES], const uint8_t *msg, size_t msg_len,
-                  const uint8_t sk[E2EE_ED25519_SECRETKEYBYTES])
+e2ee_ed25519_sign(void *sig /* E2EE_ED25519_SIGBYTES */, const void *msg, size_t msg_len,
+                  const void *sk /* E2EE_ED25519_SECRETKEYBYTES */)
 {
     if (sig == NULL || sk == NULL || (msg == NULL && msg_len > 0) || e2ee_init() != 0) {
         return -1;
@@ -132,8 +135,8 @@ e2ee_ed25519_sign(uint8_t sig[E2EE_ED25519_SIGBYTES], const uint8_t *msg, size_t
 }
 
 int
-e2ee_ed25519_verify(const uint8_t sig[E2EE_ED25519_SIGBYTES], const uint8_t *msg, size_t msg_len,
-                    const uint8_t pk[E2EE_ED25519_PUBLICKEYBYTES])
+e2ee_ed25519_verify(const void *sig /* E2EE_ED25519_SIGBYTES */, const void *msg, size_t msg_len,
+                    const void *pk /* E2EE_ED25519_PUBLICKEYBYTES */)
 {
     if (sig == NULL || pk == NULL || (msg == NULL && msg_len > 0) || e2ee_init() != 0) {
         return -1;
@@ -142,7 +145,7 @@ e2ee_ed25519_verify(const uint8_t sig[E2EE_ED25519_SIGBYTES], const uint8_t *msg
 }
 
 int
-e2ee_ed25519_public_validate(const uint8_t pk[E2EE_ED25519_PUBLICKEYBYTES])
+e2ee_ed25519_public_validate(const void *pk /* E2EE_ED25519_PUBLICKEYBYTES */)
 {
     if (pk == NULL || e2ee_init() != 0) {
         return -1;
@@ -151,8 +154,8 @@ e2ee_ed25519_public_validate(const uint8_t pk[E2EE_ED25519_PUBLICKEYBYTES])
 }
 
 int
-e2ee_ed25519_pk_to_x25519(uint8_t x_pk[E2EE_X25519_BYTES],
-                          const uint8_t ed_pk[E2EE_ED25519_PUBLICKEYBYTES])
+e2ee_ed25519_pk_to_x25519(void *x_pk /* E2EE_X25519_BYTES */,
+                          const void *ed_pk /* E2EE_ED25519_PUBLICKEYBYTES */)
 {
     if (x_pk == NULL || ed_pk == NULL || e2ee_init() != 0) {
         return -1;
@@ -161,8 +164,8 @@ e2ee_ed25519_pk_to_x25519(uint8_t x_pk[E2EE_X25519_BYTES],
 }
 
 int
-e2ee_ed25519_sk_to_x25519(uint8_t x_sk[E2EE_X25519_BYTES],
-                          const uint8_t ed_sk[E2EE_ED25519_SECRETKEYBYTES])
+e2ee_ed25519_sk_to_x25519(void *x_sk /* E2EE_X25519_BYTES */,
+                          const void *ed_sk /* E2EE_ED25519_SECRETKEYBYTES */)
 {
     if (x_sk == NULL || ed_sk == NULL || e2ee_init() != 0) {
         return -1;

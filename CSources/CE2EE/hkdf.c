@@ -5,11 +5,12 @@
 #include <string.h>
 
 int
-e2ee_hkdf_sha512(uint8_t *out, size_t out_len,
-                 const uint8_t *salt, size_t salt_len,
-                 const uint8_t *ikm, size_t ikm_len,
-                 const uint8_t *info, size_t info_len)
+e2ee_hkdf_sha512(void *out, size_t out_len,
+                 const void *salt, size_t salt_len,
+                 const void *ikm, size_t ikm_len,
+                 const void *info, size_t info_len)
 {
+    uint8_t *const okm = out;
     static const uint8_t zero_salt[crypto_auth_hmacsha512_BYTES];
     crypto_auth_hmacsha512_state st;
     uint8_t prk[crypto_auth_hmacsha512_BYTES];
@@ -17,7 +18,7 @@ e2ee_hkdf_sha512(uint8_t *out, size_t out_len,
     size_t done = 0, take;
     uint8_t counter;
 
-    if (out == NULL || out_len == 0 || out_len > E2EE_HKDF_SHA512_MAXBYTES ||
+    if (okm == NULL || out_len == 0 || out_len > E2EE_HKDF_SHA512_MAXBYTES ||
         (salt == NULL && salt_len > 0) || (ikm == NULL && ikm_len > 0) ||
         (info == NULL && info_len > 0) || e2ee_init() != 0) {
         return -1;
@@ -41,7 +42,7 @@ e2ee_hkdf_sha512(uint8_t *out, size_t out_len,
         crypto_auth_hmacsha512_update(&st, &counter, 1);
         crypto_auth_hmacsha512_final(&st, t);
         take = out_len - done < sizeof t ? out_len - done : sizeof t;
-        memcpy(out + done, t, take);
+        memcpy(okm + done, t, take);
         done += take;
     }
     sodium_memzero(&st, sizeof st);

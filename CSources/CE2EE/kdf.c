@@ -73,9 +73,9 @@ e2ee_kdf_templates_init(void)
 }
 
 int
-e2ee_blake2b_personal(uint8_t *out, size_t outlen,
-                      const uint8_t *in, size_t inlen,
-                      const uint8_t *key, size_t keylen,
+e2ee_blake2b_personal(void *out, size_t outlen,
+                      const void *in, size_t inlen,
+                      const void *key, size_t keylen,
                       const char *personal)
 {
     blake2b_param p;
@@ -135,8 +135,8 @@ split_64(uint8_t first[E2EE_KEYBYTES], uint8_t second[E2EE_KEYBYTES],
 }
 
 int
-e2ee_kdf_rk(uint8_t rk_out[E2EE_KEYBYTES], uint8_t ck_out[E2EE_KEYBYTES],
-            const uint8_t rk[E2EE_KEYBYTES], const uint8_t *dh, size_t dh_len)
+e2ee_kdf_rk(void *rk_out /* E2EE_KEYBYTES */, void *ck_out /* E2EE_KEYBYTES */,
+            const void *rk /* E2EE_KEYBYTES */, const void *dh, size_t dh_len)
 {
     uint8_t out[E2EE_KDF_OUTBYTES];
 
@@ -171,15 +171,15 @@ chain_step(uint8_t ck_out[E2EE_KEYBYTES], uint8_t mk_out[E2EE_KEYBYTES],
 }
 
 int
-e2ee_kdf_ck(uint8_t ck_out[E2EE_KEYBYTES], uint8_t mk_out[E2EE_KEYBYTES],
-            const uint8_t ck[E2EE_KEYBYTES])
+e2ee_kdf_ck(void *ck_out /* E2EE_KEYBYTES */, void *mk_out /* E2EE_KEYBYTES */,
+            const void *ck /* E2EE_KEYBYTES */)
 {
     return chain_step(ck_out, mk_out, ck, KDF_CHAIN);
 }
 
 int
-e2ee_kdf_gk(uint8_t ck_out[E2EE_KEYBYTES], uint8_t mk_out[E2EE_KEYBYTES],
-             const uint8_t ck[E2EE_KEYBYTES])
+e2ee_kdf_gk(void *ck_out /* E2EE_KEYBYTES */, void *mk_out /* E2EE_KEYBYTES */,
+            const void *ck /* E2EE_KEYBYTES */)
 {
     return chain_step(ck_out, mk_out, ck, KDF_GROUP);
 }
@@ -196,16 +196,17 @@ chain_kdf(e2ee_chain_kind kind)
 }
 
 int
-e2ee_chain_advance(uint8_t ck_out[E2EE_KEYBYTES],
-                   uint8_t *mks_out, size_t mks_out_len,
-                   const uint8_t ck[E2EE_KEYBYTES], size_t n,
+e2ee_chain_advance(void *ck_out /* E2EE_KEYBYTES */,
+                   void *mks_out, size_t mks_out_len,
+                   const void *ck /* E2EE_KEYBYTES */, size_t n,
                    e2ee_chain_kind kind)
 {
+    uint8_t *const mks = mks_out;
     uint8_t cur[E2EE_KEYBYTES];
     int which;
     size_t i;
 
-    if (ck_out == NULL || ck == NULL || (mks_out == NULL && n > 0) ||
+    if (ck_out == NULL || ck == NULL || (mks == NULL && n > 0) ||
         n > SIZE_MAX / E2EE_KEYBYTES || mks_out_len < n * E2EE_KEYBYTES) {
         return -1;
     }
@@ -214,9 +215,9 @@ e2ee_chain_advance(uint8_t ck_out[E2EE_KEYBYTES],
     }
     memcpy(cur, ck, sizeof cur);
     for (i = 0; i < n; i++) {
-        if (chain_step(cur, mks_out + i * E2EE_KEYBYTES, cur, which) != 0) {
+        if (chain_step(cur, mks + i * E2EE_KEYBYTES, cur, which) != 0) {
             sodium_memzero(cur, sizeof cur);
-            sodium_memzero(mks_out, n * E2EE_KEYBYTES);
+            sodium_memzero(mks, n * E2EE_KEYBYTES);
             return -1;
         }
     }
@@ -226,8 +227,8 @@ e2ee_chain_advance(uint8_t ck_out[E2EE_KEYBYTES],
 }
 
 int
-e2ee_chain_seek(uint8_t ck_out[E2EE_KEYBYTES], uint8_t mk_out[E2EE_KEYBYTES],
-                const uint8_t ck[E2EE_KEYBYTES], size_t n,
+e2ee_chain_seek(void *ck_out /* E2EE_KEYBYTES */, void *mk_out /* E2EE_KEYBYTES */,
+                const void *ck /* E2EE_KEYBYTES */, size_t n,
                 e2ee_chain_kind kind)
 {
     uint8_t cur[E2EE_KEYBYTES];

@@ -59,7 +59,7 @@ public final class SQLiteStore: E2EEStore {
             try c.blob(SQL.selectMeta, [.text(SealedKind.account.rawValue)], table: "account", during: "load account")
         }) else { return nil }
         var bytes = try key.open(sealed, kind: .account)
-        defer { wipe(&bytes) }
+        defer { SecureBytes.wipe(&bytes) }
         do { return try Account(serialized: bytes) } catch { throw .corruptRecord(kind: "account", error) }
     }
 
@@ -68,7 +68,7 @@ public final class SQLiteStore: E2EEStore {
             try c.blob(SQL.selectSessions, address.sqlArguments, table: "sessions", during: "load sessions")
         }) else { return nil }
         var bytes = try key.open(sealed, kind: .sessions, id: address.recordID)
-        defer { wipe(&bytes) }
+        defer { SecureBytes.wipe(&bytes) }
         do { return try SessionSet(serialized: bytes) } catch { throw .corruptRecord(kind: "sessions", error) }
     }
 
@@ -101,7 +101,7 @@ public final class SQLiteStore: E2EEStore {
             try c.blob(SQL.selectGroup, [.blob(id.rawValue)], table: "group", during: "load group")
         }) else { return nil }
         var bytes = try key.open(sealed, kind: .group, id: id.rawValue)
-        defer { wipe(&bytes) }
+        defer { SecureBytes.wipe(&bytes) }
         do { return try GroupSession(serialized: bytes) } catch { throw .corruptRecord(kind: "group", error) }
     }
 
@@ -119,7 +119,7 @@ public final class SQLiteStore: E2EEStore {
         out.reserveCapacity(rows.count)
         for (sequence, sealed) in rows {
             var bytes = try key.open(sealed, kind: .inbound, id: bigEndianBytes(sequence))
-            defer { wipe(&bytes) }
+            defer { SecureBytes.wipe(&bytes) }
             let record: InboundRecord
             do { record = try InboundRecord(serialized: bytes) } catch { throw .corruptRecord(kind: "inbound", error) }
             out.append(InboundMessage(sequence: sequence, sender: record.sender, plaintext: record.plaintext,
@@ -152,12 +152,12 @@ public final class SQLiteStore: E2EEStore {
         // it because their associated data holds the sequence assigned there.
         let account = changes.account.map { a in
             var bytes = a.serialized()
-            defer { wipe(&bytes) }
+            defer { SecureBytes.wipe(&bytes) }
             return key.seal(bytes, kind: .account)
         }
         let sessions = changes.sessions.sorted { $0.key < $1.key }.map { address, set in
             var bytes = set.serialized()
-            defer { wipe(&bytes) }
+            defer { SecureBytes.wipe(&bytes) }
             return (address, key.seal(bytes, kind: .sessions, id: address.recordID))
         }
         let identities = changes.identities.sorted { $0.key < $1.key }.map { address, identity in
@@ -165,13 +165,13 @@ public final class SQLiteStore: E2EEStore {
         }
         let groups = changes.groups.sorted { $0.key.rawValue.lexicographicallyPrecedes($1.key.rawValue) }.map { id, group in
             var bytes = group.serialized()
-            defer { wipe(&bytes) }
+            defer { SecureBytes.wipe(&bytes) }
             return (id, key.seal(bytes, kind: .group, id: id.rawValue))
         }
         var inbound = changes.inbound.map {
             InboundRecord(sender: $0.sender, receivedAt: $0.receivedAt, plaintext: $0.plaintext).serialized()
         }
-        defer { for i in inbound.indices { wipe(&inbound[i]) } }
+        defer { for i in inbound.indices { SecureBytes.wipe(&inbound[i]) } }
         try write { (c) throws(StorageError) in
             try c.transaction(during: "commit") { (c) throws(StorageError) in
                 if let account {

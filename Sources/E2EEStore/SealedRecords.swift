@@ -45,12 +45,6 @@ private func associatedData(_ kind: SealedKind, _ id: [UInt8]) -> [UInt8] {
     return ad
 }
 
-/// Overwrites a plaintext record (session and account records hold secrets,
-/// inbound ones messages) before its buffer is released, with the C core's zeroiser.
-func wipe(_ bytes: inout [UInt8]) {
-    SecureBytes.wipe(&bytes)
-}
-
 func bigEndianBytes(_ v: UInt64) -> [UInt8] {
     (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * $0)) }
 }

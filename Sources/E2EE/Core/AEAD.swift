@@ -57,10 +57,8 @@ public enum AEADv1 {
         let n = sealed.count - overhead
         var rc: Int32 = 0
         let out = [UInt8](unsafeUninitializedCapacity: n) { buf, initialized in
-            rc = e2ee_aead_open(buf.baseAddress, n,
-                                sealed.baseAddress?.assumingMemoryBound(to: UInt8.self), sealed.count,
-                                associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                                associatedData.count, key.keyPointer)
+            rc = e2ee_aead_open(buf.baseAddress, n, sealed.baseAddress, sealed.count,
+                                associatedData.baseAddress, associatedData.count, key.keyPointer)
             initialized = n
         }
         guard rc == 0 else { throw .authenticationFailure }
@@ -75,10 +73,8 @@ public enum AEADv1 {
             throw .invalidLength(expected: guardByteCount, got: g.count)
         }
         let rc = withGuard(reuseGuard) { g in
-            e2ee_aead_seal(out.baseAddress?.assumingMemoryBound(to: UInt8.self), out.count,
-                           plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), plaintext.count,
-                           associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), associatedData.count,
-                           key.keyPointer, g)
+            e2ee_aead_seal(out.baseAddress, out.count, plaintext.baseAddress, plaintext.count,
+                           associatedData.baseAddress, associatedData.count, key.keyPointer, g)
         }
         try check(rc, .invalidParameter("plaintext too long for ChaCha20-Poly1305"))
     }

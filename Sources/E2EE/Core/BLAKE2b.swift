@@ -31,7 +31,7 @@ public enum BLAKE2b {
                     if let key {
                         return key.withUnsafeBytes { k in
                             e2ee_blake2b_personal(o.baseAddress, outputByteCount, inp.baseAddress, inp.count,
-                                                  k.baseAddress?.assumingMemoryBound(to: UInt8.self), k.count, p)
+                                                  k.baseAddress, k.count, p)
                         }
                     }
                     return e2ee_blake2b_personal(o.baseAddress, outputByteCount, inp.baseAddress, inp.count,

@@ -16,9 +16,9 @@ public enum HKDF {
             let rc = ikm.withUnsafeBytes { k in
                 salt.withUnsafeBufferPointer { s in
                     info.withUnsafeBufferPointer { i in
-                        e2ee_hkdf_sha512(out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count,
+                        e2ee_hkdf_sha512(out.baseAddress!, out.count,
                                          s.baseAddress, s.count,
-                                         k.baseAddress?.assumingMemoryBound(to: UInt8.self), k.count,
+                                         k.baseAddress, k.count,
                                          i.baseAddress, i.count)
                     }
                 }

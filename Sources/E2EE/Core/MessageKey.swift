@@ -22,5 +22,5 @@ public struct MessageKey: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "MessageKey(<redacted>)" }
 
     /// Pointer to the 32 key bytes, valid while `self` is alive.
-    var keyPointer: UnsafePointer<UInt8> { bytes.baseAddress.assumingMemoryBound(to: UInt8.self) }
+    var keyPointer: UnsafeRawPointer { bytes.baseAddress }
 }

@@ -85,16 +85,14 @@ public enum IdentityKey {
             let sk = try! SecureBytes(count: 64) { (sk) throws(CryptoError) in
                 let rc = seed.withUnsafeBytes { s in
                     pk.withUnsafeMutableBufferPointer { p in
-                        e2ee_ed25519_keypair(p.baseAddress, sk.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                             s.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                        e2ee_ed25519_keypair(p.baseAddress, sk.baseAddress!, s.baseAddress!)
                     }
                 }
                 try check(rc, .initializationFailure)
             }
             let x = try! SecureBytes(count: X25519.keyByteCount) { (x) throws(CryptoError) in
                 let rc = sk.withUnsafeBytes { s in
-                    e2ee_ed25519_sk_to_x25519(x.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                              s.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    e2ee_ed25519_sk_to_x25519(x.baseAddress!, s.baseAddress!)
                 }
                 try check(rc, .initializationFailure)
             }
@@ -114,8 +112,7 @@ public enum IdentityKey {
             let rc = secret.withUnsafeBytes { s in
                 message.withUnsafeBufferPointer { m in
                     sig.withUnsafeMutableBufferPointer { o in
-                        e2ee_ed25519_sign(o.baseAddress, m.baseAddress, m.count,
-                                          s.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                        e2ee_ed25519_sign(o.baseAddress, m.baseAddress, m.count, s.baseAddress!)
                     }
                 }
             }

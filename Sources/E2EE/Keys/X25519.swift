@@ -66,7 +66,7 @@ public enum X25519 {
             var pk = [UInt8](repeating: 0, count: keyByteCount)
             let rc = secret.withUnsafeBytes { sk in
                 pk.withUnsafeMutableBufferPointer {
-                    e2ee_x25519_public($0.baseAddress, sk.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    e2ee_x25519_public($0.baseAddress, sk.baseAddress!)
                 }
             }
             precondition(rc == 0, "libsodium failed to initialise")
@@ -91,8 +91,7 @@ public struct SharedSecret: Sendable, Equatable, CustomStringConvertible {
         bytes = try SecureBytes(count: X25519.keyByteCount) { (out) throws(CryptoError) in
             let rc = sk.withUnsafeBytes { s in
                 peer.bytes.withUnsafeBufferPointer { p in
-                    e2ee_x25519(out.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                s.baseAddress!.assumingMemoryBound(to: UInt8.self), p.baseAddress)
+                    e2ee_x25519(out.baseAddress!, s.baseAddress!, p.baseAddress)
                 }
             }
             try check(rc, .weakSharedSecret)

@@ -50,8 +50,8 @@ extension SecureBytes {
         // The C core only fails on NULL pointers, which cannot occur here.
         return try! SecureBytes(count: 32) { (mk) throws(CryptoError) in
             let rc = withUnsafeMutableBytes { ck in
-                let p = ck.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                let m = mk.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                let p = ck.baseAddress!
+                let m = mk.baseAddress!
                 return kind == E2EE_CHAIN_GROUP ? e2ee_kdf_gk(p, m, p) : e2ee_kdf_ck(p, m, p)
             }
             try check(rc, .invalidParameter("chain step"))
@@ -67,9 +67,7 @@ extension SecureBytes {
         let mk = try! SecureBytes(count: 32) { (mk) throws(CryptoError) in
             ck = try SecureBytes(count: 32) { (out) throws(CryptoError) in
                 let rc = withUnsafeBytes { from in
-                    e2ee_chain_seek(out.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                    mk.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                    from.baseAddress!.assumingMemoryBound(to: UInt8.self), Int(n), kind)
+                    e2ee_chain_seek(out.baseAddress!, mk.baseAddress!, from.baseAddress!, Int(n), kind)
                 }
                 try check(rc, .invalidParameter("chain seek"))
             }
@@ -83,9 +81,8 @@ extension SecureBytes {
         guard count > 0 else { return [] }
         let arena = try SecureBytes(count: count * 32) { (mks) throws(CryptoError) in
             let rc = withUnsafeMutableBytes { ck in
-                let p = ck.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                return e2ee_chain_advance(p, mks.baseAddress!.assumingMemoryBound(to: UInt8.self), mks.count,
-                                          p, count, kind)
+                let p = ck.baseAddress!
+                return e2ee_chain_advance(p, mks.baseAddress!, mks.count, p, count, kind)
             }
             try check(rc, .invalidParameter("chain advance"))
         }

@@ -29,10 +29,8 @@ public struct RootKey: Sendable, Equatable, CustomStringConvertible {
             ck = try SecureBytes(count: 32) { (ckOut) throws(CryptoError) in
                 let rc = bytes.withUnsafeBytes { rk in
                     dh.bytes.withUnsafeBytes { d in
-                        e2ee_kdf_rk(rkOut.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                    ckOut.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                    rk.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                    d.baseAddress!.assumingMemoryBound(to: UInt8.self), d.count)
+                        e2ee_kdf_rk(rkOut.baseAddress!, ckOut.baseAddress!, rk.baseAddress!,
+                                    d.baseAddress!, d.count)
                     }
                 }
                 try check(rc, .invalidParameter("KDF_RK"))

@@ -144,10 +144,6 @@ struct RecordReader {
         do { return try X25519.PublicKey(wire: raw, field: field) } catch { throw .malformed(field) }
     }
 
-    mutating func x25519Private(_ field: String) throws(RecordError) -> X25519.PrivateKey {
-        X25519.PrivateKey(secret: try secret(32))
-    }
-
     /// Identity keys in a record were validated when they first arrived; the
     /// full subgroup check costs ~60 µs and would dominate a session load, so a
     /// record only has to hold 32 bytes here. Records are sealed at rest.

@@ -43,8 +43,7 @@ public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
         guard salt.count == Self.saltByteCount else { throw .invalidLength(expected: Self.saltByteCount, got: salt.count) }
         return try SecureBytes(count: Self.byteCount) { (k) throws(CryptoError) in
             let rc = salt.withUnsafeBufferPointer { s in
-                e2ee_pwhash_storage_key(k.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                        passphrase.baseAddress?.assumingMemoryBound(to: CChar.self), passphrase.count,
+                e2ee_pwhash_storage_key(k.baseAddress!, passphrase.baseAddress, passphrase.count,
                                         s.baseAddress, opsLimit, memLimit)
             }
             try check(rc, .invalidParameter("Argon2id failed (out of memory?)"))
@@ -69,7 +68,7 @@ public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
                 ad.withUnsafeBufferPointer { a in
                     bytes.withUnsafeBytes { k in
                         e2ee_record_seal(buf.baseAddress, n, r.baseAddress, r.count, a.baseAddress, a.count,
-                                         k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                                         k.baseAddress!)
                     }
                 }
             }
@@ -89,7 +88,7 @@ public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
                 ad.withUnsafeBufferPointer { a in
                     bytes.withUnsafeBytes { k in
                         e2ee_record_open(buf.baseAddress, n, s.baseAddress, s.count, a.baseAddress, a.count,
-                                         k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                                         k.baseAddress!)
                     }
                 }
             }
