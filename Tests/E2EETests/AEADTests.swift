@@ -96,6 +96,24 @@ struct AEADBatchTests {
         return (plain, items)
     }
 
+    /// Five items on four workers: chunks of two leave the last worker nothing,
+    /// which once made an empty range with its bounds reversed (a trap).
+    @Test func moreWorkersThanChunks() throws {
+        let (plain, all) = try makeItems()
+        let items = Array(all.prefix(5))
+        let sealed = AEADv1.sealBatch(items, parallelism: .threads(4))
+        #expect(sealed.failureCount == 0)
+        let opened = AEADv1.openBatch(items.indices.map {
+            AEADv1.BatchItem(input: (try? Array(sealed[$0].get())) ?? [], key: items[$0].key,
+                             associatedData: items[$0].associatedData)
+        }, parallelism: .threads(4))
+        #expect((0..<5).map { try? Array(opened[$0].get()) } == Array(plain.prefix(5)))
+        var g = try makeGroup(2)
+        let backlog = try (0..<5).map { try g[0].encrypt([UInt8($0)]) }
+        let results = g[1].decryptBacklog(backlog, from: member(0), parallelism: .threads(4))
+        #expect(results.map { try? $0.get() } == (0..<5).map { [UInt8($0)] })
+    }
+
     @Test(arguments: [AEADv1.Parallelism.serial, .automatic, .threads(3)])
     func sealBatchEqualsSingleSeal(parallelism: AEADv1.Parallelism) throws {
         let (plain, items) = try makeItems()

@@ -216,12 +216,12 @@ int e2ee_ed25519_sk_to_x25519(void *x_sk /* E2EE_X25519_BYTES */,
 int e2ee_sha512(void *out /* E2EE_SHA512_BYTES */, const void *in, size_t in_len);
 
 /* Records at rest (PROTOCOL.md §6): out = nonce(24, random) ||
- * XChaCha20-Poly1305-IETF(key, nonce, record, ad); out_len = record_len + 40. */
+ * XChaCha20-Poly1305-IETF(key, nonce, record, ad); out_len = record_len + E2EE_SEAL_OVERHEADBYTES. */
 int e2ee_record_seal(void *out, size_t out_len,
                      const void *record, size_t record_len,
                      const void *ad, size_t ad_len,
                      const void *key /* E2EE_KEYBYTES */);
-/* Opens a sealed record; record_out_len = sealed_len - 40; zeroed on failure. */
+/* Opens a sealed record; record_out_len = sealed_len - E2EE_SEAL_OVERHEADBYTES; zeroed on failure. */
 E2EE_WUR int e2ee_record_open(void *record_out, size_t record_out_len,
                               const void *sealed, size_t sealed_len,
                               const void *ad, size_t ad_len,

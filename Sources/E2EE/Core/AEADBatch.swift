@@ -1,5 +1,4 @@
 internal import CE2EE
-import Dispatch
 
 extension AEADv1 {
     /// One message of a batch: its own input, key and associated data.
@@ -88,7 +87,8 @@ extension AEADv1 {
             inTotal += item.input.count
         }
         outOffsets.append(outTotal)
-        let workers = workerCount(items: n, bytes: inTotal, parallelism: parallelism)
+        let workers = Workers.count(items: n, parallelism: parallelism, worthSplitting: inTotal >= parallelThresholdBytes,
+                                    minItemsPerWorker: minItemsPerWorker)
 
         var status = [Int32](repeating: -1, count: n)
         let storage = [UInt8](unsafeUninitializedCapacity: outTotal) { out, initialized in
@@ -96,33 +96,15 @@ extension AEADv1 {
                 items.withUnsafeBufferPointer { its in
                     outOffsets.withUnsafeBufferPointer { offs in
                         let job = BatchJob(items: its, out: out.baseAddress, offsets: offs, results: st, seal: seal)
-                        let chunk = (n + workers - 1) / Swift.max(workers, 1)
-                        if workers <= 1 {
-                            job.process(0..<n)
-                        } else {
-                            // Workers read the (immutable) items and write disjoint
-                            // output and result ranges.
-                            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                                job.process((w * chunk)..<Swift.min(n, (w + 1) * chunk))
-                            }
-                        }
+                        // Workers read the (immutable) items and write disjoint
+                        // output and result ranges.
+                        Workers.forEachRange(n, workers: workers) { job.process($0) }
                     }
                 }
             }
             initialized = outTotal
         }
         return BatchResult(storage: storage, offsets: outOffsets, status: status, failureError: failure)
-    }
-
-    private static func workerCount(items n: Int, bytes: Int, parallelism: Parallelism) -> Int {
-        switch parallelism {
-        case .serial:
-            return 1
-        case .automatic:
-            return bytes < parallelThresholdBytes ? 1 : Swift.min(activeProcessors, Swift.max(1, n / minItemsPerWorker))
-        case .threads(let t):
-            return Swift.min(Swift.max(1, t), Swift.max(n, 1))
-        }
     }
 
     /// One batch's buffers, shared by its workers. The callers' input arrays are
@@ -179,16 +161,4 @@ extension AEADv1 {
             }
         }
     }
-
-    static let activeProcessors: Int = {
-        #if canImport(Glibc)
-        return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        #else
-        return 1
-        #endif
-    }()
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,5 +1,3 @@
-import Dispatch
-
 extension GroupSession {
     /// Decrypts a backlog from one sender in one call: every signature is
     /// verified (across cores when the batch is large), the message keys of
@@ -99,21 +97,14 @@ extension GroupSession {
     private static func verifyAll(_ parsed: [SenderKeyMessage?], keyOf: [Int], chains: [ReceiverChain],
                                   parallelism: AEADv1.Parallelism) -> [Bool] {
         let n = parsed.count
-        let workers: Int
-        switch parallelism {
-        case .serial: workers = 1
-        case .automatic: workers = n < 64 ? 1 : AEADv1.activeProcessors
-        case .threads(let t): workers = Swift.max(1, Swift.min(t, n))
-        }
+        let workers = Workers.count(items: n, parallelism: parallelism, worthSplitting: n >= 64)
         let valid = VerifyResults(count: n)
-        let chunk = (n + workers - 1) / Swift.max(workers, 1)
-        let work = { @Sendable (w: Int) in
-            for i in (w * chunk)..<Swift.min(n, (w + 1) * chunk) {
+        Workers.forEachRange(n, workers: workers) { range in
+            for i in range {
                 guard let m = parsed[i] else { continue }
                 valid.set(i, verify(m, with: chains[keyOf[i]].signingKey))
             }
         }
-        if workers <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         return valid.values
     }
 }

@@ -10,6 +10,8 @@ import Foundation
 public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
     public static let byteCount = 32
     public static let saltByteCount = 16
+    /// What sealing adds to a record: the 24-byte nonce and the 16-byte tag.
+    public static let sealOverhead = Int(E2EE_SEAL_OVERHEADBYTES)
     let bytes: SecureBytes
 
     /// A fresh random key (to be kept in a key file or a platform keystore).
@@ -61,7 +63,7 @@ public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
 
     /// `nonce || ciphertext || tag` of `record`, bound to `ad`.
     public func seal(_ record: [UInt8], authenticating ad: [UInt8]) -> [UInt8] {
-        let n = record.count + 40
+        let n = record.count + Self.sealOverhead
         var rc: Int32 = 0
         let out = [UInt8](unsafeUninitializedCapacity: n) { buf, initialized in
             rc = record.withUnsafeBufferPointer { r in
@@ -80,8 +82,8 @@ public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
 
     /// Opens a sealed record; nil if it was altered, truncated, moved (other `ad`) or sealed under another key.
     public func open(_ sealed: [UInt8], authenticating ad: [UInt8]) -> [UInt8]? {
-        guard sealed.count >= 40 else { return nil }
-        let n = sealed.count - 40
+        guard sealed.count >= Self.sealOverhead else { return nil }
+        let n = sealed.count - Self.sealOverhead
         var rc: Int32 = 0
         let out = [UInt8](unsafeUninitializedCapacity: n) { buf, initialized in
             rc = sealed.withUnsafeBufferPointer { s in
