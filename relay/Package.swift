@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The relay server (docs/RELAY.md) is a package of its own that takes the library
+// by path, so that a user of E2EE never resolves a server dependency.
+let package = Package(
+    name: "swift-e2ee-relay",
+    // Hummingbird 2 and hummingbird-websocket need macOS 14; Linux is unaffected.
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "e2ee-relay", targets: ["e2ee-relay"]),
+        .library(name: "E2EERelayClient", targets: ["E2EERelayClient"]),
+    ],
+    dependencies: [
+        // Named, because a path dependency's identity is otherwise its folder's name,
+        // which differs between worktrees and CI clones.
+        .package(name: "swift-e2ee", path: ".."),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The Hummingbird application: a library so that tests can use its types.
+        .target(
+            name: "RelayServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `e2ee-relay serve …`: arguments, logging, exit codes; the rest is RelayServer.
+        .executableTarget(
+            name: "e2ee-relay",
+            dependencies: [
+                "RelayServer",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Placeholder: the client over SessionManager comes with the mailbox.
+        .target(
+            name: "E2EERelayClient",
+            dependencies: [.product(name: "E2EE", package: "swift-e2ee")]
+        ),
+        // Runs the built e2ee-relay as a real process on loopback.
+        .testTarget(
+            name: "RelayTests",
+            dependencies: [
+                "RelayServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
