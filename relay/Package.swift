@@ -21,10 +21,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        // The relay's own bytes (envelope v1, WebSocket frames, request bodies, signed
+        // statements): shared by server and client, so the two cannot differ.
+        .target(
+            name: "RelayProtocol",
+            dependencies: [.product(name: "E2EE", package: "swift-e2ee")]
+        ),
         // The Hummingbird application: a library so that tests can use its types.
         .target(
             name: "RelayServer",
             dependencies: [
+                "RelayProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -42,7 +49,18 @@ let package = Package(
         // Placeholder: the client over SessionManager comes with the mailbox.
         .target(
             name: "E2EERelayClient",
-            dependencies: [.product(name: "E2EE", package: "swift-e2ee")]
+            dependencies: [
+                "RelayProtocol",
+                .product(name: "E2EE", package: "swift-e2ee"),
+            ]
+        ),
+        // Round trips, every refusal, pinned bytes and a seeded random-input loop.
+        .testTarget(
+            name: "RelayProtocolTests",
+            dependencies: [
+                "RelayProtocol",
+                .product(name: "E2EE", package: "swift-e2ee"),
+            ]
         ),
         // Runs the built e2ee-relay as a real process on loopback.
         .testTarget(
