@@ -25,11 +25,6 @@ enum Inspect {
         }
     }
 
-    /// `version || type || distribution_id || chain_id || iteration`, then the
-    /// sealed payload, then a 64-byte signature (PROTOCOL.md §5).
-    private static let senderKeyHeaderByteCount = 26
-    private static let senderKeySignatureByteCount = 64
-
     static func json(_ m: SenderKeyMessage) -> JSON {
         .object([
             "kind": .string("sender_key"),
@@ -37,7 +32,7 @@ enum Inspect {
             "group_id": .string(GroupID.text(m.distributionID)),
             "chain_id": .number(Int(m.chainID)),
             "iteration": .number(Int(m.iteration)),
-            "ciphertext_length": .number(m.serialized.count - senderKeyHeaderByteCount - senderKeySignatureByteCount),
+            "ciphertext_length": .number(m.sealed.count),
         ])
     }
 

@@ -1,4 +1,3 @@
-internal import CE2EE
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

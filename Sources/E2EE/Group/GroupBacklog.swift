@@ -73,7 +73,7 @@ extension GroupSession {
         let open = messages.indices.filter { keys[$0] != nil && results[$0] == nil }
         let items = open.map { i -> AEADv1.BatchItem in
             let m = parsed[i]!
-            return AEADv1.BatchItem(input: Array(m.bytes[m.sealedRange]), key: keys[i]!,
+            return AEADv1.BatchItem(input: Array(m.sealed), key: keys[i]!,
                                     associatedData: Array(m.bytes[0..<SenderKeyMessage.headerByteCount]))
         }
         let opened = AEADv1.openBatch(items, parallelism: parallelism)

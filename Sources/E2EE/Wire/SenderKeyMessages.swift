@@ -89,6 +89,8 @@ public struct SenderKeyMessage: Sendable, Equatable {
     var sealedRange: Range<Int> { Self.headerByteCount..<(bytes.count - Self.signatureByteCount) }
     var signedRange: Range<Int> { 0..<(bytes.count - Self.signatureByteCount) }
     var signature: ArraySlice<UInt8> { bytes[(bytes.count - Self.signatureByteCount)...] }
+    /// `AEAD_v1 output`: guard, ciphertext and tag, as ``RatchetPayload/sealed``.
+    public var sealed: ArraySlice<UInt8> { bytes[sealedRange] }
     public var serialized: [UInt8] { bytes }
 
     public init(serialized bytes: [UInt8], maxPlaintext: Int = Limits.defaultMaxPlaintext) throws(WireError) {
