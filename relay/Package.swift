@@ -10,6 +10,8 @@ let package = Package(
     products: [
         .executable(name: "e2ee-relay", targets: ["e2ee-relay"]),
         .library(name: "E2EERelayClient", targets: ["E2EERelayClient"]),
+        // The relay's own bytes, for the fuzz package's harness.
+        .library(name: "RelayProtocol", targets: ["RelayProtocol"]),
     ],
     dependencies: [
         // Named, because a path dependency's identity is otherwise its folder's name,
@@ -19,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // The relay's own bytes (envelope v1, WebSocket frames, request bodies, signed
@@ -27,15 +30,31 @@ let package = Package(
             name: "RelayProtocol",
             dependencies: [.product(name: "E2EE", package: "swift-e2ee")]
         ),
+        .systemLibrary(
+            name: "CRelaySQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // RelayStore, the storage protocol, and its SQLite backend.
+        .target(
+            name: "RelayStorage",
+            dependencies: [
+                "RelayProtocol",
+                "CRelaySQLite",
+                .product(name: "E2EE", package: "swift-e2ee"),
+            ]
+        ),
         // The Hummingbird application: a library so that tests can use its types.
         .target(
             name: "RelayServer",
             dependencies: [
                 "RelayProtocol",
+                "RelayStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // `e2ee-relay serve …`: arguments, logging, exit codes; the rest is RelayServer.
@@ -58,6 +77,15 @@ let package = Package(
         .testTarget(
             name: "RelayProtocolTests",
             dependencies: [
+                "RelayProtocol",
+                .product(name: "E2EE", package: "swift-e2ee"),
+            ]
+        ),
+        // Every store behind RelayStore passes these (SQLite here; PostgreSQL in #16).
+        .testTarget(
+            name: "RelayStorageTests",
+            dependencies: [
+                "RelayStorage",
                 "RelayProtocol",
                 .product(name: "E2EE", package: "swift-e2ee"),
             ]
