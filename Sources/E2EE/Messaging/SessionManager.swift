@@ -433,6 +433,24 @@ public final class SessionManager: Sendable {
             return upload
         }
     }
+
+    /// ``Account/maintainDirectory(now:policy:remaining:)`` committed: what to
+    /// upload to a key directory that hands one-time keys out itself.
+    /// `remaining` is the directory's count of this device's one-time keys,
+    /// nil for a first upload.
+    public func maintainDirectory(policy: PreKeyPolicy = PreKeyPolicy(),
+                                  remaining: (oneTime: Int, kem: Int)?) throws(MessagingError) -> PreKeyUpload {
+        try withAccountLock { () throws(MessagingError) -> PreKeyUpload in
+            var account = try loadAccount()
+            let upload = account.maintainDirectory(now: clock(), policy: policy, remaining: remaining)
+            if !upload.isEmpty {
+                var changes = StoreChanges()
+                changes.account = account
+                try commit(changes)
+            }
+            return upload
+        }
+    }
 }
 
 /// Wall-clock seconds, without Foundation.

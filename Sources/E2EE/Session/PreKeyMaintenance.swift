@@ -74,6 +74,69 @@ extension Account {
             let made = generateOneTimePreKeys(count: policy.targetOneTimePreKeys - unpublishedOneTimePreKeyCount)
             fresh = made.map { .init(id: $0.id, publicKey: $0.publicKey) }
         }
+        let rotation = rotateSignedPreKeys(now: now, policy: policy)
+        var freshKEM = [PreKeyBundle.KEM]()
+        if unpublishedKEMPreKeyCount < policy.minimumOneTimeKEMPreKeys {
+            let made = generateOneTimeKEMPreKeys(count: policy.targetOneTimeKEMPreKeys - unpublishedKEMPreKeyCount,
+                                                 createdAt: now)
+            freshKEM = made.map { $0.signed(by: identity) }
+        }
+        return upload(oneTime: fresh, kem: freshKEM, rotation: rotation)
+    }
+
+    /// Maintenance for a key directory that hands one-time keys out itself
+    /// (a relay), rather than one bundle at a time through ``publishBundle()``.
+    ///
+    /// `remaining` is what the directory reports it still holds of this
+    /// device's one-time prekeys and one-time KEM prekeys; a pool below the
+    /// policy's minimum is refilled to its target. Every one-time key not
+    /// handed out yet goes into the upload and is marked handed out, so the
+    /// next call never sends it again. With `remaining == nil` (a first
+    /// upload, or a new directory) the pools are filled to their targets and
+    /// the current signed prekey and last-resort KEM prekey are included even
+    /// if they are not new. Rotation follows ``maintainPreKeys(now:policy:)``.
+    public mutating func maintainDirectory(now: UInt64, policy: PreKeyPolicy = PreKeyPolicy(),
+                                           remaining: (oneTime: Int, kem: Int)?) -> PreKeyUpload {
+        let rotation = rotateSignedPreKeys(now: now, policy: policy)
+        let wantOneTime = Self.refill(remaining?.oneTime, minimum: policy.minimumOneTimePreKeys,
+                                      target: policy.targetOneTimePreKeys)
+        generateOneTimePreKeys(count: wantOneTime - unpublishedOneTimePreKeyCount)
+        let oneTime = oneTimePreKeys[publishedCount...].map { PreKeyBundle.OneTime(id: $0.id, publicKey: $0.publicKey) }
+        publishedCount = oneTimePreKeys.count
+
+        let wantKEM = Self.refill(remaining?.kem, minimum: policy.minimumOneTimeKEMPreKeys,
+                                  target: policy.targetOneTimeKEMPreKeys)
+        generateOneTimeKEMPreKeys(count: wantKEM - unpublishedKEMPreKeyCount, createdAt: now)
+        // One ML-KEM key generation per key: only the ones going out are expanded.
+        let kem = oneTimeKEMPreKeys[publishedKEMCount...].map { $0.signed(by: identity) }
+        publishedKEMCount = oneTimeKEMPreKeys.count
+
+        var upload = upload(oneTime: oneTime, kem: kem, rotation: rotation)
+        if remaining == nil {
+            let spk = currentSignedPreKey
+            upload = upload.including(
+                signedPreKey: upload.newSignedPreKey ?? (spk.id, spk.publicKey, spk.signature),
+                lastResort: upload.newLastResortKEMPreKey ?? currentLastResortKEMPreKey?.signed(by: identity))
+        }
+        return upload
+    }
+
+    /// How many one-time keys to have unhanded-out after a directory refill.
+    private static func refill(_ remaining: Int?, minimum: Int, target: Int) -> Int {
+        guard let remaining else { return target }
+        return remaining < minimum ? max(0, target - remaining) : 0
+    }
+
+    private struct Rotation {
+        var signedPreKey: (id: SignedPreKeyID, publicKey: X25519.PublicKey, signature: [UInt8])?
+        var lastResort: PreKeyBundle.KEM?
+        var removed: [SignedPreKeyID]
+        var removedKEM: [KEMPreKeyID]
+    }
+
+    /// Rotates the signed prekey (and with it the last-resort KEM prekey) on
+    /// schedule and drops both past their grace period.
+    private mutating func rotateSignedPreKeys(now: UInt64, policy: PreKeyPolicy) -> Rotation {
         var newSPK: (id: SignedPreKeyID, publicKey: X25519.PublicKey, signature: [UInt8])?
         if now >= currentSignedPreKey.createdAt &+ policy.signedPreKeyLifetime || now < currentSignedPreKey.createdAt {
             let spk = SignedPreKey(id: SignedPreKeyID(rawValue: nextSignedPreKeyID), signedBy: identity, createdAt: now)
@@ -86,12 +149,6 @@ extension Account {
         var newLastResort: PreKeyBundle.KEM?
         if newSPK != nil || lastResortKEMPreKeys.isEmpty {
             newLastResort = rotateLastResortKEMPreKey(now: now).signed(by: identity)
-        }
-        var freshKEM = [PreKeyBundle.KEM]()
-        if unpublishedKEMPreKeyCount < policy.minimumOneTimeKEMPreKeys {
-            let made = generateOneTimeKEMPreKeys(count: policy.targetOneTimeKEMPreKeys - unpublishedKEMPreKeyCount,
-                                                 createdAt: now)
-            freshKEM = made.map { $0.signed(by: identity) }
         }
         // A replaced key is kept until its successor has been current for the grace period.
         var removed = [SignedPreKeyID]()
@@ -106,13 +163,29 @@ extension Account {
         while lastResortKEMPreKeys.count > 1, now >= lastResortKEMPreKeys[1].createdAt &+ policy.signedPreKeyGracePeriod {
             removedKEM.append(lastResortKEMPreKeys.removeFirst().id)
         }
+        return Rotation(signedPreKey: newSPK, lastResort: newLastResort, removed: removed, removedKEM: removedKEM)
+    }
+
+    /// The report, taking the consumed ids accumulated since the last one.
+    private mutating func upload(oneTime: [PreKeyBundle.OneTime], kem: [PreKeyBundle.KEM], rotation: Rotation) -> PreKeyUpload {
         let consumed = consumedOneTimePreKeyIDs
         consumedOneTimePreKeyIDs = []
         let consumedKEM = consumedKEMPreKeyIDs
         consumedKEMPreKeyIDs = []
-        return PreKeyUpload(newOneTimePreKeys: fresh, newSignedPreKey: newSPK, removedSignedPreKeyIDs: removed,
-                            consumedOneTimePreKeyIDs: consumed, newKEMPreKeys: freshKEM,
-                            newLastResortKEMPreKey: newLastResort, removedKEMPreKeyIDs: removedKEM,
-                            consumedKEMPreKeyIDs: consumedKEM)
+        return PreKeyUpload(newOneTimePreKeys: oneTime, newSignedPreKey: rotation.signedPreKey,
+                            removedSignedPreKeyIDs: rotation.removed, consumedOneTimePreKeyIDs: consumed,
+                            newKEMPreKeys: kem, newLastResortKEMPreKey: rotation.lastResort,
+                            removedKEMPreKeyIDs: rotation.removedKEM, consumedKEMPreKeyIDs: consumedKEM)
+    }
+}
+
+extension PreKeyUpload {
+    /// The same upload with the signed prekey and last-resort KEM prekey set.
+    fileprivate func including(signedPreKey: (id: SignedPreKeyID, publicKey: X25519.PublicKey, signature: [UInt8]),
+                               lastResort: PreKeyBundle.KEM?) -> PreKeyUpload {
+        PreKeyUpload(newOneTimePreKeys: newOneTimePreKeys, newSignedPreKey: signedPreKey,
+                     removedSignedPreKeyIDs: removedSignedPreKeyIDs, consumedOneTimePreKeyIDs: consumedOneTimePreKeyIDs,
+                     newKEMPreKeys: newKEMPreKeys, newLastResortKEMPreKey: lastResort,
+                     removedKEMPreKeyIDs: removedKEMPreKeyIDs, consumedKEMPreKeyIDs: consumedKEMPreKeyIDs)
     }
 }
