@@ -63,14 +63,17 @@ let package = Package(
             dependencies: [
                 "RelayServer",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        // Placeholder: the client over SessionManager comes with the mailbox.
+        // The client over SessionManager: HTTP over URLSession, delivery over a WebSocket.
         .target(
             name: "E2EERelayClient",
             dependencies: [
                 "RelayProtocol",
                 .product(name: "E2EE", package: "swift-e2ee"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Round trips, every refusal, pinned bytes and a seeded random-input loop.

@@ -8,6 +8,7 @@ public enum FrameType: UInt8, Sendable {
     case ack = 4
     case replaced = 5
     case error = 6
+    case ready = 7
 }
 
 /// A binary WebSocket frame of `/v1/ws`, `u8 type || body` (docs/RELAY.md):
@@ -20,6 +21,7 @@ public enum FrameType: UInt8, Sendable {
 /// | 4 `ack` | client → server | `u64 server_id` |
 /// | 5 `replaced` | server → client | empty: another connection of the device took over |
 /// | 6 `error` | server → client | `u16 code || u16 len || reason (UTF-8, ≤ 1 KiB)` |
+/// | 7 `ready` | server → client | empty: `auth` was accepted, the queue follows |
 ///
 /// Every body must end where its frame ends.
 public enum Frame: Sendable, Equatable {
@@ -36,6 +38,8 @@ public enum Frame: Sendable, Equatable {
     /// A reason longer than ``maxReasonBytes`` is cut at a character boundary
     /// when written: it is for people and logs, not for programs.
     case error(code: UInt16, reason: String)
+    /// The device is authenticated and is now the device's one consumer.
+    case ready
 
     /// The frame's type byte.
     public var type: FrameType {
@@ -46,6 +50,7 @@ public enum Frame: Sendable, Equatable {
         case .ack: return .ack
         case .replaced: return .replaced
         case .error: return .error
+        case .ready: return .ready
         }
     }
 
@@ -64,7 +69,7 @@ public enum Frame: Sendable, Equatable {
             envelope.write(into: &out)
         case .ack(let serverID):
             out.appendU64(serverID)
-        case .replaced:
+        case .replaced, .ready:
             break
         case .error(let code, let reason):
             let text = Self.cut(reason)
@@ -94,6 +99,8 @@ public enum Frame: Sendable, Equatable {
             self = .ack(serverID: try r.u64())
         case .replaced:
             self = .replaced
+        case .ready:
+            self = .ready
         case .error:
             let code = try r.u16()
             let count = Int(try r.u16())

@@ -1,41 +1,43 @@
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOCore
+import RelayProtocol
+import RelayStorage
 import ServiceLifecycle
 
 /// Builds and runs the relay's Hummingbird application.
 public enum Relay {
-    /// Largest WebSocket message the echo accepts; the mailbox will set its own limit (256 KiB).
-    static let maxMessageSize = 1 << 20
-
-    /// The application: `GET /health` and the `/v1/ws` upgrade.
+    /// The application: the routes of docs/RELAY.md over `service`.
     ///
     /// `onListening` is called once the socket is bound, with the bound address, so
     /// that `--port 0` can report the port the kernel chose.
     public static func makeApplication(
         _ configuration: RelayConfiguration,
+        service: RelayService,
+        metrics: PrometheusMetrics?,
         logger: Logger,
         onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/health") { _, _ in "ok" }
+        if let metrics {
+            router.get("/metrics") { _, _ in metrics.render() }
+        }
+        addRoutes(to: router, service: service)
 
         // A router of its own for upgrades, so plain HTTP requests are never matched
         // against WebSocket paths.
         let wsRouter = Router(context: BasicWebSocketRequestContext.self)
-        // For now this only echoes binary messages back, to prove the upgrade path
-        // works end to end; the challenge/auth/envelope frames of RELAY.md replace it.
         wsRouter.ws("/v1/ws") { inbound, outbound, _ in
-            for try await message in inbound.messages(maxSize: maxMessageSize) {
-                if case .binary(let bytes) = message {
-                    try await outbound.write(.binary(bytes))
-                }
-            }
+            try await WebSocketSession(service: service, inbound: inbound, outbound: outbound).run()
         }
 
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: wsRouter),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: wsRouter,
+                configuration: .init(ws: .init(maxFrameSize: WebSocketSession.maxFrameBytes))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "e2ee-relay"
@@ -49,17 +51,73 @@ public enum Relay {
         )
     }
 
+    static func addRoutes(to router: Router<BasicRequestContext>, service: RelayService) {
+        router.post("/v1/devices") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: RelayAddress.maxByteCount + 96)
+            let (status, bytes) = try await service.register(Array(buffer: body), bearer: request.headers[.authorization])
+            return binary(status, bytes)
+        }
+        router.delete("/v1/devices/:device") { request, context -> Response in
+            let status = try await service.removeDevice(try context.parameters.require("device"),
+                                                        bearer: request.headers[.authorization])
+            return Response(status: status)
+        }
+        router.post("/v1/auth/challenge") { _, _ -> Response in
+            binary(.ok, try service.challenge().bytes)
+        }
+        router.post("/v1/auth/token") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: RelayAddress.maxByteCount + 96)
+            return binary(.ok, try await service.token(Array(buffer: body)).serialized)
+        }
+        router.put("/v1/keys") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: KeyUpload.maxByteCount)
+            try await service.uploadKeys(Array(buffer: body), bearer: request.headers[.authorization])
+            return Response(status: .noContent)
+        }
+        router.get("/v1/keys") { request, _ -> Response in
+            binary(.ok, try await service.keyCounts(bearer: request.headers[.authorization]).serialized)
+        }
+        router.get("/v1/keys/:user") { request, context -> Response in
+            let list = try await service.fetchBundles(user: try context.parameters.require("user"), device: nil,
+                                                      bearer: request.headers[.authorization])
+            return binary(.ok, list.serialized)
+        }
+        router.get("/v1/keys/:user/:device") { request, context -> Response in
+            let list = try await service.fetchBundles(user: try context.parameters.require("user"),
+                                                      device: try context.parameters.require("device"),
+                                                      bearer: request.headers[.authorization])
+            return binary(.ok, list.serialized)
+        }
+        router.put("/v1/messages/:user") { request, context -> Response in
+            // Authenticated before the body is read, so a stranger cannot make the relay buffer 8 MiB.
+            _ = try await service.authenticate(request.headers[.authorization])
+            let body = try await request.body.collect(upTo: SendRequest.maxByteCount)
+            let (status, bytes) = try await service.send(to: try context.parameters.require("user"), Array(buffer: body),
+                                                         bearer: request.headers[.authorization])
+            return binary(status, bytes)
+        }
+    }
+
+    static func binary(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        Response(status: status, headers: [.contentType: "application/octet-stream"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     /// Runs the relay until SIGTERM or SIGINT, then shuts down gracefully: the listener
     /// closes, open requests finish and WebSockets are closed with "going away".
     public static func run(
         _ configuration: RelayConfiguration,
+        metrics: PrometheusMetrics?,
         logger: Logger,
         onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void
     ) async throws {
         logger.info("starting e2ee-relay", metadata: ["db": "\(configuration.databasePath)"])
-        let app = makeApplication(configuration, logger: logger, onListening: onListening)
+        let store = try SQLiteRelayStore(path: configuration.databasePath)
+        let service = RelayService(store: store, limits: configuration.limits, logger: logger)
+        let app = makeApplication(configuration, service: service, metrics: metrics, logger: logger,
+                                  onListening: onListening)
         var group = ServiceGroupConfiguration(
-            services: [app],
+            services: [app, SweepService(service: service)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -67,5 +125,19 @@ public enum Relay {
         // shutdown escalates to cancellation.
         group.maximumGracefulShutdownDuration = .seconds(10)
         try await ServiceGroup(configuration: group).run()
+    }
+}
+
+/// Deletes expired messages and tokens once a minute.
+struct SweepService: Service {
+    let service: RelayService
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await service.sweep()
+                try await Task.sleep(for: .seconds(60))
+            }
+        }
     }
 }

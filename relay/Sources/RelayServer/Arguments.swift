@@ -4,13 +4,16 @@ public struct RelayConfiguration: Sendable, Equatable {
     public var host: String
     /// 0 asks the kernel for an ephemeral port (the bound one is reported once listening).
     public var port: Int
-    /// Path of the SQLite database. Accepted and logged; nothing is stored yet.
+    /// Path of the SQLite database (created if missing).
     public var databasePath: String
+    /// Rate limits, TTLs and lifetimes.
+    public var limits: RelayLimits
 
-    public init(host: String = "127.0.0.1", port: Int, databasePath: String) {
+    public init(host: String = "127.0.0.1", port: Int, databasePath: String, limits: RelayLimits = RelayLimits()) {
         self.host = host
         self.port = port
         self.databasePath = databasePath
+        self.limits = limits
     }
 }
 
@@ -42,7 +45,14 @@ public enum RelayCommand: Equatable, Sendable {
     case help
     case serve(RelayConfiguration)
 
-    public static let usage = "usage: e2ee-relay serve --db PATH --port N [--host ADDRESS]"
+    public static let usage = """
+        usage: e2ee-relay serve --db PATH --port N [--host ADDRESS]
+                                [--send-rate N] [--fetch-limit N] [--message-ttl SECONDS]
+          --send-rate N        send requests per second per device (burst 2N; default 500)
+          --fetch-limit N      bundle fetches per device and target user per minute (burst N; default 10),
+                               10N per minute for all targets
+          --message-ttl S      seconds a queued message waits for its device (default 30 days)
+        """
 
     /// Parses the arguments after the executable's name.
     public static func parse(_ arguments: [String]) throws(RelayArgumentError) -> RelayCommand {
@@ -54,7 +64,9 @@ public enum RelayCommand: Equatable, Sendable {
         var rest = arguments.dropFirst()
         while let option = rest.popFirst() {
             if option == "-h" || option == "--help" { return .help }
-            guard ["--db", "--port", "--host"].contains(option) else { throw .unknownOption(option) }
+            guard ["--db", "--port", "--host", "--send-rate", "--fetch-limit", "--message-ttl"].contains(option) else {
+                throw .unknownOption(option)
+            }
             guard let value = rest.popFirst(), !value.hasPrefix("--") else { throw .missingValue(option: option) }
             guard values[option] == nil else { throw .repeatedOption(option) }
             guard !value.isEmpty else { throw .badValue(option: option, value: value) }
@@ -65,6 +77,24 @@ public enum RelayCommand: Equatable, Sendable {
         guard let port = Int(portText), (0...65535).contains(port) else {
             throw .badValue(option: "--port", value: portText)
         }
-        return .serve(RelayConfiguration(host: values["--host"] ?? "127.0.0.1", port: port, databasePath: db))
+        var limits = RelayLimits()
+        if let rate = try positive(values, "--send-rate") {
+            limits.sendPerSender = RateLimit(burst: 2 * Double(rate), perSecond: Double(rate))
+        }
+        if let fetch = try positive(values, "--fetch-limit") {
+            limits.fetchPerTarget = RateLimit(burst: Double(fetch), perSecond: Double(fetch) / 60)
+            limits.fetchPerRequester = RateLimit(burst: 10 * Double(fetch), perSecond: 10 * Double(fetch) / 60)
+        }
+        if let ttl = try positive(values, "--message-ttl") {
+            limits.messageTTLMilliseconds = UInt64(ttl) * 1000
+        }
+        return .serve(RelayConfiguration(host: values["--host"] ?? "127.0.0.1", port: port, databasePath: db,
+                                         limits: limits))
+    }
+
+    private static func positive(_ values: [String: String], _ option: String) throws(RelayArgumentError) -> Int? {
+        guard let text = values[option] else { return nil }
+        guard let n = Int(text), n > 0, n <= 1_000_000_000 else { throw .badValue(option: option, value: text) }
+        return n
     }
 }

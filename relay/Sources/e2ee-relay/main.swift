@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import RelayServer
 
 // Exit codes: 0 after a graceful shutdown, 1 when the server fails, 2 on bad arguments.
@@ -27,9 +28,11 @@ case .help:
     writeLine(RelayCommand.usage, to: .standardOutput)
 case .serve(let configuration):
     LoggingSystem.bootstrap(StreamLogHandler.standardError)
+    let metrics = PrometheusMetrics()
+    MetricsSystem.bootstrap(metrics)
     let logger = Logger(label: "e2ee-relay")
     do {
-        try await Relay.run(configuration, logger: logger) { host, port in
+        try await Relay.run(configuration, metrics: metrics, logger: logger) { host, port in
             // The one line on stdout, which tests and scripts wait for; logs go to stderr.
             // An IPv6 address is bracketed so that the last colon is always the port.
             let shown = host.contains(":") ? "[\(host)]" : host

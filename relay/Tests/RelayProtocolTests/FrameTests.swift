@@ -11,6 +11,7 @@ import Testing
         "03" + Fixture.envelopeHex,
         "04 0000000000000102",
         "05",
+        "07",
         "06 0191 0005 68656c6c6f",
     ]))
     func pinnedBytes(frame: Frame, expected: String) throws {
@@ -30,6 +31,7 @@ import Testing
             .error(code: 0, reason: ""),
             .error(code: .max, reason: "é ✓ 🙂 \u{0}"),
             .error(code: 7, reason: String(repeating: "a", count: Frame.maxReasonBytes)),
+            .ready,
         ]
         for frame in frames {
             #expect(try Frame(serialized: frame.serialized) == frame)
@@ -53,7 +55,7 @@ import Testing
         #expect(try Frame(serialized: fourByte.serialized) == .error(code: 1, reason: "abc" + String(repeating: "🙂", count: 255)))
     }
 
-    @Test(arguments: [0, 7, 8, 0x7F, 0xFF] as [UInt8])
+    @Test(arguments: [0, 8, 9, 0x7F, 0xFF] as [UInt8])
     func unknownTypeIsRefused(type: UInt8) {
         #expect(throws: RelayWireError.unknownFrameType(type)) { try Frame(serialized: [type]) }
         #expect(throws: RelayWireError.unknownFrameType(type)) { try Frame(serialized: [type] + hex(Fixture.envelopeHex)) }

@@ -120,6 +120,7 @@ enum Fixture {
         .envelope(envelope),
         .ack(serverID: 258),
         .replaced,
+        .ready,
         .error(code: 401, reason: "hello"),
     ]
 }

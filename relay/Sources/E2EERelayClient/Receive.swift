@@ -1,0 +1,152 @@
+import E2EE
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import RelayProtocol
+import Synchronization
+
+extension RelayClient {
+    /// When ``receive(until:_:)`` returns.
+    public enum ReceiveMode: Sendable {
+        /// After this long without an envelope (the queue was drained).
+        case idle(Duration)
+        /// When the task is cancelled, the relay closes the connection, or
+        /// another connection of this device replaces this one.
+        case closed
+    }
+
+    /// Why a receive loop ended.
+    public enum ReceiveEnd: Sendable, Equatable {
+        case idle
+        case closed
+        /// Another connection of this device took over.
+        case replaced
+    }
+
+    /// Connects to `/v1/ws`, answers the challenge, then applies each envelope
+    /// through ``SessionManager/receive(_:from:)`` and acks it only after that
+    /// committed (or after a final refusal): an envelope the device crashed
+    /// on comes again and is then a duplicate. `onReady` runs once the relay
+    /// accepted the connection; `handler` runs for each envelope after its ack was sent.
+    @discardableResult
+    public func receive(until mode: ReceiveMode, onReady: @escaping @Sendable () async -> Void = {},
+                        _ handler: @escaping @Sendable (Delivery) async -> Void) async throws(RelayClientError) -> ReceiveEnd {
+        let state = LoopState()
+        let configuration = WebSocketClientConfiguration(maxFrameSize: Envelope.maxMessageBytes + 1024)
+        do {
+            try await WebSocketClient.connect(url: webSocketURL, configuration: configuration, logger: logger) { [self]
+                inbound, outbound, _ in
+                state.touch()
+                // Idle mode: the watchdog closes the connection once nothing came for that long.
+                let watchdog = Task { [state] in
+                    guard case .idle(let idle) = mode else { return }
+                    let limit = Int64(idle.components.seconds) * 1_000_000_000 + idle.components.attoseconds / 1_000_000_000
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .milliseconds(20))
+                        if Self.nowNanoseconds() - state.lastActivity.load(ordering: .relaxed) > limit {
+                            state.ended.withLock { $0 = .idle }
+                            try await outbound.close(.normalClosure, reason: nil)
+                            return
+                        }
+                    }
+                }
+                defer { watchdog.cancel() }
+                try await withTaskCancellationHandler {
+                    for try await message in inbound.messages(maxSize: Envelope.maxMessageBytes + 1024) {
+                        guard case .binary(let buffer) = message else { continue }
+                        let parsed = Result { () throws(RelayWireError) in try Frame(serialized: Array(buffer: buffer)) }
+                        guard case .success(let frame) = parsed else {
+                            if case .failure(let error) = parsed { state.failure.withLock { $0 = .malformedResponse(error) } }
+                            try await outbound.close(.protocolError, reason: nil)
+                            return
+                        }
+                        switch frame {
+                        case .challenge(let nonce):
+                            let statement = AuthContext.webSocket(challenge: nonce, address: address)
+                            let auth = Frame.auth(address: address, signature: manager.identity.signature(for: statement))
+                            try await outbound.write(.binary(ByteBuffer(bytes: auth.serialized)))
+                        case .ready:
+                            state.touch()
+                            await onReady()
+                        case .envelope(let envelope):
+                            let delivery = apply(envelope)
+                            if delivery.outcome.acks {
+                                let ack = Frame.ack(serverID: envelope.serverID)
+                                try await outbound.write(.binary(ByteBuffer(bytes: ack.serialized)))
+                            }
+                            state.touch()
+                            await handler(delivery)
+                        case .replaced:
+                            state.ended.withLock { $0 = .replaced }
+                        case .error(let code, let reason):
+                            state.failure.withLock { $0 = code == 401 ? .authenticationFailed(reason) : .status(Int(code), reason) }
+                        case .auth, .ack:
+                            state.failure.withLock { $0 = .transport("unexpected frame from the relay") }
+                            try await outbound.close(.protocolError, reason: nil)
+                            return
+                        }
+                    }
+                } onCancel: {
+                    Task { try? await outbound.close(.goingAway, reason: nil) }
+                }
+            }
+        } catch {
+            throw .transport("\(error)")
+        }
+        if let failure = state.failure.withLock({ $0 }) { throw failure }
+        return state.ended.withLock { $0 }
+    }
+
+    /// What the connection's tasks share.
+    private final class LoopState: Sendable {
+        let ended = Mutex<ReceiveEnd>(.closed)
+        let failure = Mutex<RelayClientError?>(nil)
+        let lastActivity = Atomic<Int64>(RelayClient.nowNanoseconds())
+
+        func touch() { lastActivity.store(RelayClient.nowNanoseconds(), ordering: .relaxed) }
+    }
+
+    /// Applies one envelope: the library's atomic receive decides. A group
+    /// message goes to its group; everything else to the pairwise sessions.
+    func apply(_ envelope: Envelope) -> Delivery {
+        let sender = envelope.sender.protocolAddress
+        var group: DistributionID?
+        let outcome: Delivery.Outcome
+        do {
+            if case .senderKey(let message)? = try? WireMessage(serialized: envelope.ciphertext) {
+                group = message.distributionID
+                outcome = .received(.message(try manager.groupDecrypt(envelope.ciphertext, in: message.distributionID,
+                                                                      from: sender)))
+            } else {
+                outcome = .received(try manager.receive(envelope.ciphertext, from: sender))
+            }
+        } catch {
+            switch error {
+            case .decrypt(.duplicate), .group(.duplicate):
+                outcome = .duplicate
+            // Not yet applicable: the distribution or the user's decision may come later.
+            case .untrustedIdentity, .storage, .noAccount, .unknownGroup, .group(.noSenderKey):
+                outcome = .deferred(error)
+            default:
+                outcome = .rejected(error)
+            }
+        }
+        return Delivery(sender: sender, group: group, serverID: envelope.serverID,
+                        serverTimeMilliseconds: envelope.serverTimeMilliseconds, outcome: outcome)
+    }
+
+    static func nowNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+}
+
+extension Delivery.Outcome {
+    /// Everything but a deferred envelope is acked.
+    var acks: Bool {
+        if case .deferred = self { return false }
+        return true
+    }
+}

@@ -1,0 +1,112 @@
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Metrics
+import NIOCore
+import RelayProtocol
+
+/// One `/v1/ws` connection: challenge, auth, then the device's queue and
+/// live messages out, acks in (docs/RELAY.md, Delivery).
+struct WebSocketSession {
+    /// Envelopes read from the store at a time.
+    static let batch = 256
+    /// An envelope frame with the largest message, plus room.
+    static let maxFrameBytes = Envelope.maxMessageBytes + 1024
+    /// How long a client has to answer the challenge.
+    static let authTimeout: Duration = .seconds(10)
+
+    let service: RelayService
+    let inbound: WebSocketInboundStream
+    let outbound: WebSocketOutboundWriter
+
+    func run() async throws {
+        let nonce = AuthNonce.random()
+        try await write(.challenge(nonce))
+        var messages = inbound.messages(maxSize: Self.maxFrameBytes).makeAsyncIterator()
+        // Nothing but a valid answer is accepted first, and only for so long.
+        let timer = Task { [outbound] in
+            try await Task.sleep(for: Self.authTimeout)
+            try await outbound.close(.policyViolation, reason: "authentication timed out")
+        }
+        let first = try await messages.next()
+        timer.cancel()
+        guard case .binary(let buffer) = first, case .auth(let address, let signature) = try? Frame(serialized: Array(buffer: buffer)),
+              try await service.verifyWebSocket(challenge: nonce, address: address, signature: signature)
+        else {
+            try? await write(.error(code: 401, reason: "authentication failed"))
+            return
+        }
+        let connection = service.hub.attach(address)
+        try await write(.ready)
+        let gauge = Gauge(label: "relay_connected_devices")
+        gauge.record(service.hub.count)
+        service.logger.debug("device connected", metadata: ["device": "\(address)"])
+        defer {
+            service.hub.detach(connection)
+            gauge.record(service.hub.count)
+        }
+        let (acks, ackSink) = AsyncStream.makeStream(of: UInt64.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await deliver(connection) }
+            group.addTask { await acknowledge(acks, for: address) }
+            // Acks in; anything else from an authenticated client ends the connection.
+            while let message = try await messages.next() {
+                guard case .binary(let buffer) = message, case .ack(let id) = try? Frame(serialized: Array(buffer: buffer)) else {
+                    try? await write(.error(code: 400, reason: "expected an ack frame"))
+                    break
+                }
+                ackSink.yield(id)
+            }
+            ackSink.finish()
+            // Acks received are applied before the connection is let go.
+            connection.end()
+            try await group.waitForAll()
+        }
+    }
+
+    /// The queue, oldest first, then whatever arrives, until the connection
+    /// is replaced or ends. Unacked envelopes stay queued and come again on
+    /// the next connection.
+    private func deliver(_ connection: DeliveryHub.Connection) async throws {
+        let delivered = Counter(label: "relay_messages_delivered_total")
+        var wake = connection.wake.makeAsyncIterator()
+        var last: UInt64 = 0
+        while !connection.isReplaced.load(ordering: .sequentiallyConsistent) {
+            let envelopes = try await service.store.pending(for: connection.address, after: last, limit: Self.batch,
+                                                            nowMs: service.clock())
+            for envelope in envelopes {
+                try await write(.envelope(envelope))
+                last = envelope.serverID
+            }
+            delivered.increment(by: envelopes.count)
+            if envelopes.count == Self.batch { continue }
+            guard await wake.next() != nil else { break }
+        }
+        if service.hub.isCurrent(connection) == false {
+            // Another connection of the device took over: say so, then close.
+            try? await write(.replaced)
+            try? await outbound.close(.normalClosure, reason: "replaced")
+        }
+    }
+
+    /// Applies acks as they come, many at once: they share the store's commits.
+    private func acknowledge(_ acks: AsyncStream<UInt64>, for address: RelayAddress) async {
+        let counter = Counter(label: "relay_acks_total")
+        await withTaskGroup(of: Void.self) { group in
+            for await id in acks {
+                group.addTask {
+                    do {
+                        if try await service.store.acknowledge(id, for: address) { counter.increment() }
+                    } catch {
+                        // Not deleted: the envelope comes again and is a duplicate to the device.
+                        service.logger.error("ack failed", metadata: ["device": "\(address)", "error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+
+    private func write(_ frame: Frame) async throws {
+        try await outbound.write(.binary(ByteBuffer(bytes: frame.serialized)))
+    }
+}
