@@ -98,6 +98,9 @@ let package = Package(
             name: "RelayTests",
             dependencies: [
                 "RelayServer",
+                "RelayProtocol",
+                "E2EERelayClient",
+                .product(name: "E2EE", package: "swift-e2ee"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

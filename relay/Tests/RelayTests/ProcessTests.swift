@@ -72,13 +72,18 @@ final class RelayProcess: Sendable {
     let process: Process
     let port: Int
 
-    init(database: String) async throws {
+    /// `log`: a file for the server's stderr (its logs); by default they are
+    /// inherited, so a failing run shows the server's side.
+    init(database: String, arguments: [String] = [], log: String? = nil) async throws {
         let process = Process()
         process.executableURL = try relayExecutable()
-        process.arguments = ["serve", "--db", database, "--port", "0", "--host", "127.0.0.1"]
+        process.arguments = ["serve", "--db", database, "--port", "0", "--host", "127.0.0.1"] + arguments
         let stdout = Pipe()
         process.standardOutput = stdout
-        // stderr (the logs) is inherited, so a failing run shows the server's side.
+        if let log {
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        }
 
         let (chunks, sink) = AsyncStream<Data>.makeStream()
         stdout.fileHandleForReading.readabilityHandler = { handle in
