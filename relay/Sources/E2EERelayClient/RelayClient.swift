@@ -201,11 +201,21 @@ public final class RelayClient: Sendable {
     /// a group message to every member device), one request per user. Unlike
     /// ``send(_:to:)`` it cannot re-encrypt, so a changed device list is an error.
     public func deliver(_ messages: [(address: ProtocolAddress, message: [UInt8])]) async throws(RelayClientError) {
-        var byUser = [String: [UInt32: [UInt8]]]()
-        for (peer, message) in messages { byUser[peer.userID, default: [:]][peer.deviceID] = message }
-        for (user, perDevice) in byUser.sorted(by: { $0.key < $1.key }) {
-            let (status, body) = try await sendRaw(perDevice, to: user)
-            guard status == 200 else { throw .status(status, String(decoding: body.prefix(512), as: UTF8.self)) }
+        // A request carries one message per device, so a device's second
+        // message goes in the next round: each device gets its messages in order.
+        var rounds = [[String: [UInt32: [UInt8]]]]()
+        var seen = [ProtocolAddress: Int]()
+        for (peer, message) in messages {
+            let round = seen[peer, default: 0]
+            seen[peer] = round + 1
+            if round == rounds.count { rounds.append([:]) }
+            rounds[round][peer.userID, default: [:]][peer.deviceID] = message
+        }
+        for round in rounds {
+            for (user, perDevice) in round.sorted(by: { $0.key < $1.key }) {
+                let (status, body) = try await sendRaw(perDevice, to: user)
+                guard status == 200 else { throw .status(status, String(decoding: body.prefix(512), as: UTF8.self)) }
+            }
         }
     }
 

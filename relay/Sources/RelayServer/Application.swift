@@ -132,11 +132,12 @@ public enum Relay {
 struct SweepService: Service {
     let service: RelayService
 
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
+    func run() async {
+        // Returns (rather than throws) on shutdown: a service that throws fails the whole group.
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await service.sweep()
-                try await Task.sleep(for: .seconds(60))
+                try? await Task.sleep(for: .seconds(60))
             }
         }
     }

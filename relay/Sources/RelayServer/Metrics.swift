@@ -37,15 +37,23 @@ public final class PrometheusMetrics: MetricsFactory, Sendable {
     public init() {}
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        counters.withLock { $0[Self.key(label, dimensions), default: Counter()] }
+        counters.withLock { Self.handler(in: &$0, Self.key(label, dimensions), Counter()) }
     }
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        gauges.withLock { $0[Self.key(label, dimensions), default: Gauge()] }
+        gauges.withLock { Self.handler(in: &$0, Self.key(label, dimensions), Gauge()) }
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        timers.withLock { $0[Self.key(label, dimensions), default: Timer()] }
+        timers.withLock { Self.handler(in: &$0, Self.key(label, dimensions), Timer()) }
+    }
+
+    /// The handler already made for `key` (one series per name and labels), else `fresh`, kept.
+    private static func handler<H>(in table: inout [Key: H], _ key: Key, _ fresh: @autoclosure () -> H) -> H {
+        if let existing = table[key] { return existing }
+        let made = fresh()
+        table[key] = made
+        return made
     }
 
     public func destroyCounter(_ handler: any CounterHandler) {}

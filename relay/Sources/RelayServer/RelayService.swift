@@ -39,6 +39,7 @@ public final class RelayService: Sendable {
     /// costs no database read.
     private let tokens = Mutex<[[UInt8]: (address: RelayAddress, expiresMs: UInt64)]>([:])
     let clock: @Sendable () -> UInt64
+    let metrics = RelayMetrics()
 
     public init(store: any RelayStore, limits: RelayLimits = RelayLimits(), logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = RelayService.wallClockMilliseconds) {
@@ -75,7 +76,7 @@ public final class RelayService: Sendable {
         }
         switch try await store.addDevice(address, identity: request.identity, nowMs: clock()) {
         case .added:
-            Metrics.Counter(label: "relay_devices_registered_total").increment()
+            metrics.registered.increment()
             logger.info("device registered", metadata: ["device": "\(address)"])
             return (.created, [])
         case .exists(sameIdentity: true):
@@ -226,7 +227,7 @@ public final class RelayService: Sendable {
         guard limiter.allow("fetch \(requester) \(user)", limits.fetchPerTarget, nowMs: now),
               limiter.allow("fetch \(requester)", limits.fetchPerRequester, nowMs: now)
         else {
-            Metrics.Counter(label: "relay_rate_limited_total", dimensions: [("route", "keys")]).increment()
+            metrics.rateLimitedFetches.increment()
             throw HTTPError(.tooManyRequests, message: "bundle fetches are rate limited")
         }
         let devices = try await store.deviceIDs(ofUser: user).filter { device == nil || $0 == device }
@@ -234,8 +235,7 @@ public final class RelayService: Sendable {
         for id in devices {
             let address = try RelayAddress(userID: user, deviceID: id)
             guard let bundle = try await store.claimBundle(for: address) else { continue }
-            Metrics.Counter(label: "relay_prekey_claims_total",
-                            dimensions: [("one_time", bundle.oneTimePreKey == nil ? "none" : "claimed")]).increment()
+            (bundle.oneTimePreKey == nil ? metrics.bundlesWithoutOneTime : metrics.bundlesWithOneTime).increment()
             bundles.append((id, bundle.serialized))
         }
         guard !bundles.isEmpty else { throw HTTPError(.notFound, message: "no device with keys") }
@@ -250,7 +250,7 @@ public final class RelayService: Sendable {
         do { try RelayAddress.checkUserID(user) } catch { throw bad(error) }
         let now = clock()
         guard limiter.allow("send \(sender)", limits.sendPerSender, nowMs: now) else {
-            Metrics.Counter(label: "relay_rate_limited_total", dimensions: [("route", "messages")]).increment()
+            metrics.rateLimitedSends.increment()
             throw HTTPError(.tooManyRequests, message: "sending is rate limited")
         }
         let request: SendRequest
@@ -259,7 +259,7 @@ public final class RelayService: Sendable {
         switch try await store.enqueue(toUser: user, from: sender, messages: request.messages, nowMs: now,
                                        expiresMs: now &+ limits.messageTTLMilliseconds) {
         case .queued(let ids):
-            Metrics.Counter(label: "relay_messages_queued_total").increment(by: ids.count)
+            metrics.queued.increment(by: ids.count)
             for device in ids.keys {
                 if let address = try? RelayAddress(userID: user, deviceID: device) { hub.notify(address) }
             }
@@ -289,3 +289,21 @@ public final class RelayService: Sendable {
 }
 
 import struct Foundation.Date
+
+/// The relay's metrics, made once so that every series exists (at zero)
+/// from the start. Counts only: no address, key or body is ever a label.
+struct RelayMetrics: Sendable {
+    let registered = Counter(label: "relay_devices_registered_total")
+    let queued = Counter(label: "relay_messages_queued_total")
+    let delivered = Counter(label: "relay_messages_delivered_total")
+    let acks = Counter(label: "relay_acks_total")
+    let bundlesWithOneTime = Counter(label: "relay_bundles_served_total", dimensions: [("one_time_prekey", "yes")])
+    let bundlesWithoutOneTime = Counter(label: "relay_bundles_served_total", dimensions: [("one_time_prekey", "no")])
+    let rateLimitedFetches = Counter(label: "relay_rate_limited_total", dimensions: [("route", "keys")])
+    let rateLimitedSends = Counter(label: "relay_rate_limited_total", dimensions: [("route", "messages")])
+    let connected = Gauge(label: "relay_connected_devices")
+
+    init() {
+        connected.record(0)
+    }
+}

@@ -38,7 +38,7 @@ struct WebSocketSession {
         }
         let connection = service.hub.attach(address)
         try await write(.ready)
-        let gauge = Gauge(label: "relay_connected_devices")
+        let gauge = service.metrics.connected
         gauge.record(service.hub.count)
         service.logger.debug("device connected", metadata: ["device": "\(address)"])
         defer {
@@ -68,7 +68,7 @@ struct WebSocketSession {
     /// is replaced or ends. Unacked envelopes stay queued and come again on
     /// the next connection.
     private func deliver(_ connection: DeliveryHub.Connection) async throws {
-        let delivered = Counter(label: "relay_messages_delivered_total")
+        let delivered = service.metrics.delivered
         var wake = connection.wake.makeAsyncIterator()
         var last: UInt64 = 0
         while !connection.isReplaced.load(ordering: .sequentiallyConsistent) {
@@ -91,7 +91,7 @@ struct WebSocketSession {
 
     /// Applies acks as they come, many at once: they share the store's commits.
     private func acknowledge(_ acks: AsyncStream<UInt64>, for address: RelayAddress) async {
-        let counter = Counter(label: "relay_acks_total")
+        let counter = service.metrics.acks
         await withTaskGroup(of: Void.self) { group in
             for await id in acks {
                 group.addTask {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWSClient
 import Logging
+import RelayProtocol
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -143,7 +144,7 @@ final class RelayProcess: Sendable {
 
 @Suite(.timeLimit(.minutes(1)))
 struct ProcessTests {
-    @Test func healthWebSocketEchoAndGracefulShutdown() async throws {
+    @Test func healthWebSocketRefusalMetricsAndGracefulShutdown() async throws {
         let database = FileManager.default.temporaryDirectory
             .appendingPathComponent("relay-test-\(UUID().uuidString).sqlite").path
         let relay = try await RelayProcess(database: database)
@@ -156,26 +157,37 @@ struct ProcessTests {
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: body, as: UTF8.self) == "ok")
 
-        // A binary frame to /v1/ws comes back unchanged.
-        let sent: [UInt8] = [0, 1, 2, 0xfe, 0xff] + Array("relay".utf8)
-        let (echoes, echoSink) = AsyncStream<[UInt8]>.makeStream()
+        // /v1/ws opens with a challenge; a wrong answer gets a 401 error frame, nothing else.
+        let (frames, frameSink) = AsyncStream<[UInt8]>.makeStream()
         let port = relay.port
-        _ = try await withTimeout(10, "WebSocket echo") {
+        _ = try await withTimeout(10, "WebSocket refusal") {
             try await WebSocketClient.connect(
                 url: "ws://127.0.0.1:\(port)/v1/ws",
                 logger: Logger(label: "relay-test-ws")
             ) { inbound, outbound, _ in
-                try await outbound.write(.binary(ByteBuffer(bytes: sent)))
                 for try await message in inbound.messages(maxSize: 1 << 16) {
-                    if case .binary(let buffer) = message { echoSink.yield(Array(buffer.readableBytesView)) }
-                    break
+                    guard case .binary(let buffer) = message else { continue }
+                    let bytes = Array(buffer.readableBytesView)
+                    frameSink.yield(bytes)
+                    if bytes.first == 1 {
+                        let stranger = try RelayAddress(userID: "nobody", deviceID: 1)
+                        let auth = Frame.auth(address: stranger, signature: [UInt8](repeating: 7, count: 64))
+                        try await outbound.write(.binary(ByteBuffer(bytes: auth.serialized)))
+                    }
                 }
-                echoSink.finish()
+                frameSink.finish()
             }
         }
-        var received: [[UInt8]] = []
-        for await echo in echoes { received.append(echo) }
-        #expect(received == [sent])
+        var received: [Frame] = []
+        for await bytes in frames { received.append(try Frame(serialized: bytes)) }
+        #expect(received.count == 2)
+        if case .challenge? = received.first {} else { Issue.record("no challenge first: \(received)") }
+        #expect(received.last == .error(code: 401, reason: "authentication failed"))
+
+        // Prometheus text on /metrics.
+        let metricsURL = try #require(URL(string: "http://127.0.0.1:\(relay.port)/metrics"))
+        let (metrics, _) = try await URLSession.shared.data(from: metricsURL)
+        #expect(String(decoding: metrics, as: UTF8.self).contains("# TYPE relay_connected_devices gauge"))
 
         // SIGTERM: graceful shutdown, exit status 0, within 5 s.
         let status = try await relay.stop(within: 5)
