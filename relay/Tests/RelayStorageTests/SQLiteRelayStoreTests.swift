@@ -318,6 +318,20 @@ import Testing
         }
     }
 
+    /// WAL with FULL: a commit is on disk when COMMIT returns (NORMAL may lose
+    /// the last commits on power loss).
+    @Test func theConnectionRunsWALWithFullSync() async throws {
+        try await withStore { store, _ in
+            let settings = try await store.writer.perform { db throws(RelayStoreError) in
+                let mode = try db.prepared("PRAGMA journal_mode")
+                let sync = try db.prepared("PRAGMA synchronous")
+                guard try mode.step(), try sync.step() else { throw RelayStoreError("no pragma row") }
+                return "\(mode.text(0)) \(sync.int64(0))"
+            }
+            #expect(settings == "wal 2")
+        }
+    }
+
     @Test func aFileFromANewerRelayIsRefused() async throws {
         try await withStore { store, path in
             store.close()
