@@ -9,10 +9,10 @@ import Foundation
 /// to what arrived during the previous commit, which is what lets a single
 /// file keep thousands of durable writes a second.
 final class SQLiteWriter: @unchecked Sendable {
-    // @unchecked: `jobs`, `closing` and the statistics are read and written
-    // under `condition` only; `connection` belongs to the writer thread from
-    // `start()` until the thread ends (init uses it before, `close()` after it
-    // joined). Nothing else is stored.
+    // @unchecked: `jobs`, `closing`, `finished` and `largest` are read and
+    // written under `condition` only; `connection` belongs to the writer thread
+    // from `start()` on (the store's init uses it before, single-threaded), and
+    // that thread closes it. `thread` is set once, before any job exists.
 
     /// A caller's work: `run` inside the savepoint on the writer thread, or
     /// `fail` when the work cannot run or its transaction did not commit.
@@ -81,15 +81,15 @@ final class SQLiteWriter: @unchecked Sendable {
         return jobs.count
     }
 
-    /// Finishes the jobs already submitted, then stops the thread and closes
-    /// the connection. Jobs submitted afterwards fail with "closed".
+    /// Finishes the jobs already submitted, then stops the thread, which
+    /// closes the connection. Jobs submitted afterwards fail with "closed".
+    /// Safe to call more than once, from any thread but the writer's.
     func close() {
         condition.lock()
         closing = true
         condition.broadcast()
         while thread != nil && !finished { condition.wait() }
         condition.unlock()
-        connection.close()
     }
 
     private func submit(_ job: Job) {
@@ -109,10 +109,8 @@ final class SQLiteWriter: @unchecked Sendable {
             condition.lock()
             while jobs.isEmpty && !closing { condition.wait() }
             if jobs.isEmpty {
-                finished = true
-                condition.broadcast()
                 condition.unlock()
-                return
+                break
             }
             let batch = jobs
             jobs = []
@@ -120,6 +118,12 @@ final class SQLiteWriter: @unchecked Sendable {
             condition.unlock()
             runBatch(batch)
         }
+        // Closed here, by its only user, so that no two closers can race on it.
+        connection.close()
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     private func runBatch(_ batch: [Job]) {

@@ -318,6 +318,20 @@ import Testing
         }
     }
 
+    /// WAL with FULL: a commit is on disk when COMMIT returns (NORMAL may lose
+    /// the last commits on power loss).
+    @Test func theConnectionRunsWALWithFullSync() async throws {
+        try await withStore { store, _ in
+            let settings = try await store.writer.perform { db throws(RelayStoreError) in
+                let mode = try db.prepared("PRAGMA journal_mode")
+                let sync = try db.prepared("PRAGMA synchronous")
+                guard try mode.step(), try sync.step() else { throw RelayStoreError("no pragma row") }
+                return "\(mode.text(0)) \(sync.int64(0))"
+            }
+            #expect(settings == "wal 2")
+        }
+    }
+
     @Test func aFileFromANewerRelayIsRefused() async throws {
         try await withStore { store, path in
             store.close()
@@ -335,15 +349,7 @@ import Testing
             let bob = address("bob", 1), alice = address("alice", 1)
             try await store.add(bob)
             let writer = store.writer
-            let (started, startedContinuation) = AsyncStream<Void>.makeStream()
-            let blocker = Task {
-                try await writer.perform { _ throws(RelayStoreError) in
-                    startedContinuation.yield()
-                    let deadline = Date().addingTimeInterval(20)
-                    while writer.waitingCount < 21 && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
-                }
-            }
-            for await _ in started { break }
+            let blocker = await holdWriter(writer, until: 21)
 
             let outcomes = await withTaskGroup(of: Bool.self) { group in
                 for i in 0..<20 {
@@ -381,6 +387,37 @@ import Testing
             let reopened = try SQLiteRelayStore(path: path)
             defer { reopened.close() }
             #expect(try await reopened.queueDepth(for: bob) == 20)
+        }
+    }
+
+    /// A job that breaks the transaction (here by ending it) leaves no job of
+    /// its batch known to be durable: every one reports the error, nothing is
+    /// queued, and the next batch works.
+    @Test func aBrokenTransactionFailsEveryJobOfItsBatch() async throws {
+        try await withStore { store, _ in
+            let bob = address("bob", 1), alice = address("alice", 1)
+            try await store.add(bob)
+            let writer = store.writer
+            let holder = await holdWriter(writer, until: 6)
+            let failures = await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<5 {
+                    group.addTask {
+                        (try? await store.enqueue(toUser: "bob", from: alice, messages: [1: [UInt8(i)]], nowMs: 1, expiresMs: 100)) == nil
+                    }
+                }
+                group.addTask {
+                    (try? await writer.perform { db throws(RelayStoreError) in try db.exec("ROLLBACK") }) == nil
+                }
+                var all: [Bool] = []
+                for await failed in group { all.append(failed) }
+                return all
+            }
+            try await holder.value
+            #expect(writer.largestBatch >= 6)
+            #expect(failures == [Bool](repeating: true, count: 6))
+            #expect(try await store.queueDepth(for: bob) == 0)
+            #expect(queuedIDs(try await store.enqueue(toUser: "bob", from: alice, messages: [1: [9]], nowMs: 1, expiresMs: 100)) != nil)
+            #expect(try await store.queueDepth(for: bob) == 1)
         }
     }
 }

@@ -64,3 +64,18 @@ func queuedIDs(_ result: EnqueueResult) -> [UInt32: UInt64]? {
     if case .queued(let ids) = result { return ids }
     return nil
 }
+
+/// Holds the writer with a job until `count` more jobs wait, so that those
+/// form one batch (one transaction); returns once the holding job runs.
+func holdWriter(_ writer: SQLiteWriter, until count: Int) async -> Task<Void, any Error> {
+    let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+    let holder = Task {
+        try await writer.perform { _ throws(RelayStoreError) in
+            startedContinuation.yield()
+            let deadline = Date().addingTimeInterval(20)
+            while writer.waitingCount < count && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+        }
+    }
+    for await _ in started { break }
+    return holder
+}
