@@ -28,7 +28,8 @@ extension RelayClient {
     /// through ``SessionManager/receive(_:from:)`` and acks it only after that
     /// committed (or after a final refusal): an envelope the device crashed
     /// on comes again and is then a duplicate. `onReady` runs once the relay
-    /// accepted the connection; `handler` runs for each envelope after its ack was sent.
+    /// accepted the connection; `handler` runs for each envelope once it was
+    /// applied, before its ack is sent.
     @discardableResult
     public func receive(until mode: ReceiveMode, onReady: @escaping @Sendable () async -> Void = {},
                         _ handler: @escaping @Sendable (Delivery) async -> Void) async throws(RelayClientError) -> ReceiveEnd {
@@ -71,12 +72,14 @@ extension RelayClient {
                             await onReady()
                         case .envelope(let envelope):
                             let delivery = apply(envelope)
+                            // The handler first: if the ack is lost, it sees the envelope
+                            // again as a duplicate, never a committed message not at all.
+                            await handler(delivery)
                             if delivery.outcome.acks {
                                 let ack = Frame.ack(serverID: envelope.serverID)
                                 try await outbound.write(.binary(ByteBuffer(bytes: ack.serialized)))
                             }
                             state.touch()
-                            await handler(delivery)
                         case .replaced:
                             state.ended.withLock { $0 = .replaced }
                         case .error(let code, let reason):

@@ -61,7 +61,7 @@ struct Peer: Sendable {
     }
 
     /// Receives until nothing came for `idle`; returns the deliveries in order.
-    func drain(idle: Duration = .milliseconds(500), client: RelayClient? = nil) async throws -> [Delivery] {
+    func drain(client: RelayClient? = nil, idle: Duration = .milliseconds(500)) async throws -> [Delivery] {
         let got = Collector<Delivery>()
         let end = try await withTimeout(60, "draining \(address)") { [self] in
             try await (client ?? self.client).receive(until: .idle(idle)) { got.append($0) }
