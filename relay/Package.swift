@@ -57,11 +57,16 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        // `e2ee-relay serve …`: arguments, logging, exit codes; the rest is RelayServer.
+        // `e2ee-relay serve …` (the rest is RelayServer) and a device's commands
+        // (`register`, `send`, `sync`) over the client and a store directory.
         .executableTarget(
             name: "e2ee-relay",
             dependencies: [
                 "RelayServer",
+                "E2EERelayClient",
+                "RelayProtocol",
+                .product(name: "E2EE", package: "swift-e2ee"),
+                .product(name: "E2EEStore", package: "swift-e2ee"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]

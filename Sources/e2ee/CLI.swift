@@ -21,6 +21,7 @@ enum CLI {
           e2ee receive --store DIR --peer NAME --dir MESSAGES [--sync normal|full] [--allow-classical]
           e2ee inbox   --store DIR [--ack yes]
           e2ee inspect [--in FILE]
+          e2ee relay register|send|sync|remove-device …   (runs e2ee-relay; see 'e2ee-relay --help')
           e2ee group create     --store DIR --members NAME[,NAME...] [--admins NAME[,...]] --out-dir DIR
           e2ee group add        --store DIR --group ID --members NAME[,NAME...] [--admins NAME[,...]] --out-dir DIR
           e2ee group remove     --store DIR --group ID --members NAME[,NAME...] --out-dir DIR
@@ -83,6 +84,8 @@ enum CLI {
         }
         let rest = Array(arguments.dropFirst())
         switch command {
+        case "relay":
+            try RelayForward.run(rest)
         case "init":
             let o = try Options(rest, allowed: ["store", "passphrase-file"])
             try Commands.initialize(store: o.store())

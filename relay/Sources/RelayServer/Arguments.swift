@@ -60,18 +60,9 @@ public enum RelayCommand: Equatable, Sendable {
         if command == "-h" || command == "--help" || command == "help" { return .help }
         guard command == "serve" else { throw .unknownCommand(command) }
 
-        var values: [String: String] = [:]
-        var rest = arguments.dropFirst()
-        while let option = rest.popFirst() {
-            if option == "-h" || option == "--help" { return .help }
-            guard ["--db", "--port", "--host", "--send-rate", "--fetch-limit", "--message-ttl"].contains(option) else {
-                throw .unknownOption(option)
-            }
-            guard let value = rest.popFirst(), !value.hasPrefix("--") else { throw .missingValue(option: option) }
-            guard values[option] == nil else { throw .repeatedOption(option) }
-            guard !value.isEmpty else { throw .badValue(option: option, value: value) }
-            values[option] = value
-        }
+        guard let values = try options(arguments.dropFirst(),
+                                       allowed: ["--db", "--port", "--host", "--send-rate", "--fetch-limit", "--message-ttl"])
+        else { return .help }
         guard let db = values["--db"] else { throw .missingOption("--db") }
         guard let portText = values["--port"] else { throw .missingOption("--port") }
         guard let port = Int(portText), (0...65535).contains(port) else {
@@ -90,6 +81,22 @@ public enum RelayCommand: Equatable, Sendable {
         }
         return .serve(RelayConfiguration(host: values["--host"] ?? "127.0.0.1", port: port, databasePath: db,
                                          limits: limits))
+    }
+
+    /// `--option value` pairs, each allowed option at most once with a
+    /// non-empty value; nil when `-h` or `--help` is among them.
+    public static func options(_ arguments: ArraySlice<String>, allowed: Set<String>) throws(RelayArgumentError) -> [String: String]? {
+        var values: [String: String] = [:]
+        var rest = arguments
+        while let option = rest.popFirst() {
+            if option == "-h" || option == "--help" { return nil }
+            guard allowed.contains(option) else { throw .unknownOption(option) }
+            guard let value = rest.popFirst(), !value.hasPrefix("--") else { throw .missingValue(option: option) }
+            guard values[option] == nil else { throw .repeatedOption(option) }
+            guard !value.isEmpty else { throw .badValue(option: option, value: value) }
+            values[option] = value
+        }
+        return values
     }
 
     private static func positive(_ values: [String: String], _ option: String) throws(RelayArgumentError) -> Int? {

@@ -14,6 +14,16 @@ func writeLine(_ text: String, to handle: FileHandle) {
     try? handle.write(contentsOf: Data((text + "\n").utf8))
 }
 
+// A device's commands: stdout carries only their output, so logs go to stderr, warnings up.
+if let name = CommandLine.arguments.dropFirst().first, ClientCommand.names.contains(name) {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = .warning
+        return handler
+    }
+    exit(await ClientCommand.run(Array(CommandLine.arguments.dropFirst())))
+}
+
 let command: RelayCommand
 do {
     command = try RelayCommand.parse(Array(CommandLine.arguments.dropFirst()))
@@ -26,6 +36,7 @@ do {
 switch command {
 case .help:
     writeLine(RelayCommand.usage, to: .standardOutput)
+    writeLine(ClientCommand.usage, to: .standardOutput)
 case .serve(let configuration):
     LoggingSystem.bootstrap(StreamLogHandler.standardError)
     let metrics = PrometheusMetrics()
