@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "e2ee-relay", targets: ["e2ee-relay"]),
+        .executable(name: "relay-bench", targets: ["relay-bench"]),
         .library(name: "E2EERelayClient", targets: ["E2EERelayClient"]),
         // The relay's own bytes, for the fuzz package's harness.
         .library(name: "RelayProtocol", targets: ["RelayProtocol"]),
@@ -85,6 +86,15 @@ let package = Package(
         .testTarget(
             name: "RelayProtocolTests",
             dependencies: [
+                "RelayProtocol",
+                .product(name: "E2EE", package: "swift-e2ee"),
+            ]
+        ),
+        // `swift run -c release relay-bench`: delivered messages/s and send→ack latency.
+        .executableTarget(
+            name: "relay-bench",
+            dependencies: [
+                "E2EERelayClient",
                 "RelayProtocol",
                 .product(name: "E2EE", package: "swift-e2ee"),
             ]

@@ -33,6 +33,22 @@ extension RelayClient {
     @discardableResult
     public func receive(until mode: ReceiveMode, onReady: @escaping @Sendable () async -> Void = {},
                         _ handler: @escaping @Sendable (Delivery) async -> Void) async throws(RelayClientError) -> ReceiveEnd {
+        try await receiveEnvelopes(until: mode, onReady: onReady) { envelope in
+            let delivery = self.apply(envelope)
+            // The handler first: if the ack is lost, it sees the envelope
+            // again as a duplicate, never a committed message not at all.
+            await handler(delivery)
+            return delivery.outcome.acks
+        }
+    }
+
+    /// The envelopes as the relay delivers them, one at a time, each acked
+    /// when `handler` returns true (and left queued, to come again on the
+    /// next connection, when it returns false). For tools that measure the
+    /// relay; a device uses ``receive(until:onReady:_:)``.
+    @discardableResult
+    public func receiveEnvelopes(until mode: ReceiveMode, onReady: @escaping @Sendable () async -> Void = {},
+                                 _ handler: @escaping @Sendable (Envelope) async -> Bool) async throws(RelayClientError) -> ReceiveEnd {
         let state = LoopState()
         let configuration = WebSocketClientConfiguration(maxFrameSize: Envelope.maxMessageBytes + 1024)
         do {
@@ -71,11 +87,7 @@ extension RelayClient {
                             state.touch()
                             await onReady()
                         case .envelope(let envelope):
-                            let delivery = apply(envelope)
-                            // The handler first: if the ack is lost, it sees the envelope
-                            // again as a duplicate, never a committed message not at all.
-                            await handler(delivery)
-                            if delivery.outcome.acks {
+                            if await handler(envelope) {
                                 let ack = Frame.ack(serverID: envelope.serverID)
                                 try await outbound.write(.binary(ByteBuffer(bytes: ack.serialized)))
                             }

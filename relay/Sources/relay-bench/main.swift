@@ -1,0 +1,231 @@
+import E2EE
+import E2EERelayClient
+import Foundation
+import RelayProtocol
+import Synchronization
+
+// relay-bench: N devices on loopback send opaque messages to each other
+// through a real e2ee-relay (SQLite, fsync on every commit) at a paced rate,
+// and receive them over their WebSockets, acking each. Reports delivered
+// messages/s and the latency from the send call to the receiver's ack.
+// The payloads are random bytes, not library messages: this measures the
+// relay, whose cost does not depend on what it cannot read.
+
+signal(SIGPIPE, SIG_IGN)
+
+struct Options {
+    var clients = 50
+    var seconds = 10.0
+    var rate = 5000.0
+    var size = 200
+    var server: String?
+    var json: String?
+
+    static let usage = """
+        usage: relay-bench [--clients N] [--seconds S] [--rate MSGS_PER_S] [--size BYTES] [--server URL] [--json FILE]
+          Without --server, starts e2ee-relay (beside this executable) on a temporary SQLite file.
+          --rate 0 sends as fast as each device can (one request in flight per device).
+        """
+
+    init(_ arguments: [String]) {
+        var rest = arguments[...]
+        func value(_ option: String) -> String {
+            guard let v = rest.popFirst() else { fail(2, "\(option) needs a value\n\(Self.usage)") }
+            return v
+        }
+        while let option = rest.popFirst() {
+            switch option {
+            case "--clients": clients = Int(value(option)) ?? 0
+            case "--seconds": seconds = Double(value(option)) ?? 0
+            case "--rate": rate = Double(value(option)) ?? -1
+            case "--size": size = Int(value(option)) ?? 0
+            case "--server": server = value(option)
+            case "--json": json = value(option)
+            case "-h", "--help": print(Self.usage); exit(0)
+            default: fail(2, "unknown option \(option)\n\(Self.usage)")
+            }
+        }
+        guard clients >= 2, clients <= 2000, seconds > 0, rate >= 0, size >= 16, size <= Envelope.maxMessageBytes else {
+            fail(2, Self.usage)
+        }
+    }
+}
+
+func fail(_ status: Int32, _ text: String) -> Never {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+    exit(status)
+}
+
+func now() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Starts `e2ee-relay serve` on a temporary database; returns the process and its URL.
+func startRelay() throws -> (Process, URL, String) {
+    let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    let relay = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("e2ee-relay")
+    let db = FileManager.default.temporaryDirectory.appendingPathComponent("relay-bench-\(UUID().uuidString).sqlite").path
+    let process = Process()
+    process.executableURL = relay
+    process.arguments = ["serve", "--db", db, "--port", "0", "--send-rate", "1000000", "--fetch-limit", "1000000"]
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    var line = Data()
+    while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = out.fileHandleForReading.availableData
+        if chunk.isEmpty { fail(1, "e2ee-relay did not start") }
+        line.append(chunk)
+    }
+    let text = String(decoding: line, as: UTF8.self).split(separator: "\n")[0]
+    guard text.hasPrefix("listening on "), let url = URL(string: "http://" + text.dropFirst("listening on ".count)) else {
+        fail(1, "unexpected first line from e2ee-relay: \(text)")
+    }
+    return (process, url, db)
+}
+
+final class Results: Sendable {
+    let latencies = Mutex<[UInt64]>([])
+    let received = Atomic<Int>(0)
+    let sent = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    /// Messages sent from this moment on count (after the warm-up).
+    let measureFrom = Atomic<UInt64>(.max)
+}
+
+let options = Options(Array(CommandLine.arguments.dropFirst()))
+var relayProcess: Process?
+var databasePath: String?
+let server: URL
+if let given = options.server {
+    guard let url = URL(string: given) else { fail(2, "bad --server") }
+    server = url
+} else {
+    let (process, url, db) = try startRelay()
+    relayProcess = process
+    databasePath = db
+    server = url
+}
+
+// Devices with small prekey pools: the bench is about the mailbox.
+let policy = PreKeyPolicy(minimumOneTimePreKeys: 0, targetOneTimePreKeys: 1, minimumOneTimeKEMPreKeys: 0, targetOneTimeKEMPreKeys: 1)
+var clients = [RelayClient]()
+for i in 0..<options.clients {
+    let store = MemoryStore()
+    var changes = StoreChanges()
+    changes.account = Account(identity: IdentityKey.PrivateKey(), createdAt: SessionManager.systemClock())
+    try store.commit(changes)
+    let manager = try SessionManager(store: store, localAddress: ProtocolAddress(userID: "bench\(i)", deviceID: 1))
+    let client = try RelayClient(server: server, manager: manager)
+    try await client.register(policy: policy)
+    clients.append(client)
+}
+
+let results = Results()
+let (readyStream, readySink) = AsyncStream.makeStream(of: Void.self)
+var receivers = [Task<Void, Never>]()
+for client in clients {
+    receivers.append(Task {
+        do {
+            try await client.receiveEnvelopes(until: .closed, onReady: { readySink.yield() }) { envelope in
+                let body = envelope.ciphertext
+                var sentAt: UInt64 = 0
+                for b in body[0..<8] { sentAt = sentAt << 8 | UInt64(b) }
+                if sentAt >= results.measureFrom.load(ordering: .relaxed) {
+                    let latency = now() &- sentAt
+                    results.latencies.withLock { $0.append(latency) }
+                    results.received.wrappingAdd(1, ordering: .relaxed)
+                }
+                return true
+            }
+        } catch {
+            results.failures.wrappingAdd(1, ordering: .relaxed)
+        }
+    })
+}
+var ready = 0
+for await _ in readyStream {
+    ready += 1
+    if ready == clients.count { break }
+}
+
+let warmup: UInt64 = 1_000_000_000
+let duration = UInt64(options.seconds * 1e9)
+let start = now()
+let stopAt = start + warmup + duration
+results.measureFrom.store(start + warmup, ordering: .relaxed)
+let perClientInterval = options.rate > 0 ? Double(options.clients) / options.rate * 1e9 : 0
+
+await withTaskGroup(of: Void.self) { group in
+    for (i, client) in clients.enumerated() {
+        group.addTask {
+            let target = "bench\((i + 1) % options.clients)"
+            var filler = [UInt8](repeating: 0, count: options.size)
+            for j in 16..<filler.count { filler[j] = UInt8.random(in: 0...255) }
+            // Offsets spread the devices' sends over the interval.
+            var due = Double(start) + perClientInterval * Double(i) / Double(options.clients)
+            var sequence: UInt64 = 0
+            while true {
+                if perClientInterval > 0 {
+                    due += perClientInterval
+                    let wait = Int64(due) - Int64(now())
+                    if wait > 0 { try? await Task.sleep(for: .nanoseconds(wait)) }
+                }
+                let t = now()
+                if t >= stopAt { return }
+                var body = filler
+                for k in 0..<8 { body[k] = UInt8(truncatingIfNeeded: t >> (56 - 8 * UInt64(k))) }
+                for k in 0..<8 { body[8 + k] = UInt8(truncatingIfNeeded: sequence >> (56 - 8 * UInt64(k))) }
+                sequence += 1
+                do {
+                    let (status, _) = try await client.sendRaw([1: body], to: target)
+                    if status == 200 {
+                        if t >= start + warmup { results.sent.wrappingAdd(1, ordering: .relaxed) }
+                    } else {
+                        results.failures.wrappingAdd(1, ordering: .relaxed)
+                    }
+                } catch {
+                    results.failures.wrappingAdd(1, ordering: .relaxed)
+                }
+            }
+        }
+    }
+}
+let sendEnd = now()
+// Let what is in flight arrive (at most 10 s).
+while results.received.load(ordering: .relaxed) < results.sent.load(ordering: .relaxed), now() < sendEnd + 10_000_000_000 {
+    try await Task.sleep(for: .milliseconds(20))
+}
+for r in receivers { r.cancel() }
+
+let sent = results.sent.load(ordering: .relaxed)
+let received = results.received.load(ordering: .relaxed)
+let latencies = results.latencies.withLock { $0 }.sorted()
+func percentile(_ p: Double) -> Double {
+    guard !latencies.isEmpty else { return .nan }
+    return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1e6
+}
+let measured = Double(sendEnd - (start + warmup)) / 1e9
+let delivered = Double(received) / measured
+let line = String(format: "relay-bench: %d devices, %d-byte messages, target %@ msg/s, %.1f s: sent %d, delivered %d (%.0f msg/s), latency send→ack p50 %.2f ms, p99 %.2f ms, max %.2f ms, failures %d",
+                  options.clients, options.size, options.rate > 0 ? String(Int(options.rate)) : "max", measured,
+                  sent, received, delivered, percentile(0.5), percentile(0.99), percentile(1.0),
+                  results.failures.load(ordering: .relaxed))
+print(line)
+if let json = options.json {
+    let object: [String: Any] = ["devices": options.clients, "size": options.size, "target_rate": options.rate,
+                                 "seconds": measured, "sent": sent, "delivered": received, "delivered_per_second": delivered,
+                                 "p50_ms": percentile(0.5), "p99_ms": percentile(0.99), "max_ms": percentile(1.0),
+                                 "failures": results.failures.load(ordering: .relaxed)]
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    _ = FileManager.default.createFile(atPath: json, contents: data)
+}
+if let relayProcess {
+    relayProcess.terminate()
+    relayProcess.waitUntilExit()
+}
+if let databasePath { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) } }
+exit(received == sent && results.failures.load(ordering: .relaxed) == 0 ? 0 : 1)
