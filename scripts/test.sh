@@ -40,6 +40,8 @@ echo "== two processes sharing one store"
 swift build --product store-hammer
 bash Tests/cli/hammer.sh "$(swift build --product store-hammer --show-bin-path)/store-hammer"
 
+bash scripts/relay-test.sh
+
 echo "== secrets are wiped before their memory is freed"
 bash scripts/secretscan.sh
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The relay (relay/, its own package): a warning-free build, its tests (which
+# run real e2ee-relay processes on loopback), the CLI walkthrough of the
+# README, and a short relay-bench run. Called by scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+echo "== relay: build (warnings are errors; the dependencies' own are theirs)"
+log=$(mktemp)
+swift build --package-path relay --build-tests 2>&1 | tee "$log"
+if grep -E "warning:" "$log" | grep -v "/relay/.build/checkouts/" | grep -v "^warning: 'swift-distributed-tracing': ";  then
+    echo "relay-test.sh: the relay build has warnings" >&2
+    exit 1
+fi
+rm -f "$log"
+bin="$(swift build --package-path relay --show-bin-path)"
+
+echo "== relay: swift test (servers on 127.0.0.1)"
+E2EE_RELAY_BIN="$bin/e2ee-relay" swift test --package-path relay --skip-build
+
+echo "== relay: two people talk through e2ee-relay with the README's commands"
+swift build --product e2ee
+bash relay/Tests/cli/relay_cli.sh "$bin"
+
+echo "== relay: relay-bench smoke run (debug build; figures need -c release)"
+"$bin/relay-bench" --clients 4 --seconds 1 --rate 200
