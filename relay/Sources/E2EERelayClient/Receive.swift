@@ -31,7 +31,7 @@ extension RelayClient {
     /// accepted the connection; `handler` runs for each envelope once it was
     /// applied, before its ack is sent.
     @discardableResult
-    public func receive(until mode: ReceiveMode, onReady: @escaping @Sendable () async -> Void = {},
+    public func receive(until mode: ReceiveMode, onReady: @escaping @Sendable (RelayConnection) async -> Void = { _ in },
                         _ handler: @escaping @Sendable (Delivery) async -> Void) async throws(RelayClientError) -> ReceiveEnd {
         try await receiveEnvelopes(until: mode, onReady: onReady) { envelope in
             let delivery = self.apply(envelope)
@@ -47,7 +47,7 @@ extension RelayClient {
     /// next connection, when it returns false). For tools that measure the
     /// relay; a device uses ``receive(until:onReady:_:)``.
     @discardableResult
-    public func receiveEnvelopes(until mode: ReceiveMode, onReady: @escaping @Sendable () async -> Void = {},
+    public func receiveEnvelopes(until mode: ReceiveMode, onReady: @escaping @Sendable (RelayConnection) async -> Void = { _ in },
                                  _ handler: @escaping @Sendable (Envelope) async -> Bool) async throws(RelayClientError) -> ReceiveEnd {
         let state = LoopState()
         let configuration = WebSocketClientConfiguration(maxFrameSize: Envelope.maxMessageBytes + 1024)
@@ -55,6 +55,8 @@ extension RelayClient {
             try await WebSocketClient.connect(url: webSocketURL, configuration: configuration, logger: logger) { [self]
                 inbound, outbound, _ in
                 state.touch()
+                let connection = RelayConnection(outbound: outbound)
+                defer { connection.close() }
                 // Idle mode: the watchdog closes the connection once nothing came for that long.
                 let watchdog = Task { [state] in
                     guard case .idle(let idle) = mode else { return }
@@ -85,7 +87,7 @@ extension RelayClient {
                             try await outbound.write(.binary(ByteBuffer(bytes: auth.serialized)))
                         case .ready:
                             state.touch()
-                            await onReady()
+                            await onReady(connection)
                         case .envelope(let envelope):
                             if await handler(envelope) {
                                 let ack = Frame.ack(serverID: envelope.serverID)
@@ -96,7 +98,9 @@ extension RelayClient {
                             state.ended.withLock { $0 = .replaced }
                         case .error(let code, let reason):
                             state.failure.withLock { $0 = code == 401 ? .authenticationFailed(reason) : .status(Int(code), reason) }
-                        case .auth, .ack:
+                        case .sendResult(let id, let status, let body):
+                            connection.resolve(id, .success((Int(status), body)))
+                        case .auth, .ack, .send:
                             state.failure.withLock { $0 = .transport("unexpected frame from the relay") }
                             try await outbound.close(.protocolError, reason: nil)
                             return

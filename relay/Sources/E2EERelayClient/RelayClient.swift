@@ -160,8 +160,9 @@ public final class RelayClient: Sendable {
     /// in one request. If the relay says the device list changed (409), the
     /// missing devices get sessions, extra ones are left out, and it is sent
     /// again, once.
+    /// With `connection`, the request goes over that open WebSocket instead of HTTP.
     @discardableResult
-    public func send(_ plaintext: [UInt8], to user: String) async throws(RelayClientError) -> SendResult {
+    public func send(_ plaintext: [UInt8], to user: String, via connection: RelayConnection? = nil) async throws(RelayClientError) -> SendResult {
         var devices: [UInt32]
         do {
             devices = try manager.store.deviceIDs(of: user).filter { !(user == address.userID && $0 == address.deviceID) }
@@ -176,10 +177,7 @@ public final class RelayClient: Sendable {
             let sealed = try messaging { () throws(MessagingError) in try manager.encrypt(plaintext, to: addresses) }
             var messages = [UInt32: [UInt8]]()
             for (peer, message) in sealed { messages[peer.deviceID] = message }
-            let request: SendRequest
-            do { request = try SendRequest(messages: messages) } catch { throw .malformedResponse(error) }
-            let (status, body) = try await http.request("PUT", "/v1/messages/\(user)", body: request.serialized,
-                                                        bearer: token())
+            let (status, body) = try await post(messages, to: user, via: connection)
             switch status {
             case 200:
                 do { return try SendResult(serialized: body) } catch { throw .malformedResponse(error) }
@@ -222,8 +220,14 @@ public final class RelayClient: Sendable {
     /// Sends opaque bytes as they are (no encryption): for tools that measure
     /// the relay itself. Messages go to the devices named.
     public func sendRaw(_ messages: [UInt32: [UInt8]], to user: String) async throws(RelayClientError) -> (status: Int, body: [UInt8]) {
+        try await post(messages, to: user, via: nil)
+    }
+
+    private func post(_ messages: [UInt32: [UInt8]], to user: String,
+                      via connection: RelayConnection?) async throws(RelayClientError) -> (status: Int, body: [UInt8]) {
+        if let connection { return try await connection.send(messages, to: user) }
         let request: SendRequest
-        do { request = try SendRequest(messages: messages) } catch { throw .malformedResponse(error) }
+        do { request = try SendRequest(messages: messages) } catch { throw .invalidAddress(error) }
         return try await http.request("PUT", "/v1/messages/\(user)", body: request.serialized, bearer: token())
     }
 

@@ -9,6 +9,8 @@ public enum FrameType: UInt8, Sendable {
     case replaced = 5
     case error = 6
     case ready = 7
+    case send = 8
+    case sendResult = 9
 }
 
 /// A binary WebSocket frame of `/v1/ws`, `u8 type || body` (docs/RELAY.md):
@@ -22,11 +24,23 @@ public enum FrameType: UInt8, Sendable {
 /// | 5 `replaced` | server → client | empty: another connection of the device took over |
 /// | 6 `error` | server → client | `u16 code || u16 len || reason (UTF-8, ≤ 1 KiB)` |
 /// | 7 `ready` | server → client | empty: `auth` was accepted, the queue follows |
+/// | 8 `send` | client → server | `u32 request_id || u8 len || user || ` a ``SendRequest``'s bytes |
+/// | 9 `sendResult` | server → client | `u32 request_id || u16 status || body` (a ``SendResult`` for 200, a ``DeviceMismatch`` for 409, else a UTF-8 reason) |
+///
+/// `send` is `PUT /v1/messages/{user}` over the open connection (the same
+/// rules and answers), so a device that is connected sends without a request
+/// per message. A frame is at most ``maxByteCount`` bytes; a larger fan-out
+/// goes over HTTP.
 ///
 /// Every body must end where its frame ends.
 public enum Frame: Sendable, Equatable {
     /// The longest `error` reason in UTF-8 bytes.
     public static let maxReasonBytes = 1024
+    /// The longest frame either side accepts: an envelope with the largest
+    /// message fits, and so does a `send` of 1 MiB.
+    public static let maxByteCount = 1024 * 1024 + 1024
+    /// The longest `sendResult` body.
+    public static let maxResultBodyBytes = 4096
 
     case challenge(AuthNonce)
     /// `signature` must be ``IdentityKey/signatureByteCount`` bytes (what
@@ -40,6 +54,10 @@ public enum Frame: Sendable, Equatable {
     case error(code: UInt16, reason: String)
     /// The device is authenticated and is now the device's one consumer.
     case ready
+    /// Messages for `user`'s devices; answered by a `sendResult` with the same id.
+    case send(requestID: UInt32, user: String, request: SendRequest)
+    /// The answer to `send`: an HTTP status and its body.
+    case sendResult(requestID: UInt32, status: UInt16, body: [UInt8])
 
     /// The frame's type byte.
     public var type: FrameType {
@@ -51,6 +69,8 @@ public enum Frame: Sendable, Equatable {
         case .replaced: return .replaced
         case .error: return .error
         case .ready: return .ready
+        case .send: return .send
+        case .sendResult: return .sendResult
         }
     }
 
@@ -71,6 +91,18 @@ public enum Frame: Sendable, Equatable {
             out.appendU64(serverID)
         case .replaced, .ready:
             break
+        case .send(let id, let user, let request):
+            // A user id that breaks the rules is a programming error, like a short signature.
+            precondition((try? RelayAddress.checkUserID(user)) != nil, "a relay user id")
+            out.appendU32(id)
+            out.append(UInt8(user.utf8.count))
+            out += user.utf8
+            out += request.serialized
+        case .sendResult(let id, let status, let body):
+            precondition(body.count <= Self.maxResultBodyBytes, "a result body is at most 4 KiB")
+            out.appendU32(id)
+            out.appendU16(status)
+            out += body
         case .error(let code, let reason):
             let text = Self.cut(reason)
             out.appendU16(code)
@@ -101,6 +133,21 @@ public enum Frame: Sendable, Equatable {
             self = .replaced
         case .ready:
             self = .ready
+        case .send:
+            let id = try r.u32()
+            let count = Int(try r.u8())
+            guard count >= 1, count <= RelayAddress.maxUserIDBytes else { throw .invalidUserIDLength(count) }
+            let user = String(decoding: try r.bytes(count), as: UTF8.self)
+            try RelayAddress.checkUserID(user)
+            // The request reads to the end of the frame.
+            self = .send(requestID: id, user: user, request: try SendRequest(serialized: r.rest()))
+        case .sendResult:
+            let id = try r.u32()
+            let status = try r.u16()
+            guard r.remaining <= Self.maxResultBodyBytes else {
+                throw .tooLarge(field: "result", size: r.remaining, max: Self.maxResultBodyBytes)
+            }
+            self = .sendResult(requestID: id, status: status, body: try r.rest())
         case .error:
             let code = try r.u16()
             let count = Int(try r.u16())

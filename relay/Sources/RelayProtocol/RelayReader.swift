@@ -42,6 +42,11 @@ struct RelayReader {
         return Array(bytes[offset..<(offset + n)])
     }
 
+    /// Everything left.
+    mutating func rest() throws(RelayWireError) -> [UInt8] {
+        try bytes(remaining)
+    }
+
     func expectEnd() throws(RelayWireError) {
         if remaining != 0 { throw .trailingBytes(count: remaining) }
     }

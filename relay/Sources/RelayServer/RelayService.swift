@@ -248,14 +248,21 @@ public final class RelayService: Sendable {
     func send(to user: String, _ body: [UInt8], bearer: String?) async throws -> (HTTPResponse.Status, [UInt8]) {
         let sender = try await authenticate(bearer)
         do { try RelayAddress.checkUserID(user) } catch { throw bad(error) }
+        let request: SendRequest
+        do { request = try SendRequest(serialized: body) } catch { throw bad(error) }
+        let (status, answer) = try await send(from: sender, to: user, request)
+        return (HTTPResponse.Status(code: Int(status)), answer)
+    }
+
+    /// A send from an authenticated device, over HTTP or its WebSocket: the
+    /// status and body of the answer (a refusal is a 4xx with its reason).
+    func send(from sender: RelayAddress, to user: String, _ request: SendRequest) async throws -> (UInt16, [UInt8]) {
         let now = clock()
         guard limiter.allow("send \(sender)", limits.sendPerSender, nowMs: now) else {
             metrics.rateLimitedSends.increment()
-            throw HTTPError(.tooManyRequests, message: "sending is rate limited")
+            return (429, Array("sending is rate limited".utf8))
         }
-        let request: SendRequest
-        do { request = try SendRequest(serialized: body) } catch { throw bad(error) }
-        guard !request.messages.isEmpty else { throw HTTPError(.badRequest, message: "no messages") }
+        guard !request.messages.isEmpty else { return (400, Array("no messages".utf8)) }
         switch try await store.enqueue(toUser: user, from: sender, messages: request.messages, nowMs: now,
                                        expiresMs: now &+ limits.messageTTLMilliseconds) {
         case .queued(let ids):
@@ -263,9 +270,9 @@ public final class RelayService: Sendable {
             for device in ids.keys {
                 if let address = try? RelayAddress(userID: user, deviceID: device) { hub.notify(address) }
             }
-            return (.ok, try SendResult(serverTimeMilliseconds: now, serverIDs: ids).serialized)
+            return (200, try SendResult(serverTimeMilliseconds: now, serverIDs: ids).serialized)
         case .mismatch(let missing, let extra):
-            return (.conflict, try DeviceMismatch(missing: missing, extra: extra).serialized)
+            return (409, try DeviceMismatch(missing: missing, extra: extra).serialized)
         }
     }
 

@@ -10,8 +10,10 @@ import RelayProtocol
 struct WebSocketSession {
     /// Envelopes read from the store at a time.
     static let batch = 256
-    /// An envelope frame with the largest message, plus room.
-    static let maxFrameBytes = Envelope.maxMessageBytes + 1024
+    /// The largest frame either way (an envelope, a `send`).
+    static let maxFrameBytes = Frame.maxByteCount
+    /// `send` frames of one connection handled at once; the next waits.
+    static let maxSendsInFlight = 64
     /// How long a client has to answer the challenge.
     static let authTimeout: Duration = .seconds(10)
 
@@ -49,19 +51,46 @@ struct WebSocketSession {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await deliver(connection) }
             group.addTask { await acknowledge(acks, for: address) }
-            // Acks in; anything else from an authenticated client ends the connection.
-            while let message = try await messages.next() {
-                guard case .binary(let buffer) = message, case .ack(let id) = try? Frame(serialized: Array(buffer: buffer)) else {
-                    try? await write(.error(code: 400, reason: "expected an ack frame"))
-                    break
+            try await withThrowingTaskGroup(of: Void.self) { sends in
+                var inFlight = 0
+                // Acks and sends in; anything else from an authenticated client ends the connection.
+                reading: while let message = try await messages.next() {
+                    let frame: Frame?
+                    if case .binary(let buffer) = message { frame = try? Frame(serialized: Array(buffer: buffer)) } else { frame = nil }
+                    switch frame {
+                    case .ack(let id)?:
+                        ackSink.yield(id)
+                    case .send(let id, let user, let request)?:
+                        if inFlight == Self.maxSendsInFlight {
+                            try await sends.next()
+                            inFlight -= 1
+                        }
+                        inFlight += 1
+                        sends.addTask { try await send(id, from: address, to: user, request) }
+                    default:
+                        try? await write(.error(code: 400, reason: "expected an ack or a send frame"))
+                        break reading
+                    }
                 }
-                ackSink.yield(id)
+                try await sends.waitForAll()
             }
             ackSink.finish()
             // Acks received are applied before the connection is let go.
             connection.end()
             try await group.waitForAll()
         }
+    }
+
+    /// A `send` frame, answered with a `sendResult` of the same id.
+    private func send(_ id: UInt32, from sender: RelayAddress, to user: String, _ request: SendRequest) async throws {
+        let (status, body): (UInt16, [UInt8])
+        do {
+            (status, body) = try await service.send(from: sender, to: user, request)
+        } catch {
+            service.logger.error("send failed", metadata: ["device": "\(sender)", "error": "\(error)"])
+            (status, body) = (500, Array("the relay could not store the message".utf8))
+        }
+        try await write(.sendResult(requestID: id, status: status, body: body))
     }
 
     /// The queue, oldest first, then whatever arrives, until the connection

@@ -20,9 +20,11 @@ struct Options {
     var size = 200
     var server: String?
     var json: String?
+    var http = false
 
     static let usage = """
-        usage: relay-bench [--clients N] [--seconds S] [--rate MSGS_PER_S] [--size BYTES] [--server URL] [--json FILE]
+        usage: relay-bench [--clients N] [--seconds S] [--rate MSGS_PER_S] [--size BYTES] [--server URL] [--json FILE] [--http]
+          Devices send over their open WebSockets ('send' frames); --http sends each message as a PUT instead.
           Without --server, starts e2ee-relay (beside this executable) on a temporary SQLite file.
           --rate 0 sends as fast as each device can (one request in flight per device).
         """
@@ -41,6 +43,7 @@ struct Options {
             case "--size": size = Int(value(option)) ?? 0
             case "--server": server = value(option)
             case "--json": json = value(option)
+            case "--http": http = true
             case "-h", "--help": print(Self.usage); exit(0)
             default: fail(2, "unknown option \(option)\n\(Self.usage)")
             }
@@ -88,6 +91,7 @@ func startRelay() throws -> (Process, URL, String) {
 }
 
 final class Results: Sendable {
+    let connections = Mutex<[Int: RelayConnection]>([:])
     let latencies = Mutex<[UInt64]>([])
     let received = Atomic<Int>(0)
     let sent = Atomic<Int>(0)
@@ -127,10 +131,14 @@ for i in 0..<options.clients {
 let results = Results()
 let (readyStream, readySink) = AsyncStream.makeStream(of: Void.self)
 var receivers = [Task<Void, Never>]()
-for client in clients {
+for (i, client) in clients.enumerated() {
     receivers.append(Task {
         do {
-            try await client.receiveEnvelopes(until: .closed, onReady: { readySink.yield() }) { envelope in
+            let ready: @Sendable (RelayConnection) async -> Void = { connection in
+                results.connections.withLock { $0[i] = connection }
+                readySink.yield()
+            }
+            try await client.receiveEnvelopes(until: .closed, onReady: ready) { envelope in
                 let body = envelope.ciphertext
                 var sentAt: UInt64 = 0
                 for b in body[0..<8] { sentAt = sentAt << 8 | UInt64(b) }
@@ -163,6 +171,7 @@ await withTaskGroup(of: Void.self) { group in
     for (i, client) in clients.enumerated() {
         group.addTask {
             let target = "bench\((i + 1) % options.clients)"
+            let connection = options.http ? nil : results.connections.withLock { $0[i] }
             var filler = [UInt8](repeating: 0, count: options.size)
             for j in 16..<filler.count { filler[j] = UInt8.random(in: 0...255) }
             // Offsets spread the devices' sends over the interval.
@@ -181,7 +190,11 @@ await withTaskGroup(of: Void.self) { group in
                 for k in 0..<8 { body[8 + k] = UInt8(truncatingIfNeeded: sequence >> (56 - 8 * UInt64(k))) }
                 sequence += 1
                 do {
-                    let (status, _) = try await client.sendRaw([1: body], to: target)
+                    let (status, _) = if let connection {
+                        try await connection.send([1: body], to: target)
+                    } else {
+                        try await client.sendRaw([1: body], to: target)
+                    }
                     if status == 200 {
                         if t >= start + warmup { results.sent.wrappingAdd(1, ordering: .relaxed) }
                     } else {
@@ -210,8 +223,8 @@ func percentile(_ p: Double) -> Double {
 }
 let measured = Double(sendEnd - (start + warmup)) / 1e9
 let delivered = Double(received) / measured
-let line = String(format: "relay-bench: %d devices, %d-byte messages, target %@ msg/s, %.1f s: sent %d, delivered %d (%.0f msg/s), latency send→ack p50 %.2f ms, p99 %.2f ms, max %.2f ms, failures %d",
-                  options.clients, options.size, options.rate > 0 ? String(Int(options.rate)) : "max", measured,
+let line = String(format: "relay-bench: %d devices, %@, %d-byte messages, target %@ msg/s, %.1f s: sent %d, delivered %d (%.0f msg/s), latency send→ack p50 %.2f ms, p99 %.2f ms, max %.2f ms, failures %d",
+                  options.clients, options.http ? "HTTP sends" : "WebSocket sends", options.size, options.rate > 0 ? String(Int(options.rate)) : "max", measured,
                   sent, received, delivered, percentile(0.5), percentile(0.99), percentile(1.0),
                   results.failures.load(ordering: .relaxed))
 print(line)
