@@ -9,11 +9,18 @@ let harnesses = [
     "session_set_record", "decrypt", "interaction",
     "sender_key_message", "sender_key_distribution", "group_record", "group_interaction", "group_update",
 ]
+/// Harnesses of the relay's own bytes (relay/Sources/RelayProtocol).
+let relayHarnesses = ["relay_request"]
 
 let package = Package(
     name: "swift-e2ee-fuzz",
+    // The relay's (Hummingbird 2 needs macOS 14); Linux is unaffected.
+    platforms: [.macOS(.v14)],
     dependencies: [
         .package(name: "swift-e2ee", path: ".."),
+        // Named like the root, for the same reason: a path dependency's identity
+        // is otherwise its folder's name. Only its RelayProtocol product is built.
+        .package(name: "swift-e2ee-relay", path: "../relay"),
     ],
     targets: [
         // The harness bodies: the same files the root package builds as
@@ -23,16 +30,34 @@ let package = Package(
             dependencies: [.product(name: "E2EE", package: "swift-e2ee")],
             path: "Targets"
         ),
+        // The relay_request harness body. Its one file is a link to
+        // relay/Tests/RelayProtocolTests/FuzzCorpusReplayTests.swift, so the relay's
+        // `swift test` replays the corpus through the same checks; the define
+        // leaves that file's tests out here.
+        .target(
+            name: "RelayFuzzTargets",
+            dependencies: [
+                .product(name: "RelayProtocol", package: "swift-e2ee-relay"),
+                .product(name: "E2EE", package: "swift-e2ee"),
+            ],
+            path: "RelayTargets",
+            swiftSettings: [.define("RELAY_FUZZ_HARNESS")]
+        ),
         // `<harness>_main` for each harness: hands main() to libFuzzer's driver.
         .target(name: "FuzzMain", path: "Harnesses/FuzzMain"),
         // Writes the seed corpora (fuzz/make_corpus.sh); built without sanitizers.
         .executableTarget(
             name: "make_corpus",
-            dependencies: ["FuzzTargets"],
+            dependencies: [
+                "FuzzTargets", "RelayFuzzTargets",
+                .product(name: "RelayProtocol", package: "swift-e2ee-relay"),
+            ],
             path: "Tools/make_corpus"
         ),
     ] + harnesses.map { name in
         .executableTarget(name: name, dependencies: ["FuzzTargets", "FuzzMain"], path: "Harnesses/\(name)")
+    } + relayHarnesses.map { name in
+        .executableTarget(name: name, dependencies: ["RelayFuzzTargets", "FuzzMain"], path: "Harnesses/\(name)")
     },
     swiftLanguageModes: [.v6]
 )

@@ -30,7 +30,7 @@ for arg in "$@"; do
 done
 
 swift_targets=(bundle prekey_message pq_prekey_message ratchet_message session_record account_record session_set_record decrypt interaction
-    sender_key_message sender_key_distribution group_record group_interaction group_update)
+    sender_key_message sender_key_distribution group_record group_interaction group_update relay_request)
 all_targets=("${swift_targets[@]}" aead_diff)
 read -r -a targets <<< "${FUZZ_TARGETS:-${all_targets[*]}}"
 cores=$(nproc 2>/dev/null || echo 2)
@@ -45,6 +45,7 @@ max_len() {
         group_update|pq_prekey_message) echo 4096 ;;
         session_record|session_set_record|group_record) echo 8192 ;;
         account_record|aead_diff) echo 4096 ;;
+        relay_request) echo 4096 ;;   # a key upload with two ML-KEM keys is 3,454 bytes
         decrypt) echo 1024 ;;
         interaction|group_interaction) echo 512 ;;
         *) echo 4096 ;;

@@ -46,6 +46,15 @@ for target in FuzzTarget.allCases {
     print("\(target.rawValue): \(files.count) seeds")
 }
 do {
+    let files = try RelaySeeds.files()
+    precondition(Set(files.map(\.name)).count == files.count, "duplicate seed names for relay_request")
+    for f in files {
+        try write(f.bytes, to: "\(root)/relay_request/corpus/\(f.name)")
+        total += f.bytes.count
+    }
+    print("relay_request: \(files.count) seeds")
+}
+do {
     let files = SeedCorpus.aeadDiff()
     for f in files {
         try write(f.bytes, to: "\(root)/aead_diff/corpus/\(f.name)")

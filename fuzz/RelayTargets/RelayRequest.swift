@@ -1,0 +1,1 @@
+../../relay/Tests/RelayProtocolTests/FuzzCorpusReplayTests.swift
