@@ -19,7 +19,7 @@ let package = Package(
     dependencies: [
         .package(name: "swift-e2ee", path: ".."),
         // Named like the root, for the same reason: a path dependency's identity
-        // is otherwise its folder's name. Only its RelayProtocol product is built.
+        // is otherwise its folder's name. Only RelayProtocol and RelayFuzzChecks are built.
         .package(name: "swift-e2ee-relay", path: "../relay"),
     ],
     targets: [
@@ -30,26 +30,14 @@ let package = Package(
             dependencies: [.product(name: "E2EE", package: "swift-e2ee")],
             path: "Targets"
         ),
-        // The relay_request harness body. Its one file is a link to
-        // relay/Tests/RelayProtocolTests/FuzzCorpusReplayTests.swift, so the relay's
-        // `swift test` replays the corpus through the same checks; the define
-        // leaves that file's tests out here.
-        .target(
-            name: "RelayFuzzTargets",
-            dependencies: [
-                .product(name: "RelayProtocol", package: "swift-e2ee-relay"),
-                .product(name: "E2EE", package: "swift-e2ee"),
-            ],
-            path: "RelayTargets",
-            swiftSettings: [.define("RELAY_FUZZ_HARNESS")]
-        ),
         // `<harness>_main` for each harness: hands main() to libFuzzer's driver.
         .target(name: "FuzzMain", path: "Harnesses/FuzzMain"),
         // Writes the seed corpora (fuzz/make_corpus.sh); built without sanitizers.
         .executableTarget(
             name: "make_corpus",
             dependencies: [
-                "FuzzTargets", "RelayFuzzTargets",
+                "FuzzTargets",
+                .product(name: "RelayFuzzChecks", package: "swift-e2ee-relay"),
                 .product(name: "RelayProtocol", package: "swift-e2ee-relay"),
             ],
             path: "Tools/make_corpus"
@@ -57,7 +45,9 @@ let package = Package(
     ] + harnesses.map { name in
         .executableTarget(name: name, dependencies: ["FuzzTargets", "FuzzMain"], path: "Harnesses/\(name)")
     } + relayHarnesses.map { name in
-        .executableTarget(name: name, dependencies: ["RelayFuzzTargets", "FuzzMain"], path: "Harnesses/\(name)")
+        // The body is relay/Sources/RelayFuzzChecks, which the relay's tests replay the corpus through.
+        .executableTarget(name: name, dependencies: [.product(name: "RelayFuzzChecks", package: "swift-e2ee-relay"), "FuzzMain"],
+                          path: "Harnesses/\(name)")
     },
     swiftLanguageModes: [.v6]
 )

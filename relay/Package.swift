@@ -11,8 +11,9 @@ let package = Package(
         .executable(name: "e2ee-relay", targets: ["e2ee-relay"]),
         .executable(name: "relay-bench", targets: ["relay-bench"]),
         .library(name: "E2EERelayClient", targets: ["E2EERelayClient"]),
-        // The relay's own bytes, for the fuzz package's harness.
+        // The relay's own bytes and the fuzz harness's checks over them, for fuzz/.
         .library(name: "RelayProtocol", targets: ["RelayProtocol"]),
+        .library(name: "RelayFuzzChecks", targets: ["RelayFuzzChecks"]),
     ],
     dependencies: [
         // Named, because a path dependency's identity is otherwise its folder's name,
@@ -30,6 +31,12 @@ let package = Package(
         .target(
             name: "RelayProtocol",
             dependencies: [.product(name: "E2EE", package: "swift-e2ee")]
+        ),
+        // The invariants fuzz/relay_request checks on every parser; the tests
+        // replay the committed corpus through them.
+        .target(
+            name: "RelayFuzzChecks",
+            dependencies: ["RelayProtocol", .product(name: "E2EE", package: "swift-e2ee")]
         ),
         .systemLibrary(
             name: "CRelaySQLite",
@@ -87,6 +94,7 @@ let package = Package(
             name: "RelayProtocolTests",
             dependencies: [
                 "RelayProtocol",
+                "RelayFuzzChecks",
                 .product(name: "E2EE", package: "swift-e2ee"),
             ]
         ),

@@ -1,10 +1,9 @@
-import RelayFuzzTargets
+import RelayFuzzChecks
 
 // libFuzzer entry point of the `relay_request` harness: every parser of the
 // relay's own bytes (relay/Sources/RelayProtocol), chosen by the input's first
-// byte. The body is RelayRequestHarness in fuzz/RelayTargets/RelayRequest.swift
-// (a link to relay/Tests/RelayProtocolTests/FuzzCorpusReplayTests.swift, which
-// the relay package's `swift test` replays the corpus through). Built with
+// byte. The body is RelayRequestHarness in relay/Sources/RelayFuzzChecks, which
+// the relay package's `swift test` replays the corpus through. Built with
 // -parse-as-library: main() is libFuzzer's driver, reached through Harnesses/FuzzMain.
 
 @_cdecl("LLVMFuzzerTestOneInput")

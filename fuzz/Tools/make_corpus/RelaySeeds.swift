@@ -1,6 +1,6 @@
 import E2EE
 import FuzzTargets
-import RelayFuzzTargets
+import RelayFuzzChecks
 import RelayProtocol
 
 /// The seeds of `relay_request` (fuzz/relay_request/corpus/): valid inputs of
@@ -45,6 +45,11 @@ enum RelaySeeds {
         add(.frame, "replaced", Frame.replaced.serialized)
         add(.frame, "ready", Frame.ready.serialized)
         add(.frame, "error", Frame.error(code: 429, reason: "rate limited: é ✓").serialized)
+        add(.frame, "send", Frame.send(requestID: 7, user: "bob", request: try SendRequest(messages: [
+            1: Array(repeating: 0x11, count: 12), 3: [0x33],
+        ])).serialized)
+        add(.frame, "send-result", Frame.sendResult(requestID: 7, status: 409,
+                                                    body: try DeviceMismatch(missing: [2], extra: [3]).serialized).serialized)
 
         add(.envelope, "message", envelope.serialized)
         add(.envelope, "empty", try Envelope(serverID: 0, serverTimeMilliseconds: 0, sender: longest, ciphertext: []).serialized)
@@ -67,7 +72,7 @@ enum RelaySeeds {
         add(.sendRequest, "three-devices", try SendRequest(messages: [
             1: Array(repeating: 0x11, count: 24), 2: [], 7: Array(repeating: 0x77, count: 9),
         ]).serialized)
-        // Devices out of order: accepted, re-serialised ascending.
+        // Devices out of order: refused (one encoding per request), a seed for the refusal path.
         var unsorted = [UInt8]()
         unsorted.appendBE(UInt16(2))
         for (device, body) in [(UInt32(9), [UInt8](repeating: 0x99, count: 3)), (UInt32(4), [0x44])] {

@@ -25,7 +25,7 @@ public enum FrameType: UInt8, Sendable {
 /// | 6 `error` | server → client | `u16 code || u16 len || reason (UTF-8, ≤ 1 KiB)` |
 /// | 7 `ready` | server → client | empty: `auth` was accepted, the queue follows |
 /// | 8 `send` | client → server | `u32 request_id || u8 len || user || ` a ``SendRequest``'s bytes |
-/// | 9 `sendResult` | server → client | `u32 request_id || u16 status || body` (a ``SendResult`` for 200, a ``DeviceMismatch`` for 409, else a UTF-8 reason) |
+/// | 9 `sendResult` | server → client | `u32 request_id || u16 status || u16 len || body` (a ``SendResult`` for 200, a ``DeviceMismatch`` for 409, else a UTF-8 reason) |
 ///
 /// `send` is `PUT /v1/messages/{user}` over the open connection (the same
 /// rules and answers), so a device that is connected sends without a request
@@ -102,6 +102,7 @@ public enum Frame: Sendable, Equatable {
             precondition(body.count <= Self.maxResultBodyBytes, "a result body is at most 4 KiB")
             out.appendU32(id)
             out.appendU16(status)
+            out.appendU16(UInt16(body.count))   // ≤ 4 KiB
             out += body
         case .error(let code, let reason):
             let text = Self.cut(reason)
@@ -144,10 +145,11 @@ public enum Frame: Sendable, Equatable {
         case .sendResult:
             let id = try r.u32()
             let status = try r.u16()
-            guard r.remaining <= Self.maxResultBodyBytes else {
-                throw .tooLarge(field: "result", size: r.remaining, max: Self.maxResultBodyBytes)
+            let count = Int(try r.u16())
+            guard count <= Self.maxResultBodyBytes else {
+                throw .tooLarge(field: "result", size: count, max: Self.maxResultBodyBytes)
             }
-            self = .sendResult(requestID: id, status: status, body: try r.rest())
+            self = .sendResult(requestID: id, status: status, body: try r.bytes(count))
         case .error:
             let code = try r.u16()
             let count = Int(try r.u16())

@@ -94,7 +94,8 @@ public struct TokenGrant: Sendable, Equatable {
 }
 
 /// `PUT /v1/messages/{user}`: one ciphertext per device,
-/// `u16 n || n × (u32 device || u32 len || ciphertext)`, devices distinct.
+/// `u16 n || n × (u32 device || u32 len || ciphertext)`, devices ascending
+/// (so distinct, and every request has one encoding), none 0.
 public struct SendRequest: Sendable, Equatable {
     /// Devices per user the relay accepts, and so messages per request.
     public static let maxDevices = 32
@@ -135,22 +136,43 @@ public struct SendRequest: Sendable, Equatable {
         let n = Int(try r.u16())
         guard n <= Self.maxDevices else { throw .tooMany(field: "devices", count: n, max: Self.maxDevices) }
         var messages = [UInt32: [UInt8]]()
+        var previous: UInt32 = 0
         for _ in 0..<n {
-            let device = try r.u32()
-            guard device != 0 else { throw .invalidDeviceID(device) }
+            let device = try Self.nextDevice(&r, after: &previous)
             let count = try r.u32()
             guard count <= UInt32(Envelope.maxMessageBytes) else {
                 throw .tooLarge(field: "len", size: Int(clamping: count), max: Envelope.maxMessageBytes)
             }
-            let body = try r.bytes(Int(count))
-            guard messages.updateValue(body, forKey: device) == nil else { throw .duplicateID(field: "device", id: device) }
+            messages[device] = try r.bytes(Int(count))
         }
         try r.expectEnd()
         self.messages = messages
     }
 }
 
-/// The `200` of a send: `u64 server_time_ms || u16 n || n × (u32 device || u64 server_id)`.
+extension SendRequest {
+    /// The next device id of an ascending list: above `previous` (so never 0).
+    static func nextDevice(_ r: inout RelayReader, after previous: inout UInt32) throws(RelayWireError) -> UInt32 {
+        let device = try r.u32()
+        guard device != 0 else { throw .invalidDeviceID(device) }
+        guard device > previous else { throw .invalidField("devices out of order: \(device) after \(previous)") }
+        previous = device
+        return device
+    }
+
+    /// Whether `devices` are ascending and none is 0.
+    static func isAscending(_ devices: [UInt32]) -> Bool {
+        var previous: UInt32 = 0
+        for d in devices {
+            if d <= previous { return false }
+            previous = d
+        }
+        return true
+    }
+}
+
+/// The `200` of a send: `u64 server_time_ms || u16 n || n × (u32 device || u64 server_id)`,
+/// devices ascending and not 0.
 public struct SendResult: Sendable, Equatable {
     public let serverTimeMilliseconds: UInt64
     public let serverIDs: [UInt32: UInt64]
@@ -159,6 +181,7 @@ public struct SendResult: Sendable, Equatable {
         guard serverIDs.count <= SendRequest.maxDevices else {
             throw .tooMany(field: "devices", count: serverIDs.count, max: SendRequest.maxDevices)
         }
+        if serverIDs[0] != nil { throw .invalidDeviceID(0) }
         self.serverTimeMilliseconds = serverTimeMilliseconds
         self.serverIDs = serverIDs
     }
@@ -180,9 +203,10 @@ public struct SendResult: Sendable, Equatable {
         let n = Int(try r.u16())
         guard n <= SendRequest.maxDevices else { throw .tooMany(field: "devices", count: n, max: SendRequest.maxDevices) }
         var ids = [UInt32: UInt64]()
+        var previous: UInt32 = 0
         for _ in 0..<n {
-            let device = try r.u32()
-            guard ids.updateValue(try r.u64(), forKey: device) == nil else { throw .duplicateID(field: "device", id: device) }
+            let device = try SendRequest.nextDevice(&r, after: &previous)
+            ids[device] = try r.u64()
         }
         try r.expectEnd()
         try self.init(serverTimeMilliseconds: time, serverIDs: ids)
@@ -190,7 +214,8 @@ public struct SendResult: Sendable, Equatable {
 }
 
 /// The `409` of a send whose device list is wrong (nothing was queued):
-/// `u16 n || n × u32 missing || u16 m || m × u32 extra`, each ascending.
+/// `u16 n || n × u32 missing || u16 m || m × u32 extra`, each strictly
+/// ascending and without 0.
 public struct DeviceMismatch: Sendable, Equatable {
     public let missing: [UInt32]
     public let extra: [UInt32]
@@ -199,8 +224,9 @@ public struct DeviceMismatch: Sendable, Equatable {
         guard missing.count <= SendRequest.maxDevices, extra.count <= SendRequest.maxDevices else {
             throw .tooMany(field: "devices", count: max(missing.count, extra.count), max: SendRequest.maxDevices)
         }
-        self.missing = missing.sorted()
-        self.extra = extra.sorted()
+        self.missing = Array(Set(missing)).sorted()
+        self.extra = Array(Set(extra)).sorted()
+        if self.missing.first == 0 || self.extra.first == 0 { throw .invalidDeviceID(0) }
     }
 
     public var serialized: [UInt8] {
@@ -219,7 +245,8 @@ public struct DeviceMismatch: Sendable, Equatable {
             let n = Int(try r.u16())
             guard n <= SendRequest.maxDevices else { throw .tooMany(field: "devices", count: n, max: SendRequest.maxDevices) }
             var list = [UInt32]()
-            for _ in 0..<n { list.append(try r.u32()) }
+            var previous: UInt32 = 0
+            for _ in 0..<n { list.append(try SendRequest.nextDevice(&r, after: &previous)) }
             lists.append(list)
         }
         try r.expectEnd()
@@ -228,7 +255,8 @@ public struct DeviceMismatch: Sendable, Equatable {
 }
 
 /// The `200` of `GET /v1/keys/{user}[/{device}]`: a bundle per device in the
-/// bytes of PROTOCOL.md §1, `u16 n || n × (u32 device || u32 len || bundle)`.
+/// bytes of PROTOCOL.md §1, `u16 n || n × (u32 device || u32 len || bundle)`,
+/// devices ascending and not 0.
 /// The client parses each with `PreKeyBundle(serialized:)`, which checks the
 /// signatures: the relay is not trusted for them.
 public struct BundleList: Sendable, Equatable {
@@ -243,6 +271,7 @@ public struct BundleList: Sendable, Equatable {
         for b in bundles where b.bytes.count > Self.maxBundleBytes {
             throw .tooLarge(field: "bundle", size: b.bytes.count, max: Self.maxBundleBytes)
         }
+        guard SendRequest.isAscending(bundles.map(\.device)) else { throw .invalidField("devices not ascending") }
         self.bundles = bundles
     }
 
@@ -266,8 +295,9 @@ public struct BundleList: Sendable, Equatable {
         let n = Int(try r.u16())
         guard n <= SendRequest.maxDevices else { throw .tooMany(field: "devices", count: n, max: SendRequest.maxDevices) }
         var bundles = [(device: UInt32, bytes: [UInt8])]()
+        var previous: UInt32 = 0
         for _ in 0..<n {
-            let device = try r.u32()
+            let device = try SendRequest.nextDevice(&r, after: &previous)
             let count = try r.u32()
             guard count <= UInt32(Self.maxBundleBytes) else {
                 throw .tooLarge(field: "bundle", size: Int(clamping: count), max: Self.maxBundleBytes)

@@ -32,6 +32,12 @@ import Testing
             .error(code: .max, reason: "é ✓ 🙂 \u{0}"),
             .error(code: 7, reason: String(repeating: "a", count: Frame.maxReasonBytes)),
             .ready,
+            .send(requestID: 0, user: "bob", request: try SendRequest(messages: [:])),
+            .send(requestID: .max, user: String(repeating: "z", count: 64),
+                  request: try SendRequest(messages: [1: [], 7: rng.bytes(300), .max: [0]])),
+            .sendResult(requestID: 9, status: 200, body: try SendResult(serverTimeMilliseconds: 5, serverIDs: [2: 3]).serialized),
+            .sendResult(requestID: 9, status: 409, body: try DeviceMismatch(missing: [3], extra: [1, 2]).serialized),
+            .sendResult(requestID: 1, status: 429, body: rng.bytes(Frame.maxResultBodyBytes)),
         ]
         for frame in frames {
             #expect(try Frame(serialized: frame.serialized) == frame)
@@ -55,7 +61,7 @@ import Testing
         #expect(try Frame(serialized: fourByte.serialized) == .error(code: 1, reason: "abc" + String(repeating: "🙂", count: 255)))
     }
 
-    @Test(arguments: [0, 8, 9, 0x7F, 0xFF] as [UInt8])
+    @Test(arguments: [0, 10, 11, 0x7F, 0xFF] as [UInt8])
     func unknownTypeIsRefused(type: UInt8) {
         #expect(throws: RelayWireError.unknownFrameType(type)) { try Frame(serialized: [type]) }
         #expect(throws: RelayWireError.unknownFrameType(type)) { try Frame(serialized: [type] + hex(Fixture.envelopeHex)) }
@@ -109,6 +115,27 @@ import Testing
         }
         #expect(throws: RelayWireError.trailingBytes(count: 1)) {
             try Frame(serialized: [1] + [UInt8](repeating: 0, count: 33))
+        }
+    }
+
+    @Test func sendFramesHaveTheirLayout() throws {
+        let send = Frame.send(requestID: 0x01020304, user: "bob", request: try SendRequest(messages: [2: [0xaa, 0xbb]]))
+        #expect(send.serialized == hex("08 01020304 03 626f62 0001 00000002 00000002 aabb"))
+        let result = Frame.sendResult(requestID: 7, status: 409, body: [1, 2])
+        #expect(result.serialized == hex("09 00000007 0199 0002 0102"))
+    }
+
+    @Test func badSendFramesAreRefused() {
+        // A user id of length 0, one with a space, a request that does not parse, devices out of order.
+        #expect(throws: RelayWireError.invalidUserIDLength(0)) { try Frame(serialized: hex("08 00000001 00 0000")) }
+        #expect(throws: RelayWireError.invalidUserIDByte(0x20)) { try Frame(serialized: hex("08 00000001 03 622062 0000")) }
+        #expect(throws: RelayWireError.truncated(needed: 2, available: 1)) { try Frame(serialized: hex("08 00000001 01 62 00")) }
+        #expect(throws: RelayWireError.invalidField("devices out of order: 1 after 2")) {
+            try Frame(serialized: hex("08 00000001 01 62 0002 00000002 00000000 00000001 00000000"))
+        }
+        let tooLong = hex("09 00000001 00c8 1001") + [UInt8](repeating: 0, count: Frame.maxResultBodyBytes + 1)
+        #expect(throws: RelayWireError.tooLarge(field: "result", size: Frame.maxResultBodyBytes + 1, max: Frame.maxResultBodyBytes)) {
+            try Frame(serialized: tooLong)
         }
     }
 }

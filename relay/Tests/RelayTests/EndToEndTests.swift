@@ -193,7 +193,7 @@ struct EndToEndTests {
         let bob = try await Peer("bob", relay: relay)
         let (ready, readySink) = AsyncStream.makeStream(of: Void.self)
         let first = Task {
-            try await bob.client.receive(until: .closed, onReady: { readySink.yield() }) { _ in }
+            try await bob.client.receive(until: .closed, onReady: { _ in readySink.yield() }) { _ in }
         }
         for await _ in ready { break }
         let second = try bob.reconnected(to: relay)

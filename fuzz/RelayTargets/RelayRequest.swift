@@ -1,1 +1,0 @@
-../../relay/Tests/RelayProtocolTests/FuzzCorpusReplayTests.swift
