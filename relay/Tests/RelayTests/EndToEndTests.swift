@@ -202,4 +202,29 @@ struct EndToEndTests {
         #expect(end == .replaced)
         #expect(try await relay.stop(within: 5) == 0)
     }
+
+    /// Sends over the sender's open WebSocket: the same rules and answers as the PUT.
+    @Test func sendsOverTheOpenConnection() async throws {
+        let db = temporaryDatabase()
+        defer { removeDatabase(db) }
+        let relay = try await RelayProcess(database: db)
+        let alice = try await Peer("alice", relay: relay), bob = try await Peer("bob", relay: relay)
+        let (connections, sink) = AsyncStream.makeStream(of: RelayConnection.self)
+        let loop = Task { try await alice.client.receive(until: .closed, onReady: { sink.yield($0) }) { _ in } }
+        var iterator = connections.makeAsyncIterator()
+        let connection = try #require(await iterator.next())
+
+        let result = try await alice.client.send(Array("over the socket".utf8), to: "bob", via: connection)
+        #expect(result.serverIDs.keys.sorted() == [1])
+        // A wrong device list: 409 naming the difference, nothing queued.
+        let (status, body) = try await connection.send([5: [1, 2, 3]], to: "bob")
+        #expect(status == 409)
+        #expect(try DeviceMismatch(serialized: body) == DeviceMismatch(missing: [1], extra: [5]))
+        #expect(Peer.texts(try await bob.drain()) == ["over the socket"])
+        // After the loop ends, the connection refuses to send.
+        loop.cancel()
+        _ = await loop.result
+        await #expect(throws: RelayClientError.self) { _ = try await connection.send([1: [0]], to: "bob") }
+        #expect(try await relay.stop(within: 5) == 0)
+    }
 }
