@@ -227,4 +227,23 @@ struct EndToEndTests {
         await #expect(throws: RelayClientError.self) { _ = try await connection.send([1: [0]], to: "bob") }
         #expect(try await relay.stop(within: 5) == 0)
     }
+
+    /// The mailbox's limits: a per-sender rate limit, and a TTL after which a
+    /// message that was never fetched is gone.
+    @Test func sendRateLimitAndMessageTTL() async throws {
+        let db = temporaryDatabase()
+        defer { removeDatabase(db) }
+        let relay = try await RelayProcess(database: db, arguments: ["--send-rate", "1", "--message-ttl", "1"])
+        let alice = try await Peer("alice", relay: relay), bob = try await Peer("bob", relay: relay)
+        // A burst of two, then one a second.
+        try await alice.client.send(Array("one".utf8), to: "bob")
+        try await alice.client.send(Array("two".utf8), to: "bob")
+        #expect(await failureStatus { try await alice.client.send(Array("three".utf8), to: "bob") } == 429)
+        // Another sender has its own bucket.
+        try await bob.client.send(Array("to alice".utf8), to: "alice")
+        // Past the TTL, Bob's queue is empty: the messages expired unread.
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await bob.drain(idle: .milliseconds(300)).isEmpty)
+        #expect(try await relay.stop(within: 5) == 0)
+    }
 }
