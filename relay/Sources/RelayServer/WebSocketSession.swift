@@ -39,14 +39,14 @@ struct WebSocketSession {
             return
         }
         let connection = service.hub.attach(address)
-        try await write(.ready)
         let gauge = service.metrics.connected
-        gauge.record(service.hub.count)
-        service.logger.debug("device connected", metadata: ["device": "\(address)"])
         defer {
             service.hub.detach(connection)
             gauge.record(service.hub.count)
         }
+        gauge.record(service.hub.count)
+        service.logger.debug("device connected", metadata: ["device": "\(address)"])
+        try await write(.ready)
         let (acks, ackSink) = AsyncStream.makeStream(of: UInt64.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await deliver(connection) }
