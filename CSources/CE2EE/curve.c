@@ -6,6 +6,32 @@
 #include <sodium.h>
 #include <string.h>
 
+/* The public key through the fixed-base Edwards multiplication: libsodium's
+ * X25519 base multiplication runs the generic ladder (as slow as a DH), its
+ * Ed25519 one uses precomputed tables. The clamped scalar times the Ed25519
+ * base point maps to the clamped scalar times u = 9 (RFC 7748 §4.1). */
+static int
+x25519_public_edwards(uint8_t pk[E2EE_X25519_BYTES], const uint8_t sk[E2EE_X25519_BYTES])
+{
+    uint8_t scalar[32], edwards[32];
+    int rc;
+
+    memcpy(scalar, sk, sizeof scalar);
+    scalar[0] &= 248;
+    scalar[31] &= 127;
+    scalar[31] |= 64;
+    /* Fails only for a scalar that is 0 mod L, which clamping excludes. */
+    rc = crypto_scalarmult_ed25519_base_noclamp(edwards, scalar);
+    sodium_memzero(scalar, sizeof scalar);
+    /* The public key is public: its bytes and the outcome may be branched on. */
+    E2EE_DECLASSIFY(edwards, sizeof edwards);
+    E2EE_DECLASSIFY(&rc, sizeof rc);
+    if (rc != 0) {
+        return -1;
+    }
+    return e2ee_edwards_to_montgomery(pk, edwards);
+}
+
 int
 e2ee_x25519_keypair(void *pk /* E2EE_X25519_BYTES */, void *sk /* E2EE_X25519_BYTES */,
                     const void *seed /* E2EE_X25519_BYTES or NULL */)
@@ -27,7 +53,7 @@ e2ee_x25519_public(void *pk /* E2EE_X25519_BYTES */, const void *sk /* E2EE_X255
     if (pk == NULL || sk == NULL || e2ee_init() != 0) {
         return -1;
     }
-    return crypto_scalarmult_base(pk, sk);
+    return x25519_public_edwards(pk, sk);
 }
 
 int
@@ -161,6 +187,16 @@ e2ee_ed25519_pk_to_x25519(void *x_pk /* E2EE_X25519_BYTES */,
         return -1;
     }
     return crypto_sign_ed25519_pk_to_curve25519(x_pk, ed_pk) == 0 ? 0 : -1;
+}
+
+int
+e2ee_ed25519_pk_to_x25519_valid(void *x_pk /* E2EE_X25519_BYTES */,
+                                const void *ed_pk /* E2EE_ED25519_PUBLICKEYBYTES */)
+{
+    if (x_pk == NULL || ed_pk == NULL) {
+        return -1;
+    }
+    return e2ee_edwards_to_montgomery(x_pk, ed_pk);
 }
 
 int

@@ -18,6 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* u = (1 + y) / (1 - y) for the Ed25519 encoding `edwards` of a point known
+ * to be valid (montgomery.c): -1 (u zeroed) only for the identity. */
+int e2ee_edwards_to_montgomery(uint8_t u[32], const uint8_t edwards[32]);
+
 /* Precomputes the BLAKE2b parameter states of the three KDFs (called once). */
 int e2ee_kdf_templates_init(void);
 

@@ -226,9 +226,65 @@ static void test_ed25519(void)
     }
 }
 
+/* ---- the Edwards paths (montgomery.c) ------------------------------------ */
+
+/* Key generation goes through the fixed-base Edwards multiplication and our own
+ * map to Montgomery u; libsodium's ladder and its own map are the references. */
+static void
+test_edwards_paths(void)
+{
+    enum { KEYS = 20000, MAPS = 2000 };
+    uint8_t sk[32], pk[32], ref[32], ed_pk[32], ed_sk[64];
+    size_t differ = 0, failed = 0;
+
+    /* Random scalars, and the ones clamping treats specially. */
+    for (uint32_t t = 0; t < KEYS + 4; t++) {
+        if (t < KEYS) {
+            randombytes_buf(sk, sizeof sk);
+        } else {
+            memset(sk, (int[]){ 0x00, 0xff, 0x07, 0xf8 }[t - KEYS], sizeof sk);
+        }
+        failed += e2ee_x25519_public(pk, sk) != 0;
+        if (crypto_scalarmult_base(ref, sk) != 0 || memcmp(pk, ref, 32) != 0) {
+            differ++;
+        }
+    }
+    CHECKF(failed == 0, "%zu key generations failed", failed);
+    CHECKF(differ == 0, "%zu of %d public keys differ from crypto_scalarmult_base", differ, KEYS + 4);
+
+    /* The map of validated identity keys equals libsodium's validating map. */
+    differ = 0;
+    for (uint32_t t = 0; t < MAPS; t++) {
+        CHECK(crypto_sign_keypair(ed_pk, ed_sk) == 0);
+        if (e2ee_ed25519_pk_to_x25519_valid(pk, ed_pk) != 0
+            || crypto_sign_ed25519_pk_to_curve25519(ref, ed_pk) != 0 || memcmp(pk, ref, 32) != 0) {
+            differ++;
+        }
+    }
+    CHECKF(differ == 0, "%zu of %d mapped identity keys differ from libsodium's", differ, MAPS);
+
+    /* The identity (y = 1) has no image: refused, output zeroed. */
+    {
+        uint8_t identity[32] = { 1 }, zero[32] = { 0 };
+        memset(pk, 0xaa, sizeof pk);
+        CHECK(e2ee_ed25519_pk_to_x25519_valid(pk, identity) == -1);
+        CHECK_MEM(pk, zero, 32);
+        CHECK(e2ee_ed25519_pk_to_x25519_valid(NULL, identity) == -1);
+    }
+    /* y = 0 maps to u = 1; y = p - 1 (= -1) maps to u = 0: refused. */
+    {
+        uint8_t y[32] = { 0 }, one[32] = { 1 };
+        CHECK(e2ee_ed25519_pk_to_x25519_valid(pk, y) == 0);
+        CHECK_MEM(pk, one, 32);
+        hex2bin(y, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+        CHECK(e2ee_ed25519_pk_to_x25519_valid(pk, y) == -1);
+    }
+}
+
 void
 run_curve_tests(void)
 {
     test_x25519();
     test_ed25519();
+    test_edwards_paths();
 }

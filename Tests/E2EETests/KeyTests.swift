@@ -124,3 +124,42 @@ struct KeyTests {
         #expect(b.unsafeArrayCopy == pattern(32, seed: 1))
     }
 }
+
+/// The set of identity keys that passed the full check; serialized, since the
+/// bound test empties the set.
+@Suite("Remembered identity keys", .serialized)
+struct IdentityKeyMemoTests {
+    /// Keys that passed the full check are remembered by their exact bytes
+    /// (the check costs more than a DH and a peer's key comes in every bundle
+    /// and PreKeyMessage): a remembered key never lets another encoding in —
+    /// the same point plus an order-8 torsion point, refused before and after
+    /// the valid key was seen — and a refused key is never remembered.
+    @Test func rememberedIdentityKeysAdmitNothingElse() throws {
+        // The RFC 8032 key of seed 01 02 … 20, and that point plus an order-8 point.
+        let valid = hex("79b5562e8fe654f94078b112e8a98ba7901f853ae695bed7e0e3910bad049664")
+        let mixed = hex("287f6bda7a57f4f2873f3bff5e5ea9c260a6a6343bdf37c7abcd346ed5904c11")
+        let seed = (1...32).map { UInt8($0) }
+        #expect(try IdentityKey.PrivateKey(seed: seed).publicKey.rawRepresentation == valid)
+        for _ in 0..<2 {
+            #expect(throws: CryptoError.invalidPublicKey) { try IdentityKey.PublicKey(rawRepresentation: mixed) }
+        }
+        #expect(!ValidatedIdentityKeys.contains(mixed))
+        let key = try IdentityKey.PublicKey(rawRepresentation: valid)
+        #expect(ValidatedIdentityKeys.contains(valid))
+        #expect(throws: CryptoError.invalidPublicKey) { try IdentityKey.PublicKey(rawRepresentation: mixed) }
+        #expect(try IdentityKey.PublicKey(rawRepresentation: valid) == key)
+        // The map to X25519 of a remembered key is libsodium's (its RFC 7748 form).
+        let x = try key.keyAgreementKey()
+        let priv = try IdentityKey.PrivateKey(seed: seed)
+        let other = X25519.PrivateKey()
+        #expect(try other.sharedSecret(with: x) == priv.sharedSecret(with: other.publicKey))
+    }
+
+    /// The set is bounded: past its capacity it starts over.
+    @Test func rememberedIdentityKeysAreBounded() throws {
+        for _ in 0..<(ValidatedIdentityKeys.capacity + 10) {
+            _ = try IdentityKey.PublicKey(rawRepresentation: IdentityKey.PrivateKey().publicKey.rawRepresentation)
+        }
+        #expect(ValidatedIdentityKeys.count <= ValidatedIdentityKeys.capacity)
+    }
+}

@@ -61,14 +61,15 @@ struct ManagerRouteTests {
         try alice.manager.startSession(with: bob.address, bundle: bob.manager.publishBundle())
         _ = try bob.manager.receive(alice.send("hi", to: bob), from: alice.address)
         _ = try alice.manager.receive(bob.send("hi", to: alice), from: bob.address)
-        // Two copies of Alice's state, each behind a manager drawing the same guards.
+        // Two copies of Alice's state, each behind a manager drawing the same
+        // guards and the same new ratchet key (her reply completes the DH step).
         let copies = try (0..<2).map { _ in
             let store = MemoryStore()
             var changes = StoreChanges()
             changes.account = try alice.store.loadAccount()
             changes.sessions[bob.address] = try alice.store.loadSessions(for: bob.address)
             try store.commit(changes)
-            return try SessionManager(store: store, localAddress: alice.address, random: ScriptedRandom(keys: [], guards: [[9, 9, 9, 9]]))
+            return try SessionManager(store: store, localAddress: alice.address, random: ScriptedRandom(keys: [[UInt8](repeating: 7, count: 32)], guards: [[9, 9, 9, 9]]))
         }
         let single = try copies[0].encrypt(Array("same".utf8), to: bob.address)
         let fanOut = try copies[1].encrypt(Array("same".utf8), to: [bob.address])

@@ -158,6 +158,47 @@ struct PQXDHTests {
 
     // MARK: Maintenance and records
 
+    /// The last-resort KEM private key is expanded once and kept: the second
+    /// first message against it expands nothing. A key served from memory is
+    /// the account's own (seed checked), and a rotated-away key is forgotten.
+    @Test func theLastResortKEMKeyIsExpandedOnce() throws {
+        let cache = KEMKeyCache(capacity: 4)
+        try KEMKeyCache.$testInstance.withValue(cache) {
+            var bob = Account(createdAt: 1000)
+            let bundle = bob.publishBundle()
+            let lr = try #require(bob.currentLastResortKEMPreKey)
+            #expect(bundle.kemPreKey?.id == lr.id)
+            for round in 0..<3 {
+                var a = try Session.initiate(identity: IdentityKey.PrivateKey(), bundle: bundle)
+                let work = KEMWork()
+                let (_, pt) = try KEMWork.$current.withValue(work) { try bob.acceptSession(from: a.encrypt([UInt8(round)])) }
+                #expect(pt == [UInt8(round)])
+                #expect(work.expansions == 0, "round \(round): publishing expanded it already")
+            }
+            #expect(cache.count == 1)
+            // Another account's key with the same binding but another seed is never served.
+            let impostor = KEMPreKey(id: lr.id, seed: SecureBytes(randomCount: MLKEM.seedByteCount), binding: lr.binding,
+                                     isLastResort: true, createdAt: 0)
+            KEMKeyCache.$testInstance.withValue(KEMKeyCache(capacity: 4)) {
+                _ = lr.privateKey()
+                let work = KEMWork()
+                let k = KEMWork.$current.withValue(work) { impostor.privateKey() }
+                #expect(work.expansions == 1 && k.publicKey.binding != lr.binding)
+            }
+            // Kept through a rotation, forgotten once pruned.
+            let policy = PreKeyPolicy(signedPreKeyLifetime: 100, signedPreKeyGracePeriod: 50)
+            _ = bob.maintainPreKeys(now: 1100, policy: policy)
+            let kept = KEMWork()
+            _ = KEMWork.$current.withValue(kept) { lr.privateKey() }
+            #expect(kept.expansions == 0)
+            _ = bob.maintainPreKeys(now: 1150, policy: policy)
+            #expect(!bob.lastResortKEMPreKeys.contains { $0.id == lr.id })
+            let again = KEMWork()
+            _ = KEMWork.$current.withValue(again) { lr.privateKey() }
+            #expect(again.expansions == 1)
+        }
+    }
+
     /// The one-time KEM pool refills like the X25519 one; the last-resort KEM
     /// prekey rotates with the signed prekey and goes with it after the grace
     /// period; the upload carries signed public keys.

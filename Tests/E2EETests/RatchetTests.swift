@@ -193,6 +193,40 @@ struct RatchetTests {
         #expect(try bob2.decrypt(alice2.encrypt([6])) == [6])
     }
 
+    /// The DH ratchet step's sending half waits for the first send (as in
+    /// Olm): a receiver holds no sending chain until then, the deferred step
+    /// survives its record, and the first send completes it with one key pair
+    /// and one X25519. The peer reads the result as it always did.
+    @Test func theSendingHalfOfARatchetStepWaitsForTheFirstSend() throws {
+        var p = try Pair()
+        _ = try p.bob.decrypt(try p.alice.encrypt([1]))
+        let aliceKey = p.alice.ratchet.sendingRatchetKey.publicKey
+        #expect(p.bob.ratchet.pendingSendingStep == aliceKey && p.bob.ratchet.sendingChain == nil)
+        // Receiving more on the same chain leaves the step deferred.
+        _ = try p.bob.decrypt(try p.alice.encrypt([2]))
+        #expect(p.bob.ratchet.pendingSendingStep == aliceKey)
+        var bob = try Session(serialized: p.bob.serialized())
+        #expect(bob.ratchet.pendingSendingStep == aliceKey)
+        let oldKey = bob.ratchet.sendingRatchetKey.publicKey
+        let work = RatchetWork()
+        let reply = try RatchetWork.$current.withValue(work) { try bob.encrypt([3]) }
+        #expect(work.diffieHellmans == 1)
+        #expect(bob.ratchet.pendingSendingStep == nil && bob.ratchet.sendingChain != nil)
+        #expect(bob.ratchet.sendingRatchetKey.publicKey != oldKey)
+        #expect(bob.ratchet.previousCounter == 0 && bob.ratchet.sendCounter == 1)
+        #expect(try p.alice.decrypt(reply) == [3])
+        // The second send uses the chain the first one made: no DH.
+        let work2 = RatchetWork()
+        let again = try RatchetWork.$current.withValue(work2) { try bob.encrypt([4]) }
+        #expect(work2.diffieHellmans == 0 && bob.ratchet.sendingRatchetKey.publicKey != oldKey)
+        #expect(try p.alice.decrypt(again) == [4])
+        // A too-large plaintext fails before the step: nothing changes.
+        _ = try bob.decrypt(try p.alice.encrypt([5]))
+        let pending = bob.serialized()
+        #expect(throws: EncryptError.self) { try bob.encrypt([UInt8](repeating: 0, count: Limits.defaultMaxPlaintext + 1)) }
+        #expect(bob.serialized() == pending)
+    }
+
     /// A PQXDH recipient adds the KEM prekey id and a 32-byte digest of the
     /// ciphertext; the initiator also keeps the 1568-byte ciphertext, only
     /// while it still sends PQPreKeyMessages.

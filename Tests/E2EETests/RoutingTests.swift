@@ -44,6 +44,17 @@ struct RoutingTests {
     /// X25519, MAX_SKIP + 1 chain steps, nothing stored, nothing changed.
     @Test func aForgedMessageCostsOneSessionsBoundedWork() throws {
         var s = try ManySessions()
+        // A session that has not sent since its last DH ratchet step cannot
+        // meet a newer remote key: refused before any work.
+        let pendingWork = RatchetWork()
+        let forgedEarly = try s.forged()
+        let untouched = s.set.serialized()
+        #expect(throws: ReceiveError.decrypt(.authenticationFailure)) {
+            try RatchetWork.$current.withValue(pendingWork) { try s.set.decrypt(forgedEarly, account: &s.recipient) }
+        }
+        #expect(pendingWork.diffieHellmans == 0 && pendingWork.chainSteps == 0 && s.set.serialized() == untouched)
+        // The worst case: the current session has sent under its new key.
+        _ = try s.set.encrypt([0])
         let before = s.set.serialized()
         let forged = try s.forged()
         let work = RatchetWork()
@@ -76,12 +87,17 @@ struct RoutingTests {
         let plaintext = try RatchetWork.$current.withValue(work) { try s.set.decrypt(third, account: &s.recipient) }
         #expect(plaintext == [3])
         #expect(work.diffieHellmans == 0 && work.storedKeys == 2 && work.chainSteps == 3 + 2)
-        // A reply with a new ratchet key: two X25519 (receiving chain, then our new sending chain).
+        // A reply with a new ratchet key: one X25519 for the receiving chain;
+        // our new sending chain (the other) waits for our next send.
         _ = try a.decrypt(s.set.encrypt([4]))
         let reply = try a.encrypt([5])
         let work2 = RatchetWork()
         #expect(try RatchetWork.$current.withValue(work2) { try s.set.decrypt(reply, account: &s.recipient) } == [5])
-        #expect(work2.diffieHellmans == 2)
+        #expect(work2.diffieHellmans == 1)
+        let work3 = RatchetWork()
+        let answer = try RatchetWork.$current.withValue(work3) { try s.set.encrypt([6]) }
+        #expect(work3.diffieHellmans == 1)
+        #expect(try a.decrypt(answer) == [6])
     }
 
     /// Messages of archived sessions are routed by the ratchet keys those
@@ -127,7 +143,7 @@ struct RoutingTests {
         var otherwise = s.set
         let work = RatchetWork()
         let pt = try RatchetWork.$current.withValue(work) { try s.set.decrypt(reply0, account: &s.recipient) }
-        #expect(pt == Array("reply on 0".utf8) && work.diffieHellmans == 2)   // session 2 is no candidate
+        #expect(pt == Array("reply on 0".utf8) && work.diffieHellmans == 1)   // session 2 is no candidate
         #expect(s.set.current?.baseKey == s.initiators[0].baseKey)
         // Had session 2 sent too, it tries first; session 0 tries next, within the budget.
         _ = try otherwise.encrypt([0])
@@ -135,7 +151,7 @@ struct RoutingTests {
         let work2 = RatchetWork()
         #expect(try RatchetWork.$current.withValue(work2) { try early.decrypt(reply0, account: &s.recipient) }
                 == Array("reply on 0".utf8))
-        #expect(work2.diffieHellmans == 1 + 2 && early.current?.baseKey == s.initiators[0].baseKey)
+        #expect(work2.diffieHellmans == 1 + 1 && early.current?.baseKey == s.initiators[0].baseKey)
         // Past the budget only the first candidate tries: such a reply is lost, as the bound requires.
         let work3 = RatchetWork()
         #expect(throws: ReceiveError.decrypt(.authenticationFailure)) {
@@ -178,7 +194,8 @@ extension RoutingTests {
         let reply = try oldest.encrypt(Array("reply".utf8))
         let pt = try RatchetWork.$current.withValue(work) { try s.set.decrypt(reply, account: &s.account) }
         #expect(pt == Array("reply".utf8))
-        #expect(work.diffieHellmans == Limits.maxArchivedSessions + 1 + 1)   // each tried once, then the new sending chain
+        // Each tried once; the new sending chain waits for the next send.
+        #expect(work.diffieHellmans == Limits.maxArchivedSessions + 1)
         #expect(s.set.current?.baseKey == oldest.baseKey && s.set.current?.awaitingReply == false)
     }
 

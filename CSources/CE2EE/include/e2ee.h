@@ -168,6 +168,8 @@ E2EE_WUR int e2ee_aead_open_batch(int *results, const e2ee_aead_item *items, siz
 /* Generates a key pair; seed (32 bytes) makes it deterministic, NULL = random. */
 int e2ee_x25519_keypair(void *pk /* E2EE_X25519_BYTES */, void *sk /* E2EE_X25519_BYTES */,
                         const void *seed /* E2EE_X25519_BYTES or NULL */);
+/* The public key of sk (the fixed-base Edwards multiplication, then the map
+ * to Montgomery u: equal to crypto_scalarmult_base, in about half the time). */
 int e2ee_x25519_public(void *pk /* E2EE_X25519_BYTES */, const void *sk /* E2EE_X25519_BYTES */);
 
 /* DH(sk, pk). Fails (-1, out zeroed) for an all-zero result, i.e. a
@@ -202,6 +204,12 @@ E2EE_WUR int e2ee_ed25519_public_validate(const void *pk /* E2EE_ED25519_PUBLICK
 /* The birational map of PROTOCOL.md §1, for using an identity key in DH. */
 E2EE_WUR int e2ee_ed25519_pk_to_x25519(void *x_pk /* E2EE_X25519_BYTES */,
                                        const void *ed_pk /* E2EE_ED25519_PUBLICKEYBYTES */);
+/* The same map for a key that e2ee_ed25519_public_validate accepted before
+ * (an identity key checked when it arrived): the map alone, without
+ * libsodium's repeated subgroup check. Garbage in, garbage out for any other
+ * input; -1 only for the identity point. */
+E2EE_WUR int e2ee_ed25519_pk_to_x25519_valid(void *x_pk /* E2EE_X25519_BYTES */,
+                                             const void *ed_pk /* E2EE_ED25519_PUBLICKEYBYTES */);
 int e2ee_ed25519_sk_to_x25519(void *x_sk /* E2EE_X25519_BYTES */,
                               const void *ed_sk /* E2EE_ED25519_SECRETKEYBYTES */);
 

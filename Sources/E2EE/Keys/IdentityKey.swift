@@ -22,8 +22,14 @@ public enum IdentityKey {
             guard raw.count == publicKeyByteCount else {
                 throw .invalidLength(expected: publicKeyByteCount, got: raw.count)
             }
-            guard raw.withUnsafeBufferPointer({ e2ee_ed25519_public_validate($0.baseAddress) }) == 0 else {
-                throw .invalidPublicKey
+            // The full check (a scalar multiplication by the group order)
+            // costs more than a DH; a peer's key arrives in every bundle and
+            // every PreKeyMessage, so a key that passed it once is remembered.
+            if !ValidatedIdentityKeys.contains(raw) {
+                guard raw.withUnsafeBufferPointer({ e2ee_ed25519_public_validate($0.baseAddress) }) == 0 else {
+                    throw .invalidPublicKey
+                }
+                ValidatedIdentityKeys.insert(raw)
             }
             bytes = raw
         }
@@ -49,8 +55,10 @@ public enum IdentityKey {
         /// The same key as an X25519 public key, for X3DH.
         public func keyAgreementKey() throws(CryptoError) -> X25519.PublicKey {
             var x = [UInt8](repeating: 0, count: X25519.keyByteCount)
+            // The key was validated when it was made (or when its record was
+            // first stored): the map alone, not libsodium's, which checks again.
             let rc = x.withUnsafeMutableBufferPointer { o in
-                bytes.withUnsafeBufferPointer { e2ee_ed25519_pk_to_x25519(o.baseAddress, $0.baseAddress) }
+                bytes.withUnsafeBufferPointer { e2ee_ed25519_pk_to_x25519_valid(o.baseAddress, $0.baseAddress) }
             }
             try check(rc, .invalidPublicKey)
             return try X25519.PublicKey(rawRepresentation: x)
@@ -127,4 +135,33 @@ public enum IdentityKey {
 
         public var description: String { "IdentityKey.PrivateKey(public: \(publicKey))" }
     }
+}
+
+/// Encodings that passed the full identity-key check in this process. Validity
+/// is a function of the 32 bytes alone, so remembering it changes no outcome:
+/// only keys that passed are entered, and a lookup is by exact bytes (a key
+/// with a torsion component added differs in its bytes and is checked anew).
+/// Bounded: when full it starts over, so a flood of fresh keys costs what it
+/// costs without the set, and memory stays under ~300 KiB.
+enum ValidatedIdentityKeys {
+    static let capacity = 4096
+    private static let keys = Locked(Set<[UInt8]>(minimumCapacity: 64))
+
+    static func contains(_ key: [UInt8]) -> Bool {
+        keys.withLock { $0.contains(key) }
+    }
+
+    static func insert(_ key: [UInt8]) {
+        keys.withLock { set in
+            if set.count >= capacity { set.removeAll(keepingCapacity: true) }
+            set.insert(key)
+        }
+    }
+
+    /// Empties the set (tests: the next parse of any key runs the full check).
+    static func removeAll() {
+        keys.withLock { $0.removeAll() }
+    }
+
+    static var count: Int { keys.withLock { $0.count } }
 }

@@ -82,6 +82,9 @@ public enum MLKEM {
 
         /// `seed` must be 64 bytes (the callers check it).
         init(validSeed seed: SecureBytes) {
+            #if DEBUG
+            KEMWork.current?.expansions += 1
+            #endif
             let expanded = seed.withUnsafeBytes { s in
                 try? MLKEM1024.PrivateKey(seedRepresentation: s, publicKey: nil)
             }
@@ -108,5 +111,14 @@ public enum MLKEM {
         public var description: String { "MLKEM.PrivateKey(public: \(publicKey))" }
     }
 }
+
+#if DEBUG
+/// Counts ML-KEM key expansions while a test holds one in ``KEMWork/current``
+/// (debug builds only), so tests can see that a kept key is not expanded again.
+final class KEMWork: @unchecked Sendable {
+    var expansions = 0
+    @TaskLocal static var current: KEMWork?
+}
+#endif
 
 private func rawCount<Bytes: ContiguousBytes>(_ b: Bytes) -> Int { b.withUnsafeBytes { $0.count } }

@@ -106,8 +106,68 @@ public struct KEMPreKey: Sendable, CustomStringConvertible {
         self.createdAt = createdAt
     }
 
-    /// The expanded key pair.
-    public func privateKey() -> MLKEM.PrivateKey { MLKEM.PrivateKey(validSeed: seed) }
+    /// The expanded key pair. A last-resort key is expanded once per process
+    /// and kept (``KEMKeyCache``): it serves every first message that finds
+    /// the one-time pool empty, and expanding costs a key generation.
+    public func privateKey() -> MLKEM.PrivateKey {
+        isLastResort ? KEMKeyCache.current.key(for: self) : MLKEM.PrivateKey(validSeed: seed)
+    }
 
     public var description: String { "KEMPreKey(\(id)\(isLastResort ? ", last resort" : ""))" }
+}
+
+/// Last-resort KEM private keys kept expanded in memory, found by their
+/// binding hash and checked against the seed (constant time), so a key is
+/// only ever served to an account holding its seed. Bounded, oldest out; an
+/// account forgets the ones it rotates away (``forget(_:)``), so a retired key
+/// does not outlive its record in memory.
+final class KEMKeyCache: Sendable {
+    let capacity: Int
+    private struct Entry: Sendable {
+        let binding: [UInt8]
+        let seed: SecureBytes
+        let key: MLKEM.PrivateKey
+    }
+    private let entries = Locked([Entry]())
+
+    /// The process's cache: a device uses one or two last-resort keys at a
+    /// time; a server holding many accounts cycles through it.
+    static let shared = KEMKeyCache(capacity: 16)
+
+    #if DEBUG
+    /// A test's own cache, so that what it counts is not disturbed by others.
+    @TaskLocal static var testInstance: KEMKeyCache?
+    #endif
+
+    static var current: KEMKeyCache {
+        #if DEBUG
+        if let t = testInstance { return t }
+        #endif
+        return shared
+    }
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    func key(for prekey: KEMPreKey) -> MLKEM.PrivateKey {
+        let hit = entries.withLock { e in
+            e.first { $0.binding == prekey.binding && $0.seed == prekey.seed }?.key
+        }
+        if let hit { return hit }
+        let key = MLKEM.PrivateKey(validSeed: prekey.seed)   // outside the lock: ~0.1 ms
+        entries.withLock { e in
+            e.removeAll { $0.binding == prekey.binding }
+            if e.count >= capacity { e.removeFirst(e.count - capacity + 1) }
+            e.append(Entry(binding: prekey.binding, seed: prekey.seed, key: key))
+        }
+        return key
+    }
+
+    /// Drops the expanded key of a retired last-resort prekey.
+    func forget(_ prekey: KEMPreKey) {
+        entries.withLock { e in e.removeAll { $0.binding == prekey.binding } }
+    }
+
+    var count: Int { entries.withLock { $0.count } }
 }

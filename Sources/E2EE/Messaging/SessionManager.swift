@@ -380,7 +380,7 @@ public final class SessionManager: Sendable {
             }
             var session = set.current!
             let prepared: (prefix: [UInt8], ad: [UInt8], key: MessageKey)
-            do { prepared = try session.prepareMessage(plaintextCount: plaintext.count) } catch { throw .encrypt(error) }
+            do { prepared = try session.prepareMessage(plaintextCount: plaintext.count, random: random) } catch { throw .encrypt(error) }
             set.current = session
             sets[address] = set
             prefixes.append(prepared.prefix)

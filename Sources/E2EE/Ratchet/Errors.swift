@@ -24,4 +24,8 @@ public enum EncryptError: Error, Equatable, Sendable {
     case noSendingChain
     /// An injected ``RandomSource`` returned a guard that is not 4 bytes.
     case invalidReuseGuard
+    /// The DH ratchet's sending half failed: the remote ratchet key gives an
+    /// all-zero DH. A key that authenticated a message cannot; a state read
+    /// from a damaged record could.
+    case invalidRatchetKey
 }

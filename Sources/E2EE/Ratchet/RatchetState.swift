@@ -67,9 +67,14 @@ struct RatchetState: Sendable {
     // MARK: Sending
 
     /// The header and key for the next outgoing message; moves the sending chain on.
-    mutating func nextSendingKey() throws(EncryptError) -> (MessageHeader, MessageKey) {
-        guard var chain = sendingChain else { throw .noSendingChain }
+    /// The first send after a new remote ratchet key completes that DH ratchet
+    /// step (a new key pair and `KDF_RK`): see ``ratchetStep(remote:rootKey:receivingChain:)``.
+    mutating func nextSendingKey(random: any RandomSource) throws(EncryptError) -> (MessageHeader, MessageKey) {
         guard sendCounter < UInt32.max else { throw .counterExhausted }
+        if let remote = pendingSendingStep {
+            try completeSendingStep(remote: remote, random: random)
+        }
+        guard var chain = sendingChain else { throw .noSendingChain }
         sendingChain = nil  // keep the chain key uniquely referenced so it steps in place
         let mk = chain.next()
         sendingChain = chain
@@ -124,6 +129,10 @@ struct RatchetState: Sendable {
             throw .tooFarAhead(got: h.previousCounter - receiveCounter, max: Limits.maxSkip)
         }
         guard h.counter <= Limits.maxSkip else { throw .tooFarAhead(got: h.counter, max: Limits.maxSkip) }
+        // A peer makes a new ratchet key only on receiving one of ours; we have
+        // sent nothing since its last one, so a newer key is forged. Refused
+        // before any Diffie-Hellman.
+        if pendingSendingStep != nil { throw .authenticationFailure }
         let (rootKeyAfter, newChain) = try receivingStep(remote: h.ratchetKey)
         meterRatchetWork(dh: 1, steps: Int(h.counter) + 1)
         let (after, mk) = newChain.seek(h.counter)
@@ -132,7 +141,7 @@ struct RatchetState: Sendable {
         if receivingChain != nil {
             try skipReceiving(until: h.previousCounter)
         }
-        try ratchetStep(remote: h.ratchetKey, rootKey: rootKeyAfter, receivingChain: newChain, random: random)
+        ratchetStep(remote: h.ratchetKey, rootKey: rootKeyAfter, receivingChain: newChain)
         try moveReceiving(to: h.counter, chainAfter: after)
         return plaintext
     }
@@ -223,10 +232,15 @@ struct RatchetState: Sendable {
         }
     }
 
-    /// The DH ratchet, once the message under `remote` authenticated: the
-    /// receiving chain from ``receivingStep(remote:)``, then a new sending key and chain.
-    private mutating func ratchetStep(remote: X25519.PublicKey, rootKey rk1: RootKey, receivingChain ckr: ChainKey,
-                                      random: any RandomSource) throws(DecryptError) {
+    /// The DH ratchet's first half, once the message under `remote`
+    /// authenticated: the root key and receiving chain from
+    /// ``receivingStep(remote:)``. The second half — a new sending key pair and
+    /// `(RK, CKs) = KDF_RK(RK, DH(DHs, remote))` — waits for the first send
+    /// (``nextSendingKey(random:)``), as in Olm: a receiver that never replies
+    /// never pays for it, and the bytes on the wire are the same. Until then
+    /// there is no sending chain; an honest peer sends no newer ratchet key
+    /// before it has a message under our new one.
+    private mutating func ratchetStep(remote: X25519.PublicKey, rootKey rk1: RootKey, receivingChain ckr: ChainKey) {
         // The initiator's first DHr is the signed prekey, which never carried a chain.
         if let old = receivingRatchetKey, receivingChain != nil {
             previousRatchetKeys.append(old)
@@ -238,17 +252,30 @@ struct RatchetState: Sendable {
         sendCounter = 0
         receiveCounter = 0
         receivingRatchetKey = remote
+        rootKey = rk1
+        receivingChain = ckr
+        sendingChain = nil
+    }
+
+    /// The remote ratchet key whose sending half is still to do: set after a
+    /// receiving step until the next send (a fresh recipient, which has no
+    /// remote key yet, and an initiator, which starts with a chain, have none).
+    var pendingSendingStep: X25519.PublicKey? {
+        sendingChain == nil ? receivingRatchetKey : nil
+    }
+
+    /// The DH ratchet's second half: a new sending key pair and chain. The
+    /// remote key already gave a non-zero DH in ``receivingStep(remote:)``, so
+    /// this one cannot fail for a low-order key; `self` is untouched on error.
+    mutating func completeSendingStep(remote: X25519.PublicKey, random: any RandomSource) throws(EncryptError) {
         let newKey = random.makePrivateKey()
         meterRatchetWork(dh: 1)
-        do {
-            let (rk2, cks) = rk1.advanced(with: try newKey.sharedSecret(with: remote))
-            rootKey = rk2
-            receivingChain = ckr
-            sendingChain = cks
-            sendingRatchetKey = newKey
-        } catch {
-            throw .authenticationFailure
-        }
+        let dh: SharedSecret
+        do { dh = try newKey.sharedSecret(with: remote) } catch { throw .invalidRatchetKey }
+        let (rk2, cks) = rootKey.advanced(with: dh)
+        rootKey = rk2
+        sendingChain = cks
+        sendingRatchetKey = newKey
     }
 
     private func open(_ payload: RatchetPayload, with mk: MessageKey,

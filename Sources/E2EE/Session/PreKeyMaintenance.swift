@@ -161,7 +161,9 @@ extension Account {
         // The same rule for last-resort KEM prekeys, rotated with the signed prekey.
         var removedKEM = [KEMPreKeyID]()
         while lastResortKEMPreKeys.count > 1, now >= lastResortKEMPreKeys[1].createdAt &+ policy.signedPreKeyGracePeriod {
-            removedKEM.append(lastResortKEMPreKeys.removeFirst().id)
+            let retired = lastResortKEMPreKeys.removeFirst()
+            KEMKeyCache.current.forget(retired)
+            removedKEM.append(retired.id)
         }
         return Rotation(signedPreKey: newSPK, lastResort: newLastResort, removed: removed, removedKEM: removedKEM)
     }

@@ -139,7 +139,7 @@ public struct Session: Sendable {
 
     /// Encrypts one message: a (PQ)PreKeyMessage while ``awaitingReply``, else a RatchetMessage.
     public mutating func encrypt(_ plaintext: [UInt8], random: any RandomSource = .system) throws(EncryptError) -> [UInt8] {
-        let (prefix, ad, mk) = try prepareMessage(plaintextCount: plaintext.count)
+        let (prefix, ad, mk) = try prepareMessage(plaintextCount: plaintext.count, random: random)
         var out = prefix
         let sealedStart = out.count
         out.append(contentsOf: repeatElement(0, count: plaintext.count + AEADv1.overhead))
@@ -160,11 +160,12 @@ public struct Session: Sendable {
     /// Moves the sending chain on and returns what a message needs besides its
     /// sealed part: the wire bytes up to and including `Encode(H)` (with room
     /// reserved for the rest), the AEAD associated data and the message key.
-    mutating func prepareMessage(plaintextCount: Int) throws(EncryptError) -> (prefix: [UInt8], ad: [UInt8], key: MessageKey) {
+    mutating func prepareMessage(plaintextCount: Int,
+                                 random: any RandomSource) throws(EncryptError) -> (prefix: [UInt8], ad: [UInt8], key: MessageKey) {
         guard plaintextCount <= Limits.defaultMaxPlaintext else {
             throw .plaintextTooLarge(size: plaintextCount, max: Limits.defaultMaxPlaintext)
         }
-        let (header, mk) = try ratchet.nextSendingKey()
+        let (header, mk) = try ratchet.nextSendingKey(random: random)
         // Until the first reply every message repeats the setup; the initiator
         // keeps the KEM ciphertext exactly as long as it is awaiting a reply.
         let setup = !awaitingReply ? nil
