@@ -1,3 +1,4 @@
+internal import CE2EE
 #if DEBUG
 /// Counts the costly steps of decryption while a test holds one in
 /// ``RatchetWork/current``, so that tests can bound the work a forged message
@@ -66,6 +67,24 @@ struct RatchetState: Sendable {
 
     // MARK: Sending
 
+    /// As ``nextSendingKey(random:)``, writing the message key to `mk` (32
+    /// bytes of the caller's, which wipes them) instead of a new allocation.
+    mutating func nextSendingKey(into mk: UnsafeMutableRawPointer, random: any RandomSource) throws(EncryptError) -> MessageHeader {
+        guard sendCounter < UInt32.max else { throw .counterExhausted }
+        if let remote = pendingSendingStep {
+            try completeSendingStep(remote: remote, random: random)
+        }
+        guard var chain = sendingChain else { throw .noSendingChain }
+        sendingChain = nil  // keep the chain key uniquely referenced so it steps in place
+        let rc = chain.bytes.withUnsafeMutableBytes { ck in e2ee_kdf_ck(ck.baseAddress, mk, ck.baseAddress) }
+        sendingChain = chain
+        precondition(rc == 0, "KDF_CK fails only on NULL pointers")
+        let header = MessageHeader(ratchetKey: sendingRatchetKey.publicKey, previousCounter: previousCounter,
+                                   counter: sendCounter)
+        sendCounter += 1
+        return header
+    }
+
     /// The header and key for the next outgoing message; moves the sending chain on.
     /// The first send after a new remote ratchet key completes that DH ratchet
     /// step (a new key pair and `KDF_RK`): see ``ratchetStep(remote:rootKey:receivingChain:)``.
@@ -89,6 +108,23 @@ struct RatchetState: Sendable {
     /// Decrypts `payload` with `ad = AD || Encode(H)`. On any error `self` is untouched.
     mutating func decrypt(_ payload: RatchetPayload, associatedData: [UInt8],
                           random: any RandomSource) throws(DecryptError) -> [UInt8] {
+        let h = payload.header
+        // The common case, the next message on the current receiving chain,
+        // needs no copy of the state: nothing is written unless it
+        // authenticates, and then only the chain key and the counter.
+        if h.counter == receiveCounter, receivingChain != nil, h.ratchetKey == receivingRatchetKey {
+            meterRatchetWork(steps: 1)
+            var chain = receivingChain!
+            receivingChain = nil   // uniquely referenced: the step is written in place
+            let plaintext = openNext(payload, on: &chain, associatedData: associatedData)
+            guard let plaintext else {
+                receivingChain = chain   // unchanged
+                throw .authenticationFailure
+            }
+            receivingChain = h.counter == UInt32.max ? nil : chain   // the chain cannot go further
+            receiveCounter = h.counter &+ 1
+            return plaintext
+        }
         var next = self
         let plaintext = try next.decryptInPlace(payload, associatedData: associatedData, random: random)
         self = next
@@ -276,6 +312,40 @@ struct RatchetState: Sendable {
         rootKey = rk2
         sendingChain = cks
         sendingRatchetKey = newKey
+    }
+
+    /// `KDF_CK` into stack memory, then `AEAD_v1` open with that message key
+    /// and `ad = AD || Encode(H)` assembled on the stack: the plaintext, and
+    /// `chain` moved on, only if the message authenticated (else both nil and
+    /// `chain` untouched). The only heap memory is the plaintext's.
+    private func openNext(_ payload: RatchetPayload, on chain: inout ChainKey, associatedData: [UInt8]) -> [UInt8]? {
+        let adCount = associatedData.count + MessageHeader.byteCount
+        return withUnsafeTemporaryAllocation(byteCount: 2 * ChainKey.byteCount + adCount, alignment: 16) { tmp in
+            let base = tmp.baseAddress!
+            defer { e2ee_memzero(base, 2 * ChainKey.byteCount) }
+            let nextChain = base, mk = base + ChainKey.byteCount, ad = base + 2 * ChainKey.byteCount
+            let stepped = chain.bytes.withUnsafeBytes { e2ee_kdf_ck(nextChain, mk, $0.baseAddress) } == 0
+            guard stepped else { return nil }
+            associatedData.withUnsafeBytes { a in
+                if let from = a.baseAddress { ad.copyMemory(from: from, byteCount: a.count) }
+            }
+            return payload.bytes.withUnsafeBytes { all -> [UInt8]? in
+                (ad + associatedData.count).copyMemory(from: all.baseAddress! + payload.headerRange.lowerBound,
+                                                       byteCount: MessageHeader.byteCount)
+                let sealed = UnsafeRawBufferPointer(rebasing: all[payload.sealedRange])
+                guard sealed.count >= AEADv1.overhead else { return nil }
+                let n = sealed.count - AEADv1.overhead
+                var rc: Int32 = -1
+                let plaintext = [UInt8](unsafeUninitializedCapacity: n) { out, initialized in
+                    rc = e2ee_aead_open(out.baseAddress, n, sealed.baseAddress, sealed.count,
+                                        UnsafeRawPointer(ad), adCount, mk)
+                    initialized = n
+                }
+                guard rc == 0 else { return nil }
+                chain.bytes.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: nextChain, byteCount: ChainKey.byteCount) }
+                return plaintext
+            }
+        }
     }
 
     private func open(_ payload: RatchetPayload, with mk: MessageKey,

@@ -1,3 +1,4 @@
+internal import CE2EE
 /// A Double Ratchet session with one peer device, set up by PQXDH (or, when
 /// the caller allows it, classical X3DH).
 ///
@@ -139,22 +140,53 @@ public struct Session: Sendable {
 
     /// Encrypts one message: a (PQ)PreKeyMessage while ``awaitingReply``, else a RatchetMessage.
     public mutating func encrypt(_ plaintext: [UInt8], random: any RandomSource = .system) throws(EncryptError) -> [UInt8] {
-        let (prefix, ad, mk) = try prepareMessage(plaintextCount: plaintext.count, random: random)
-        var out = prefix
-        let sealedStart = out.count
-        out.append(contentsOf: repeatElement(0, count: plaintext.count + AEADv1.overhead))
-        let reuseGuard = random.makeReuseGuard()
-        let sealed = out.withUnsafeMutableBytes { o in
-            plaintext.withUnsafeBytes { p in
-                ad.withUnsafeBytes { a in
-                    (try? AEADv1.seal(into: UnsafeMutableRawBufferPointer(rebasing: o[sealedStart...]), plaintext: p,
-                                      using: mk, authenticating: a, reuseGuard: reuseGuard)) != nil
+        guard plaintext.count <= Limits.defaultMaxPlaintext else {
+            throw .plaintextTooLarge(size: plaintext.count, max: Limits.defaultMaxPlaintext)
+        }
+        // The message key and `AD || Encode(H)` on the stack (the key wiped
+        // after); the message is the only allocation.
+        let adCount = associatedData.count + MessageHeader.byteCount
+        return try withUnsafeTemporaryAllocation(byteCount: MessageKey.byteCount + adCount, alignment: 16) {
+            (tmp) throws(EncryptError) -> [UInt8] in
+            let mk = tmp.baseAddress!, ad = tmp.baseAddress! + MessageKey.byteCount
+            defer { e2ee_memzero(mk, MessageKey.byteCount) }
+            let header = try ratchet.nextSendingKey(into: mk, random: random)
+            // Drawn after the ratchet key, in the order seeded sources (vectors, corpora) expect.
+            let reuseGuard = random.makeReuseGuard()
+            if let g = reuseGuard, g.count != AEADv1.guardByteCount { throw .invalidReuseGuard }
+            var out = writePrefix(header: header, plaintextCount: plaintext.count)
+            associatedData.withUnsafeBytes { a in
+                if let from = a.baseAddress { ad.copyMemory(from: from, byteCount: a.count) }
+            }
+            let sealedStart = out.count
+            out.withUnsafeBytes { o in
+                (ad + associatedData.count).copyMemory(from: o.baseAddress! + sealedStart - MessageHeader.byteCount,
+                                                       byteCount: MessageHeader.byteCount)
+            }
+            out.append(contentsOf: repeatElement(0, count: plaintext.count + AEADv1.overhead))
+            let rc = out.withUnsafeMutableBytes { o in
+                plaintext.withUnsafeBytes { p in
+                    AEADv1.withGuard(reuseGuard) { g in
+                        e2ee_aead_seal(o.baseAddress! + sealedStart, o.count - sealedStart, p.baseAddress, p.count,
+                                       UnsafeRawPointer(ad), adCount, mk, g)
+                    }
                 }
             }
+            // The size was checked above; the C core fails only on impossible lengths.
+            guard rc == 0 else { throw .plaintextTooLarge(size: plaintext.count, max: Limits.defaultMaxPlaintext) }
+            return out
         }
-        // Only a malformed injected guard fails here; the size was checked before.
-        guard sealed else { throw .invalidReuseGuard }
-        return out
+    }
+
+    /// The wire bytes up to and including `Encode(H)`, with room reserved for the sealed part.
+    private func writePrefix(header: MessageHeader, plaintextCount: Int) -> [UInt8] {
+        // Until the first reply every message repeats the setup; the initiator
+        // keeps the KEM ciphertext exactly as long as it is awaiting a reply.
+        let setup = !awaitingReply ? nil
+            : PreKeyMessage.Setup(identityKey: localIdentity, baseKey: baseKey, signedPreKeyID: signedPreKeyID,
+                                  oneTimePreKeyID: oneTimePreKeyID,
+                                  kem: pq.flatMap { pq in pq.ciphertext.map { .init(id: pq.kemPreKeyID, ciphertext: $0) } })
+        return RatchetPayload.writePrefix(header: header, setup: setup, sealedCount: plaintextCount + AEADv1.overhead)
     }
 
     /// Moves the sending chain on and returns what a message needs besides its
@@ -166,13 +198,7 @@ public struct Session: Sendable {
             throw .plaintextTooLarge(size: plaintextCount, max: Limits.defaultMaxPlaintext)
         }
         let (header, mk) = try ratchet.nextSendingKey(random: random)
-        // Until the first reply every message repeats the setup; the initiator
-        // keeps the KEM ciphertext exactly as long as it is awaiting a reply.
-        let setup = !awaitingReply ? nil
-            : PreKeyMessage.Setup(identityKey: localIdentity, baseKey: baseKey, signedPreKeyID: signedPreKeyID,
-                                  oneTimePreKeyID: oneTimePreKeyID,
-                                  kem: pq.flatMap { pq in pq.ciphertext.map { .init(id: pq.kemPreKeyID, ciphertext: $0) } })
-        let out = RatchetPayload.writePrefix(header: header, setup: setup, sealedCount: plaintextCount + AEADv1.overhead)
+        let out = writePrefix(header: header, plaintextCount: plaintextCount)
         var ad = associatedData
         ad.append(contentsOf: out[(out.count - MessageHeader.byteCount)...])
         return (out, ad, mk)
