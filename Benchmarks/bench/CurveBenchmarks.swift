@@ -6,6 +6,12 @@ import E2EE
 func curveComparisons() -> [Comparison] {
     [
         Comparison("X25519", ours: { try X25519Ours() }, baseline: { try X25519Raw() }),
+        Comparison("X25519 key generation (fixed-base Ed25519 + map to u)", kind: .speedup,
+                   ours: { KeyGenOurs() }, baseline: { try KeyGenRaw(.ladder) }),
+        Comparison("X25519 key generation vs its fixed-base multiplication alone",
+                   ours: { KeyGenOurs() }, baseline: { try KeyGenRaw(.edwards) }),
+        Comparison("identity key → X25519 (a key validated before)", kind: .speedup,
+                   ours: { IdentityMapOurs() }, baseline: { try IdentityMapRaw() }),
         Comparison("Ed25519 sign", ours: { try SignOurs() }, baseline: { try SignRaw() }),
         Comparison("Ed25519 verify", ours: { try VerifyOurs() }, baseline: { try VerifyRaw() }),
     ]
@@ -169,5 +175,90 @@ final class VerifyRaw: BenchCase {
         }
         guard valid == iterations else { throw BenchError.rawFailure("crypto_sign_verify_detached") }
         return UInt64(valid)
+    }
+}
+
+// MARK: - Key generation and the identity-key map
+
+/// A fresh X25519 key pair: random scalar, then the public key through the
+/// fixed-base Ed25519 multiplication and our map to Montgomery u.
+final class KeyGenOurs: BenchCase {
+    let name = "ours: X25519.PrivateKey()"
+
+    func run(iterations: Int) throws -> UInt64 {
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            acc &+= UInt64(X25519.PrivateKey().publicKey.rawRepresentation[0])
+        }
+        return acc
+    }
+}
+
+/// libsodium's key generation (`crypto_scalarmult_base`, a Montgomery ladder
+/// like any DH), or the fixed-base Ed25519 multiplication alone (our floor).
+final class KeyGenRaw: BenchCase {
+    enum Kind { case ladder, edwards }
+    let name: String
+    private let kind: Kind
+    private let secret, out: RawBuffer
+
+    init(_ kind: Kind) throws {
+        self.kind = kind
+        name = kind == .ladder ? "randombytes + crypto_scalarmult_base" : "randombytes + crypto_scalarmult_ed25519_base_noclamp"
+        secret = RawBuffer(count: 32)
+        out = RawBuffer(count: 32)
+    }
+
+    func run(iterations: Int) throws -> UInt64 {
+        let sk = secret.pointer, out = out.pointer
+        var rc: Int32 = 0, acc: UInt64 = 0
+        for _ in 0..<iterations {
+            randombytes_buf(sk, 32)
+            if kind == .ladder {
+                rc |= crypto_scalarmult_base(out, sk)
+            } else {
+                sk[0] &= 248; sk[31] &= 127; sk[31] |= 64
+                rc |= crypto_scalarmult_ed25519_base_noclamp(out, sk)
+            }
+            acc &+= UInt64(out[0])
+        }
+        guard rc == 0 else { throw BenchError.rawFailure("key generation") }
+        return acc
+    }
+}
+
+/// An identity key met before, used in X3DH: the remembered validation and
+/// our map (one inversion) against libsodium's map, which checks the subgroup again.
+final class IdentityMapOurs: BenchCase {
+    let name = "ours: IdentityKey.PublicKey(rawRepresentation:) + keyAgreementKey()"
+    private let raw = IdentityKey.PrivateKey().publicKey.rawRepresentation
+
+    func run(iterations: Int) throws -> UInt64 {
+        let raw = raw
+        var acc: UInt64 = 0
+        for _ in 0..<iterations {
+            acc &+= UInt64(try IdentityKey.PublicKey(rawRepresentation: raw).keyAgreementKey().rawRepresentation[0])
+        }
+        return acc
+    }
+}
+
+final class IdentityMapRaw: BenchCase {
+    let name = "crypto_sign_ed25519_pk_to_curve25519"
+    private let ed, out: RawBuffer
+
+    init() throws {
+        ed = RawBuffer(IdentityKey.PrivateKey().publicKey.rawRepresentation)
+        out = RawBuffer(count: 32)
+    }
+
+    func run(iterations: Int) throws -> UInt64 {
+        var rc: Int32 = 0, acc: UInt64 = 0
+        for _ in 0..<iterations {
+            rc |= crypto_sign_ed25519_pk_to_curve25519(out.pointer, ed.pointer)
+            acc &+= UInt64(out.pointer[0])
+        }
+        guard rc == 0 else { throw BenchError.rawFailure("Ed25519 to X25519") }
+        return acc
     }
 }

@@ -143,7 +143,7 @@ public enum IdentityKey {
 /// with a torsion component added differs in its bytes and is checked anew).
 /// Bounded: when full it starts over, so a flood of fresh keys costs what it
 /// costs without the set, and memory stays under ~300 KiB.
-enum ValidatedIdentityKeys {
+package enum ValidatedIdentityKeys {
     static let capacity = 4096
     private static let keys = Locked(Set<[UInt8]>(minimumCapacity: 64))
 
@@ -158,8 +158,8 @@ enum ValidatedIdentityKeys {
         }
     }
 
-    /// Empties the set (tests: the next parse of any key runs the full check).
-    static func removeAll() {
+    /// Empties the set (tests and the bench: the next parse of any key runs the full check).
+    package static func removeAll() {
         keys.withLock { $0.removeAll() }
     }
 

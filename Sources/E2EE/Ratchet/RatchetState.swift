@@ -112,7 +112,7 @@ struct RatchetState: Sendable {
         // The common case, the next message on the current receiving chain,
         // needs no copy of the state: nothing is written unless it
         // authenticates, and then only the chain key and the counter.
-        if h.counter == receiveCounter, receivingChain != nil, h.ratchetKey == receivingRatchetKey {
+        if h.counter == receiveCounter, receivingChain != nil, h.hasRatchetKey(receivingRatchetKey) {
             meterRatchetWork(steps: 1)
             var chain = receivingChain!
             receivingChain = nil   // uniquely referenced: the step is written in place

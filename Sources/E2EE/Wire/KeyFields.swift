@@ -7,13 +7,16 @@ extension X25519.PublicKey {
     /// u < p): keys are identified by their bytes on the wire, and X25519's
     /// indifference to those bits would make messages malleable.
     init(wire raw: [UInt8], field: String) throws(WireError) {
-        guard raw.count == X25519.keyByteCount,
-              raw.withUnsafeBufferPointer({ e2ee_x25519_public_is_canonical($0.baseAddress) }) == 0 else {
-            throw .invalidKey(field: field)
-        }
-        do {
-            try self.init(rawRepresentation: raw)
-        } catch {
+        // The same checks as init(rawRepresentation:), on the parser's array
+        // itself, so no second copy.
+        guard raw.count == X25519.keyByteCount else { throw .invalidKey(field: field) }
+        try raw.withUnsafeBufferPointer { (p) throws(WireError) in try Self.checkWire(p.baseAddress!, field: field) }
+        self.init(trusted: raw)
+    }
+
+    /// The checks of a key field, on 32 bytes in place.
+    static func checkWire(_ p: UnsafePointer<UInt8>, field: String) throws(WireError) {
+        guard e2ee_x25519_public_is_canonical(p) == 0, e2ee_x25519_public_validate(p) == 0 else {
             throw .invalidKey(field: field)
         }
     }

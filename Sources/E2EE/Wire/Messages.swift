@@ -1,3 +1,5 @@
+internal import CE2EE
+
 /// Message type bytes (PROTOCOL.md §4).
 public enum MessageType: UInt8, Sendable {
     case ratchet = 0x01
@@ -38,24 +40,54 @@ extension Array where Element == UInt8 {
 /// The Double Ratchet header `H = (DHs_pub, PN, N)`; `Encode(H)` is 40 bytes.
 public struct MessageHeader: Sendable, Equatable {
     public static let byteCount = 40
-    public let ratchetKey: X25519.PublicKey
+    /// The ratchet key's 32 bytes at `keyOffset`: in a parsed header, the
+    /// message itself (shared, not copied: every message has one, and the
+    /// receiver usually only compares it with the key it follows).
+    private let keyStorage: [UInt8]
+    private let keyOffset: Int
     public let previousCounter: UInt32
     public let counter: UInt32
 
     public init(ratchetKey: X25519.PublicKey, previousCounter: UInt32, counter: UInt32) {
-        self.ratchetKey = ratchetKey
+        keyStorage = ratchetKey.bytes
+        keyOffset = 0
         self.previousCounter = previousCounter
         self.counter = counter
     }
 
+    /// `DHs_pub`, validated when the header was parsed.
+    public var ratchetKey: X25519.PublicKey {
+        if keyOffset == 0, keyStorage.count == X25519.keyByteCount { return X25519.PublicKey(trusted: keyStorage) }
+        return X25519.PublicKey(trusted: Array(keyStorage[keyOffset..<(keyOffset + X25519.keyByteCount)]))
+    }
+
+    /// Whether `DHs_pub` is `key`, without making a key of it.
+    func hasRatchetKey(_ key: X25519.PublicKey?) -> Bool {
+        guard let key else { return false }
+        return keyStorage.withUnsafeBytes { s in
+            key.bytes.withUnsafeBytes { k in
+                e2ee_memequal(s.baseAddress! + keyOffset, k.baseAddress!, X25519.keyByteCount) == 0
+            }
+        }
+    }
+
+    public static func == (a: MessageHeader, b: MessageHeader) -> Bool {
+        a.previousCounter == b.previousCounter && a.counter == b.counter && a.hasRatchetKey(b.ratchetKey)
+    }
+
     func encode(into out: inout [UInt8]) {
-        out += ratchetKey.bytes
+        out += keyStorage[keyOffset..<(keyOffset + X25519.keyByteCount)]
         out.appendU32(previousCounter)
         out.appendU32(counter)
     }
 
     init(from r: inout ByteReader) throws(WireError) {
-        ratchetKey = try X25519.PublicKey(wire: r.bytes(32), field: "DHs")
+        let range = try r.skip(X25519.keyByteCount)
+        try r.bytes.withUnsafeBufferPointer { (all) throws(WireError) in
+            try X25519.PublicKey.checkWire(all.baseAddress! + range.lowerBound, field: "DHs")
+        }
+        keyStorage = r.bytes
+        keyOffset = range.lowerBound
         previousCounter = try r.u32()
         counter = try r.u32()
     }
