@@ -1,7 +1,56 @@
 #!/usr/bin/env bash
 # Builds and runs the benchmark in release mode. Extra arguments go to `bench`
 # (--quick, --filter TEXT, --json FILE).
+#
+# --peers: also installs libolm and libsignal-protocol-c from Debian's packages
+# (with OpenSSL for the latter's crypto provider), builds the harnesses of
+# Benchmarks/peers with cc, runs them, then runs the matching rows of ours in
+# the same sitting and prints them side by side. Without it nothing of the
+# peers is installed or built.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/deps.sh
-swift run -c release bench "$@"
+
+peers=0
+quick=()
+args=()
+for a in "$@"; do
+    case "$a" in
+        --peers) peers=1 ;;
+        --quick) quick=(--quick); args+=("$a") ;;
+        *) args+=("$a") ;;
+    esac
+done
+
+if [ "$peers" -eq 0 ]; then
+    swift run -c release bench ${args[@]+"${args[@]}"}
+    exit
+fi
+
+need=()
+for pkg in libolm-dev libsignal-protocol-c-dev libssl-dev gcc; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+    echo "bench: installing ${need[*]}"
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+out=.build/peers
+mkdir -p "$out"
+cflags=(-std=c11 -O2 -Wall -Wextra -Werror)
+version() { dpkg-query -W -f='${Version}' "$1" | sed 's/[~+-].*//'; }
+
+cc "${cflags[@]}" Benchmarks/peers/peer_bench.c Benchmarks/peers/peer_olm.c -lolm -o "$out/peer_olm"
+signal_sources=(Benchmarks/peers/peer_bench.c Benchmarks/peers/peer_signal*.c Benchmarks/peers/signal_*.c)
+cc "${cflags[@]}" -I/usr/include/signal ${signal_sources[@]} -lsignal-protocol-c -lcrypto -o "$out/peer_signal"
+
+# Each harness checks that its operations really work (exits 1 otherwise)
+# before it prints a figure.
+echo "bench: running the peers (libolm $(version libolm-dev), libsignal-protocol-c $(version libsignal-protocol-c-dev))"
+{ printf 'peer\tlibolm %s\n' "$(version libolm-dev)"; "$out/peer_olm" ${quick[@]+"${quick[@]}"}; } > "$out/olm.tsv"
+{ printf 'peer\tlibsignal-c %s\n' "$(version libsignal-protocol-c-dev)"; "$out/peer_signal" ${quick[@]+"${quick[@]}"}; } > "$out/signal.tsv"
+
+swift run -c release bench --peers "$out/olm.tsv" --peers "$out/signal.tsv" ${args[@]+"${args[@]}"}

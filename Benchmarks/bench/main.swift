@@ -1,4 +1,4 @@
-// swift run -c release bench [--quick] [--filter SUBSTRING]... [--json FILE] [--list]
+// swift run -c release bench [--quick] [--filter SUBSTRING]... [--json FILE] [--list] [--peers FILE]...
 //
 // Times each E2EE operation next to the raw libsodium/libb2/swift-crypto call it wraps,
 // from the same run, and prints median ns/op and ours/baseline ratios.
@@ -10,13 +10,17 @@ import Darwin
 #endif
 
 let usage = """
-    usage: bench [--quick] [--filter SUBSTRING]... [--json FILE] [--list]
+    usage: bench [--quick] [--filter SUBSTRING]... [--json FILE] [--list] [--peers FILE]...
       --quick             \(Config.quick.repetitions) repetitions of ~\(Int(Config.quick.targetRepetitionNs / 1e6)) ms \
     (default \(Config.full.repetitions) of ~\(Int(Config.full.targetRepetitionNs / 1e6)) ms), for CI smoke runs
       --filter SUBSTRING  only rows whose name contains SUBSTRING (case-insensitive);
                           repeated, rows that match any of them
       --json FILE         also write the results as JSON to FILE
       --list              print the row names and exit
+      --peers FILE        a peer library's figures (Benchmarks/peers harness output;
+                          scripts/bench.sh --peers makes them): runs the rows they
+                          compare with (unless --filter says otherwise) and prints
+                          both side by side; repeated, one file per peer
     """
 
 struct Options {
@@ -25,6 +29,7 @@ struct Options {
     var jsonPath: String?
     var list = false
     var help = false
+    var peers: [String] = []
 }
 
 struct UsageError: Error {
@@ -44,6 +49,7 @@ func parseOptions(_ args: ArraySlice<String>) throws(UsageError) -> Options {
         case "--filter": o.filters.append(try value(for: arg))
         case "--json": o.jsonPath = try value(for: arg)
         case "--list": o.list = true
+        case "--peers": o.peers.append(try value(for: arg))
         case "-h", "--help": o.help = true
         default: throw UsageError(message: "unknown argument '\(arg)'")
         }
@@ -70,6 +76,15 @@ func runBench() -> Int32 {
     }
 
     var comparisons = allComparisons()
+    var peers = [PeerResults]()
+    do { peers = try options.peers.map(loadPeerResults) } catch {
+        printError("bench: \(error)")
+        return 2
+    }
+    if !peers.isEmpty, options.filters.isEmpty {
+        let wanted = Set(PeerRows.rowNames)
+        comparisons = comparisons.filter { wanted.contains($0.name) }
+    }
     if !options.filters.isEmpty {
         let fs = options.filters.map { $0.lowercased() }
         comparisons = comparisons.filter { c in fs.contains { c.name.lowercased().contains($0) } }
@@ -141,16 +156,28 @@ func runBench() -> Int32 {
     }
     print("")
     for (name, value) in facts { print("\(name): \(value)") }
-    let derived = setupFigures(results)
+    var derived = setupFigures(results)
     if !derived.isEmpty {
         print("\nfrom the medians above (same run):")
         for d in derived { print("\(d.name): \(d.formatted)") }
+    }
+    var allFacts = facts
+    if !peers.isEmpty {
+        let table: (text: String, derived: [DerivedFigure], facts: [(String, Int)])
+        do { table = try peerTable(peers, results) } catch {
+            printError("bench: peer table: \(error)")
+            return 1
+        }
+        print("\nside by side with peers (same sitting; × = peer median / swift-e2ee median, above 1: swift-e2ee is faster)")
+        print(table.text)
+        derived += table.derived
+        allFacts += table.facts
     }
     let seconds = Double(monotonicNs() - started) / 1e9
     print("\n\(results.count) rows in \(Format.fixed(seconds, 1)) s (sink \(String(runner.sink, radix: 16)))")
 
     if let path = options.jsonPath {
-        let doc = BenchJSON.document(results: results, facts: facts, derived: derived, config: config,
+        let doc = BenchJSON.document(results: results, facts: allFacts, derived: derived, config: config,
                                      machine: MachineInfo.current(), sink: runner.sink)
         guard writeFile(path, doc) else {
             printError("bench: cannot write \(path)")
