@@ -331,29 +331,42 @@ struct BatchReceiveTests {
         #expect(counting.commits == commits)
     }
 
-    /// Batches and single receives of one queue from several threads at once:
-    /// the locks and the exclusive section keep every message exactly once.
-    @Test func concurrentBatchesReceiveEachMessageOnce() async throws {
-        let db = try TempSQLite()
-        let (bob, alice) = try bobWithAlice(db.store)
-        let m = try (0..<60).map { try alice.toBob("m\($0)") }
-        let queue = m.map { ($0, alice.address) }
-        let received = try await withThrowingTaskGroup(of: Int.self) { group in
-            for t in 0..<4 {
-                group.addTask {
-                    if t == 3 {
-                        return m.reduce(0) { n, message in
-                            ((try? bob.receive(message, from: alice.address)) != nil) ? n + 1 : n
-                        }
-                    }
-                    return bob.receive(batch: t == 1 ? queue.reversed() : queue, commitEvery: 7 + t)
-                        .filter { !$0.isFailure }.count
-                }
-            }
-            return try await group.reduce(0, +)
+    /// Batches and single receives of one queue (pairwise and group messages)
+    /// from several threads at once: the address and group locks (and, on
+    /// SQLite, the exclusive section) keep every message exactly once.
+    @Test(arguments: [false, true])
+    func concurrentBatchesReceiveEachMessageOnce(sqlite: Bool) throws {
+        let db = sqlite ? try TempSQLite() : nil
+        let store: any E2EEStore = db?.store ?? MemoryStore()
+        let (bob, alice) = try bobWithAlice(store)
+        let (id, created) = try alice.manager.createGroup(members: [bobAddress])
+        for (_, m) in created { try bob.receive(m, from: alice.address) }
+        let pairwise = try (0..<150).map { try alice.toBob("m\($0)") }
+        let group = try (0..<150).map { try alice.manager.groupEncrypt(text("g\($0)"), to: id) }
+        let queue = zip(pairwise, group).flatMap { [($0, alice.address), ($1, alice.address)] }
+        // Four threads at once: batches walking the queue forwards and
+        // backwards, single pairwise receives, single group decrypts.
+        let counts = Mutex([Int](repeating: 0, count: 4))
+        let work: [@Sendable () -> Int] = [
+            { bob.receive(batch: queue, commitEvery: 5).filter { !$0.isFailure }.count },
+            { bob.receive(batch: queue.reversed(), commitEvery: 8).filter { !$0.isFailure }.count },
+            { pairwise.reduce(0) { n, m in ((try? bob.receive(m, from: alice.address)) != nil) ? n + 1 : n } },
+            { group.reduce(0) { n, m in ((try? bob.groupDecrypt(m, in: id, from: alice.address)) != nil) ? n + 1 : n } },
+        ]
+        let done = DispatchGroup()
+        for (w, body) in work.enumerated() {
+            done.enter()
+            Thread {
+                let n = body()
+                counts.withLock { $0[w] = n }
+                done.leave()
+            }.start()
         }
-        #expect(received == 60)
-        #expect(try inbox(db.store).sorted() == m.indices.map { "m\($0)" }.sorted())
+        done.wait()
+        let received = counts.withLock { $0.reduce(0, +) }
+        #expect(received == 300)
+        let expected = (pairwise.indices.map { "m\($0)" } + group.indices.map { "g\($0)" }).sorted()
+        #expect(try inbox(store).sorted() == expected)
     }
 }
 
