@@ -57,7 +57,7 @@ public final class SessionManager: Sendable {
     public let localAddress: ProtocolAddress
     let random: any RandomSource
     let clock: @Sendable () -> UInt64
-    let stripes: [Lock]
+    private let stripes: [Lock]
     let accountLock = Lock()
     /// The identity never changes, so it is loaded once.
     public let identity: IdentityKey.PrivateKey
@@ -105,7 +105,7 @@ public final class SessionManager: Sendable {
 
     // MARK: Locks
 
-    func stripe(for address: ProtocolAddress) -> Int {
+    private func stripe(for address: ProtocolAddress) -> Int {
         var h = Hasher()
         h.combine(address)
         return Int(UInt(bitPattern: h.finalize()) % UInt(stripes.count))
@@ -245,7 +245,8 @@ public final class SessionManager: Sendable {
     /// After a crash at any instant the message is either fully received or can
     /// be received again; a second delivery of a received message is a
     /// ``DecryptError/duplicate(index:)``. A refused group update or
-    /// distribution commits nothing.
+    /// distribution commits nothing. A queue is faster through
+    /// ``receive(batch:commitEvery:)``: one transaction per chunk.
     @discardableResult
     public func receive(_ message: [UInt8], from address: ProtocolAddress) throws(MessagingError) -> Received {
         // Parsed once: the identity key's check is paid here, and the parsed
@@ -287,7 +288,9 @@ public final class SessionManager: Sendable {
         case needsAccountLock
 
         func committed(_ address: ProtocolAddress) throws(MessagingError) -> Received {
-            guard case .done(let received, _) = self else { throw .noSession(address) }   // not reached: see callers
+            // Not reached: callers ask for the group lock first, and take the
+            // account lock themselves (`.lockPerMessage`).
+            guard case .done(let received, _) = self else { throw .noSession(address) }
             return received
         }
     }
