@@ -34,7 +34,7 @@ swift build --product e2ee
 bash Tests/cli/conversation.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
 echo "== e2ee CLI: sender-key groups"
 bash Tests/cli/group.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
-echo "== atomic receive: 50 SIGKILLs while receiving"
+echo "== atomic batched receive: SIGKILLs while receiving a queue"
 bash Tests/cli/crash.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
 echo "== two processes sharing one store"
 swift build --product store-hammer

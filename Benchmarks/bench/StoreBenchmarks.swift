@@ -14,6 +14,8 @@ func storeComparisons() -> [Comparison] {
                    baseline: { try StoreRoundTrip(sqlite: false) }),
         Comparison("atomic receive 100 B (SQLite, WAL, synchronous=NORMAL)", ours: { try AtomicReceive() },
                    baseline: { try SessionDecryptOurs(size: Sizes.small) }),
+        Comparison("batched receive 1,000 × 100 B (SQLite, per message)", kind: .speedup,
+                   ours: { try QueueReceive(batched: true) }, baseline: { try QueueReceive(batched: false) }),
         Comparison("multi-device send to 10 devices (SQLite)", kind: .speedup,
                    ours: { try FanOut(batched: true) }, baseline: { try FanOut(batched: false) }),
     ]
@@ -96,6 +98,50 @@ final class AtomicReceive: BenchCase {
     func run(iterations: Int) throws -> UInt64 {
         var acc: UInt64 = 0
         for m in messages { acc &+= UInt64(try manager.receive(m, from: aliceAddress).plaintext![0]) }
+        return acc
+    }
+}
+
+/// A queue of 1,000 in-order 100 B messages drained at login: one transaction
+/// per 256 messages (`receive(batch:)`), against a transaction per message.
+final class QueueReceive: BenchCase {
+    let name: String
+    let opsPerIteration = 1000
+    private let batched: Bool
+    private let db: TempSQLite
+    private let manager: SessionManager
+    private var alice: Session
+    private let aliceAddress = ProtocolAddress(userID: "alice", deviceID: 1)
+    private let plaintext = FillerBytes.bytes(Sizes.small, seed: 33)
+    private var queues: [[SessionManager.QueuedMessage]] = []
+
+    init(batched: Bool) throws {
+        self.batched = batched
+        name = batched ? "ours: receive(batch:), commitEvery 256" : "1,000 × receive(_:from:), a commit each"
+        db = try TempSQLite()
+        try SessionManager.createAccount(store: db.store)
+        manager = try SessionManager(store: db.store, localAddress: ProtocolAddress(userID: "bob", deviceID: 1))
+        alice = try Session.initiate(identity: IdentityKey.PrivateKey(), bundle: manager.publishBundle())
+        try manager.receive(try alice.encrypt([0]), from: aliceAddress)
+        _ = try alice.decrypt(try manager.encrypt([0], to: aliceAddress))
+    }
+
+    func prepare(iterations: Int) throws {
+        queues = try (0..<iterations).map { _ in
+            try (0..<opsPerIteration).map { _ in (try alice.encrypt(plaintext), aliceAddress) }
+        }
+        try db.store.acknowledgeInbound(through: UInt64.max >> 1)
+    }
+
+    func run(iterations: Int) throws -> UInt64 {
+        var acc: UInt64 = 0
+        for queue in queues {
+            if batched {
+                for case .success(let r) in manager.receive(batch: queue) { acc &+= UInt64(r.plaintext![0]) }
+            } else {
+                for (m, from) in queue { acc &+= UInt64(try manager.receive(m, from: from).plaintext![0]) }
+            }
+        }
         return acc
     }
 }

@@ -18,7 +18,7 @@ enum CLI {
           e2ee encrypt --store DIR --peer NAME [--bundle FILE] [--in FILE] [--out FILE] [--allow-classical]
           e2ee encrypt --store DIR --peer NAME --in-dir DIR --out-dir DIR   (every file, in name order)
           e2ee decrypt --store DIR --peer NAME [--in FILE] [--out FILE] [--allow-classical]
-          e2ee receive --store DIR --peer NAME --dir MESSAGES [--sync normal|full] [--allow-classical]
+          e2ee receive --store DIR --peer NAME --dir MESSAGES [--commit-every N] [--sync normal|full] [--allow-classical]
           e2ee inbox   --store DIR [--ack yes]
           e2ee inspect [--in FILE]
           e2ee relay register|send|sync|remove-device …   (runs e2ee-relay; see 'e2ee-relay --help')
@@ -93,9 +93,15 @@ enum CLI {
             let o = try Options(rest, allowed: ["store", "passphrase-file", "out"], switches: ["classical"])
             try Commands.bundle(store: o.store(), output: Output(path: o["out"]), classical: o.isSet("classical"))
         case "receive":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "sync", "peer", "dir"],
+            let o = try Options(rest, allowed: ["store", "passphrase-file", "sync", "peer", "dir", "commit-every"],
                                 switches: ["allow-classical"])
-            try Commands.receive(store: o.store(), peer: PeerName(o.required("peer")), directory: o.required("dir"))
+            var commitEvery = 256
+            if let n = o["commit-every"] {
+                guard let value = Int(n), value > 0 else { throw .usage("--commit-every takes a positive number, not '\(n)'") }
+                commitEvery = value
+            }
+            try Commands.receive(store: o.store(), peer: PeerName(o.required("peer")), directory: o.required("dir"),
+                                 commitEvery: commitEvery)
         case "inbox":
             let o = try Options(rest, allowed: ["store", "passphrase-file", "ack"])
             guard [nil, "yes", "no"].contains(o["ack"]) else { throw .usage("--ack takes yes or no") }

@@ -99,25 +99,48 @@ enum Commands {
 
     /// Receives every file of `directory` in name order, as a server would
     /// redeliver a queue: messages already received are duplicates and are
-    /// counted, not errors. Prints one summary line.
-    static func receive(store: Store, peer: PeerName, directory: String) throws(CLIError) {
+    /// counted, not errors. Prints one summary line. Files are read and
+    /// received `commitEvery` at a time, one transaction each
+    /// (``SessionManager/receive(batch:commitEvery:)``): a kill loses at most
+    /// the chunk under way, which the next run receives again. A chunk the
+    /// store cannot commit ends the run with an error after the summary.
+    static func receive(store: Store, peer: PeerName, directory: String, commitEvery: Int = 256) throws(CLIError) {
         let lock = try store.lock()
         defer { lock.release() }
         let (_, manager) = try store.openManager()
+        let sender = Store.address(of: peer)
+        let files = try IO.listDirectory(directory)
         var received = 0, duplicates = 0, rejected = 0
-        for file in try IO.listDirectory(directory) {
-            guard let message = try IO.readFile("\(directory)/\(file)") else { continue }
-            do {
-                try manager.receive(message, from: Store.address(of: peer))
-                received += 1
-            } catch .decrypt(.duplicate) {
-                duplicates += 1
-            } catch {
-                rejected += 1
-                IO.printError("e2ee: \(file): \(describe(error))")
+        var storageFailure: (file: String, error: MessagingError)?
+        var start = 0
+        while start < files.count {
+            let names = files[start..<min(start + commitEvery, files.count)]
+            start += names.count
+            var batch = [SessionManager.QueuedMessage](), batchNames = [String]()
+            for file in names {
+                guard let message = try IO.readFile("\(directory)/\(file)") else { continue }
+                batch.append((message, sender))
+                batchNames.append(file)
             }
+            for (file, outcome) in zip(batchNames, manager.receive(batch: batch, commitEvery: commitEvery)) {
+                switch outcome {
+                case .success: received += 1
+                case .failure(.decrypt(.duplicate)): duplicates += 1
+                case .failure(.storage(let e)):
+                    // Not received (with a failed commit, nothing of this chunk
+                    // is): the rest is for a later run.
+                    if storageFailure == nil { storageFailure = (file, .storage(e)) }
+                case .failure(let error):
+                    rejected += 1
+                    IO.printError("e2ee: \(file): \(describe(error))")
+                }
+            }
+            if storageFailure != nil { break }
         }
         IO.printOut("received \(received), duplicates \(duplicates), rejected \(rejected)")
+        if let (file, error) = storageFailure {
+            throw .failed("\(file) and later: \(describe(error)) (not received; run again)")
+        }
     }
 
     /// Prints the inbound messages as JSON lines; `--ack` deletes them afterwards.

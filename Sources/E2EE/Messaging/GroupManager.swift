@@ -34,6 +34,12 @@ extension SessionManager {
         do { return try store.loadGroup(id) } catch { throw .storage(error) }
     }
 
+    /// A group state as `pending` (a batch's uncommitted changes) leaves it.
+    func loadGroupState(_ id: DistributionID, pending: StoreChanges) throws(MessagingError) -> GroupSession? {
+        if let group = pending.groups[id] { return group }
+        return try loadGroupState(id)
+    }
+
     private func loadGroup(_ id: DistributionID) throws(MessagingError) -> GroupSession {
         guard let group = try loadGroupState(id) else { throw .unknownGroup(id) }
         return group
@@ -204,14 +210,15 @@ extension SessionManager {
 
     /// Applies a GroupUpdate or SenderKeyDistribution that arrived as the
     /// plaintext of a pairwise message from `sender` presenting `identity`.
-    /// The caller holds the group's lock and commits `changes`.
+    /// The caller holds the group's lock and commits `changes`; the group is
+    /// read from `pending` (a batch's uncommitted changes) before the store.
     func applyGroupControl(_ control: GroupControl, from sender: ProtocolAddress, identity: IdentityKey.PublicKey,
-                           into changes: inout StoreChanges) throws(MessagingError) -> Received {
+                           pending: StoreChanges, into changes: inout StoreChanges) throws(MessagingError) -> Received {
         switch control {
         case .update(let u):
             let change: GroupChange
             var group: GroupSession
-            let existing = try loadGroupState(u.distributionID)
+            let existing = try loadGroupState(u.distributionID, pending: pending)
             do {
                 if let existing {
                     group = existing
@@ -228,7 +235,9 @@ extension SessionManager {
             changes.groups[u.distributionID] = group
             return .groupUpdate(u.distributionID, change)
         case .distribution(let d):
-            var group = try loadGroup(d.distributionID)
+            guard var group = try loadGroupState(d.distributionID, pending: pending) else {
+                throw .unknownGroup(d.distributionID)
+            }
             do { try group.process(d, from: sender, identity: identity) } catch { throw .group(error) }
             changes.groups[d.distributionID] = group
             return .senderKey(d.distributionID, from: sender)

@@ -58,7 +58,7 @@ public final class SessionManager: Sendable {
     let random: any RandomSource
     let clock: @Sendable () -> UInt64
     private let stripes: [Lock]
-    private let accountLock = Lock()
+    let accountLock = Lock()
     /// The identity never changes, so it is loaded once.
     public let identity: IdentityKey.PrivateKey
     /// Whether classical X3DH setup is allowed, both ways (PROTOCOL.md §2b).
@@ -163,13 +163,21 @@ public final class SessionManager: Sendable {
 
     /// Trust on first use: an unknown address trusts the key it first presents;
     /// a known one must present the same key.
+    /// `pending`: changes of this batch not yet committed (read before the store).
     private func checkTrust(_ key: IdentityKey.PublicKey, for address: ProtocolAddress,
-                            into changes: inout StoreChanges) throws(MessagingError) {
-        switch try trustedIdentity(for: address) {
+                            into changes: inout StoreChanges, pending: StoreChanges = StoreChanges()) throws(MessagingError) {
+        switch try trustedIdentity(for: address, pending: pending) {
         case nil: changes.identities[address] = key
         case let trusted? where trusted == key: break
         default: throw .untrustedIdentity(address)
         }
+    }
+
+    /// The identity trusted for `address`, as `pending` (uncommitted changes of
+    /// this batch) leaves it.
+    func trustedIdentity(for address: ProtocolAddress, pending: StoreChanges) throws(MessagingError) -> IdentityKey.PublicKey? {
+        if let key = pending.identities[address] { return key }
+        return try trustedIdentity(for: address)
     }
 
     /// Accepts a changed identity for `address` (after the user compared safety
@@ -237,51 +245,101 @@ public final class SessionManager: Sendable {
     /// After a crash at any instant the message is either fully received or can
     /// be received again; a second delivery of a received message is a
     /// ``DecryptError/duplicate(index:)``. A refused group update or
-    /// distribution commits nothing.
+    /// distribution commits nothing. A queue is faster through
+    /// ``receive(batch:commitEvery:)``: one transaction per chunk.
     @discardableResult
     public func receive(_ message: [UInt8], from address: ProtocolAddress) throws(MessagingError) -> Received {
-        let first = try withAddressLock(address) { () throws(MessagingError) in try receiveLocked(message, address, group: nil) }
-        guard case .needsGroupLock(let id) = first else { return first.received! }
+        // Parsed once: the identity key's check is paid here, and the parsed
+        // message is what the session set routes.
+        let parsed = try Self.parse(message)
+        let first = try withAddressLock(address) { () throws(MessagingError) in
+            try receiveCommitting(parsed, address, groups: [])
+        }
+        guard case .needsGroupLock(let id) = first else { return try first.committed(address) }
         // Group state changes under the group's lock too, all locks taken in one
         // order: the message is decrypted again (nothing was committed).
         let second = try withAddressLocks([address, groupLockAddress(id)]) { () throws(MessagingError) in
-            try receiveLocked(message, address, group: id)
+            try receiveCommitting(parsed, address, groups: [id])
         }
-        guard let received = second.received else { throw .group(.wrongGroup(id)) }
-        return received
+        guard case .done = second else { throw .group(.wrongGroup(id)) }
+        return try second.committed(address)
     }
 
-    private enum ReceiveStep: Sendable {
-        case done(Received)
+    static func parse(_ message: [UInt8]) throws(MessagingError) -> WireMessage {
+        do { return try WireMessage(serialized: message) } catch { throw .decrypt(.malformed(error)) }
+    }
+
+    /// One message's receive, committed on its own.
+    private func receiveCommitting(_ parsed: WireMessage, _ address: ProtocolAddress,
+                                   groups: Set<DistributionID>) throws(MessagingError) -> ReceiveStep {
+        let step = try receiveChanges(parsed, from: address, lockedGroups: groups, account: .lockPerMessage,
+                                      pending: StoreChanges())
+        if case .done(_, let changes) = step { try commit(changes) }
+        return step
+    }
+
+    /// What one message's receive needs or did.
+    enum ReceiveStep: Sendable {
+        /// Received: what to report and what to commit.
+        case done(Received, StoreChanges)
+        /// A group update or distribution for a group whose lock is not held.
         case needsGroupLock(DistributionID)
+        /// A first message, and the account lock is not held.
+        case needsAccountLock
 
-        var received: Received? {
-            if case .done(let r) = self { return r }
-            return nil
+        func committed(_ address: ProtocolAddress) throws(MessagingError) -> Received {
+            // Not reached: callers ask for the group lock first, and take the
+            // account lock themselves (`.lockPerMessage`).
+            guard case .done(let received, _) = self else { throw .noSession(address) }
+            return received
         }
     }
 
-    private func receiveLocked(_ message: [UInt8], _ address: ProtocolAddress,
-                               group locked: DistributionID?) throws(MessagingError) -> ReceiveStep {
+    /// How a receive may reach the account (lock order: address stripes, the
+    /// store's exclusive section, then the account lock).
+    enum AccountAccess: Sendable {
+        /// Take the account lock around a first message's work.
+        case lockPerMessage
+        /// The caller holds it.
+        case held
+        /// The caller does not hold it: a first message returns ``ReceiveStep/needsAccountLock``.
+        case notHeld
+    }
+
+    /// Decrypts one message and returns, without committing, the changes that
+    /// receiving it makes: the session set, any account change (a consumed
+    /// one-time prekey, a remembered base key), a first-seen identity and
+    /// either the plaintext for the inbound table or, for a group update or
+    /// distribution, the group state. Every record is read from `pending`
+    /// (changes of the same batch, not yet committed) before the store, so a
+    /// batch sees its own earlier messages; the returned changes already
+    /// include what was read from `pending` and changed. The caller holds the
+    /// address's lock and those of `lockedGroups` inside the store's exclusive section.
+    func receiveChanges(_ parsed: WireMessage, from address: ProtocolAddress, lockedGroups: Set<DistributionID>,
+                        account access: AccountAccess, pending: StoreChanges) throws(MessagingError) -> ReceiveStep {
         var changes = StoreChanges()
-        // Parsed once: the identity key's check is paid here, and the parsed
-        // message is what the session set routes.
-        let parsed: WireMessage
-        do { parsed = try WireMessage(serialized: message) } catch { throw .decrypt(.malformed(error)) }
-        var set = try load(address)
-        if case .preKey(let m) = parsed { try checkTrust(m.identityKey, for: address, into: &changes) }
+        var set: SessionSet
+        if let batched = pending.sessions[address] { set = batched } else { set = try load(address) }
+        if case .preKey(let m) = parsed { try checkTrust(m.identityKey, for: address, into: &changes, pending: pending) }
         var plaintext: [UInt8]
         if let first = set.newSessionMessage(parsed) {
             // A new session consumes a one-time prekey and remembers its base key:
             // the account changes too, under its lock.
-            plaintext = try accountLock.withLock { () throws(MessagingError) -> [UInt8] in
-                var account = try loadAccount()
-                let p = try mapReceiveError { () throws(ReceiveError) in
-                    try set.accept(first, account: &account, random: random, now: clock(),
-                                   allowClassical: allowsClassicalSetup)
+            let accept = { (set: inout SessionSet, changes: inout StoreChanges) throws(MessagingError) -> [UInt8] in
+                var account: Account
+                if let batched = pending.account { account = batched } else { account = try self.loadAccount() }
+                let p = try self.mapReceiveError { () throws(ReceiveError) in
+                    try set.accept(first, account: &account, random: self.random, now: self.clock(),
+                                   allowClassical: self.allowsClassicalSetup)
                 }
                 changes.account = account
                 return p
+            }
+            switch access {
+            case .notHeld: return .needsAccountLock
+            case .held: plaintext = try accept(&set, &changes)
+            case .lockPerMessage:
+                plaintext = try accountLock.withLock { () throws(MessagingError) -> [UInt8] in try accept(&set, &changes) }
             }
         } else {
             // Routed to an existing session: the account is neither loaded nor locked.
@@ -293,18 +351,17 @@ public final class SessionManager: Sendable {
         let received: Received
         if let control {
             defer { SecureBytes.wipe(&plaintext) }   // a distribution carries a chain key
-            guard locked == control.distributionID else { return .needsGroupLock(control.distributionID) }
+            guard lockedGroups.contains(control.distributionID) else { return .needsGroupLock(control.distributionID) }
             // The identity this message's session presents: pinned by it, or trusted before.
             var identity = changes.identities[address]
-            if identity == nil { identity = try trustedIdentity(for: address) }
+            if identity == nil { identity = try trustedIdentity(for: address, pending: pending) }
             guard let identity else { throw .noSession(address) }
-            received = try applyGroupControl(control, from: address, identity: identity, into: &changes)
+            received = try applyGroupControl(control, from: address, identity: identity, pending: pending, into: &changes)
         } else {
             changes.inbound.append((address, plaintext, clock()))
             received = .message(plaintext)
         }
-        try commit(changes)
-        return .done(received)
+        return .done(received, changes)
     }
 
     /// Runs a session set's receive, mapping its error.

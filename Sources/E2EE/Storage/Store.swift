@@ -31,6 +31,18 @@ public struct StoreChanges: Sendable {
     public var isEmpty: Bool {
         account == nil && sessions.isEmpty && identities.isEmpty && groups.isEmpty && inbound.isEmpty
     }
+
+    /// Folds `later` into these changes as if it were committed right after
+    /// them: its records replace ours, its inbound messages follow ours. One
+    /// commit of the merged changes leaves the store as the two commits in
+    /// order would (but for the inbound sequence numbers, which stay in order).
+    public mutating func merge(_ later: StoreChanges) {
+        if let account = later.account { self.account = account }
+        sessions.merge(later.sessions) { _, new in new }
+        identities.merge(later.identities) { _, new in new }
+        groups.merge(later.groups) { _, new in new }
+        inbound += later.inbound
+    }
 }
 
 /// Why the store failed. A record that does not open or parse is an error,
