@@ -144,7 +144,7 @@ public struct Session: Sendable {
             throw .plaintextTooLarge(size: plaintext.count, max: Limits.defaultMaxPlaintext)
         }
         // The message key and `AD || Encode(H)` on the stack (the key wiped
-        // after); the message is the only allocation.
+        // after); the message is the only allocation, written once.
         let adCount = associatedData.count + MessageHeader.byteCount
         return try withUnsafeTemporaryAllocation(byteCount: MessageKey.byteCount + adCount, alignment: 16) {
             (tmp) throws(EncryptError) -> [UInt8] in
@@ -154,27 +154,49 @@ public struct Session: Sendable {
             // Drawn after the ratchet key, in the order seeded sources (vectors, corpora) expect.
             let reuseGuard = random.makeReuseGuard()
             if let g = reuseGuard, g.count != AEADv1.guardByteCount { throw .invalidReuseGuard }
-            var out = writePrefix(header: header, plaintextCount: plaintext.count)
             associatedData.withUnsafeBytes { a in
                 if let from = a.baseAddress { ad.copyMemory(from: from, byteCount: a.count) }
             }
-            let sealedStart = out.count
-            out.withUnsafeBytes { o in
-                (ad + associatedData.count).copyMemory(from: o.baseAddress! + sealedStart - MessageHeader.byteCount,
-                                                       byteCount: MessageHeader.byteCount)
-            }
-            out.append(contentsOf: repeatElement(0, count: plaintext.count + AEADv1.overhead))
-            let rc = out.withUnsafeMutableBytes { o in
-                plaintext.withUnsafeBytes { p in
-                    AEADv1.withGuard(reuseGuard) { g in
-                        e2ee_aead_seal(o.baseAddress! + sealedStart, o.count - sealedStart, p.baseAddress, p.count,
-                                       UnsafeRawPointer(ad), adCount, mk, g)
-                    }
+            let sealedCount = plaintext.count + AEADv1.overhead
+            var rc: Int32 = -1
+            let out: [UInt8]
+            if !awaitingReply {
+                // A RatchetMessage: `0x01 0x01 || Encode(H) || sealed`, in one buffer.
+                let count = 2 + MessageHeader.byteCount + sealedCount
+                out = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
+                    let o = UnsafeMutableRawPointer(buf.baseAddress!)
+                    o.storeBytes(of: WireMessage.version, as: UInt8.self)
+                    o.storeBytes(of: MessageType.ratchet.rawValue, toByteOffset: 1, as: UInt8.self)
+                    header.write(to: o + 2)
+                    (ad + associatedData.count).copyMemory(from: o + 2, byteCount: MessageHeader.byteCount)
+                    rc = seal(into: o + 2 + MessageHeader.byteCount, sealedCount, plaintext, ad, adCount, mk, reuseGuard)
+                    initialized = count
                 }
+            } else {
+                var message = writePrefix(header: header, plaintextCount: plaintext.count)
+                let sealedStart = message.count
+                message.withUnsafeBytes { o in
+                    (ad + associatedData.count).copyMemory(from: o.baseAddress! + sealedStart - MessageHeader.byteCount,
+                                                           byteCount: MessageHeader.byteCount)
+                }
+                message.append(contentsOf: repeatElement(0, count: sealedCount))
+                message.withUnsafeMutableBytes { o in
+                    rc = seal(into: o.baseAddress! + sealedStart, sealedCount, plaintext, ad, adCount, mk, reuseGuard)
+                }
+                out = message
             }
             // The size was checked above; the C core fails only on impossible lengths.
             guard rc == 0 else { throw .plaintextTooLarge(size: plaintext.count, max: Limits.defaultMaxPlaintext) }
             return out
+        }
+    }
+
+    private func seal(into out: UnsafeMutableRawPointer, _ count: Int, _ plaintext: [UInt8], _ ad: UnsafeMutableRawPointer,
+                      _ adCount: Int, _ mk: UnsafeMutableRawPointer, _ reuseGuard: [UInt8]?) -> Int32 {
+        plaintext.withUnsafeBytes { p in
+            AEADv1.withGuard(reuseGuard) { g in
+                e2ee_aead_seal(out, count, p.baseAddress, p.count, UnsafeRawPointer(ad), adCount, mk, g)
+            }
         }
     }
 

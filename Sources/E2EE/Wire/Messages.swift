@@ -75,6 +75,13 @@ public struct MessageHeader: Sendable, Equatable {
         a.previousCounter == b.previousCounter && a.counter == b.counter && a.hasRatchetKey(b.ratchetKey)
     }
 
+    /// `Encode(H)` into 40 bytes of caller memory.
+    func write(to o: UnsafeMutableRawPointer) {
+        keyStorage.withUnsafeBytes { k in o.copyMemory(from: k.baseAddress! + keyOffset, byteCount: X25519.keyByteCount) }
+        o.storeBytes(of: previousCounter.bigEndian, toByteOffset: X25519.keyByteCount, as: UInt32.self)
+        o.storeBytes(of: counter.bigEndian, toByteOffset: X25519.keyByteCount + 4, as: UInt32.self)
+    }
+
     func encode(into out: inout [UInt8]) {
         out += keyStorage[keyOffset..<(keyOffset + X25519.keyByteCount)]
         out.appendU32(previousCounter)
