@@ -44,8 +44,12 @@ cflags=(-std=c11 -O2 -Wall -Wextra -Werror)
 version() { dpkg-query -W -f='${Version}' "$1" | sed 's/[~+-].*//'; }
 
 cc "${cflags[@]}" Benchmarks/peers/peer_bench.c Benchmarks/peers/peer_olm.c -lolm -o "$out/peer_olm"
-signal_sources=(Benchmarks/peers/peer_bench.c Benchmarks/peers/peer_signal*.c Benchmarks/peers/signal_*.c)
-cc "${cflags[@]}" -I/usr/include/signal ${signal_sources[@]} -lsignal-protocol-c -lcrypto -o "$out/peer_signal"
+# libsignal-protocol-c's harness: its own file and its crypto provider and stores.
+shopt -s nullglob
+signal_sources=(Benchmarks/peers/peer_signal*.c Benchmarks/peers/signal_*.c)
+shopt -u nullglob
+cc "${cflags[@]}" -I/usr/include/signal Benchmarks/peers/peer_bench.c "${signal_sources[@]}" \
+    -lsignal-protocol-c -lcrypto -o "$out/peer_signal"
 
 # Each harness checks that its operations really work (exits 1 otherwise)
 # before it prints a figure.
