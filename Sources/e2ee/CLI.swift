@@ -13,6 +13,7 @@ enum CLIError: Error {
 enum CLI {
     static let usage = """
         usage:
+          e2ee --version
           e2ee init    --store DIR
           e2ee bundle  --store DIR [--out FILE] [--classical]
           e2ee encrypt --store DIR --peer NAME [--bundle FILE] [--in FILE] [--out FILE] [--allow-classical]
@@ -80,6 +81,10 @@ enum CLI {
         guard let command = arguments.first else { throw .usage("missing command") }
         if command == "-h" || command == "--help" || command == "help" {
             IO.printOut(usage)
+            return
+        }
+        if command == "--version" {
+            IO.printOut("e2ee \(E2EEVersion.current)")
             return
         }
         let rest = Array(arguments.dropFirst())

@@ -88,3 +88,15 @@ import E2EE
     // Low-order keys are refused, as the README says.
     #expect(throws: CryptoError.invalidPublicKey) { try X25519.PublicKey(rawRepresentation: [UInt8](repeating: 0, count: 32)) }
 }
+
+/// The version the package reports is CHANGELOG.md's newest entry, and the
+/// README states the versioning rule.
+@Test func versionMatchesTheChangelog() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let changelog = try String(contentsOf: root.appendingPathComponent("CHANGELOG.md"), encoding: .utf8)
+    let newest = try #require(changelog.components(separatedBy: "\n## [").dropFirst().first?.components(separatedBy: "]").first)
+    #expect(newest == E2EEVersion.current)
+    let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+    #expect(readme.contains("semantic versioning"))
+    #expect(!readme.contains("shared/PROTOCOL"), "the README points at the protocol in the repository")
+}

@@ -144,6 +144,13 @@ expect_status "inspect of garbage is rejected" 1 bob "$E2EE" inspect --in garbag
 check "--bundle is ignored for an existing session" \
     bash -c "'$E2EE' encrypt --store alice --peer bob --bundle garbage.bin --in fresh.txt --out ignored.msg 2>ignored.err && ! test -s ignored.err"
 
+# ---------------------------------------------------------------- version
+version=$("$E2EE" --version)
+case "$version" in
+    "e2ee "[0-9]*.[0-9]*.[0-9]*) pass "--version prints the version ($version)" ;;
+    *) fail "--version printed '$version'" ;;
+esac
+
 # ---------------------------------------------------------------- usage errors
 expect_status "unknown command is a usage error" 2 alice "$E2EE" frobnicate --store alice
 expect_status "missing --peer is a usage error" 2 alice "$E2EE" encrypt --store alice --in fresh.txt
