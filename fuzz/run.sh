@@ -54,6 +54,9 @@ max_len() {
 
 export SWIFT_BACKTRACE=enable=no          # Swift's crash handler would trip ASan
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+# The library's process-lifetime caches are not leaks; scripts/lsan.supp says
+# why LeakSanitizer cannot see that they are still reachable.
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$(cd .. && pwd)/scripts/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 scratch=.build
