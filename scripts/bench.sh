@@ -27,16 +27,7 @@ if [ "$peers" -eq 0 ]; then
     exit
 fi
 
-need=()
-for pkg in libolm-dev libsignal-protocol-c-dev libssl-dev gcc; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
-done
-if [ "${#need[@]}" -gt 0 ]; then
-    echo "bench: installing ${need[*]}"
-    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+bash scripts/deps.sh --peers
 
 out=.build/peers
 mkdir -p "$out"

@@ -3,8 +3,15 @@
 # tools its checks use, only when something is missing. Debian/Ubuntu.
 set -euo pipefail
 
+packages=(libsodium-dev libb2-dev libsqlite3-dev pkg-config)
+# --peers: what `scripts/bench.sh --peers` builds against: the peer libraries,
+# OpenSSL for libsignal-protocol-c's crypto provider, a C compiler.
+if [ "${1:-}" = "--peers" ]; then
+    packages+=(libolm-dev libsignal-protocol-c-dev libssl-dev gcc)
+fi
+
 need=()
-for pkg in libsodium-dev libb2-dev libsqlite3-dev pkg-config; do
+for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 

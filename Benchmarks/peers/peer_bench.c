@@ -92,6 +92,17 @@ peer_measure(const peer_case *c)
     return 0;
 }
 
+int
+peer_measure_all(const peer_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (peer_measure(&cases[i]) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 void
 peer_report_size(const char *key, size_t bytes)
 {

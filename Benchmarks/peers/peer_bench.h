@@ -30,6 +30,9 @@ int peer_init(int argc, char **argv);
 /* Measures and prints one op line; returns 0, or -1 if the case failed. */
 int peer_measure(const peer_case *c);
 
+/* Measures every case in order; -1 at the first that fails. */
+int peer_measure_all(const peer_case *cases, size_t n);
+
 void peer_report_size(const char *key, size_t bytes);
 
 /* n random bytes (getrandom); exits on failure. */

@@ -133,10 +133,6 @@ one_time_keys(OlmAccount *a, size_t count)
 
 /* ---- a session pair ------------------------------------------------------ */
 
-typedef struct {
-    OlmSession *s;
-} session;
-
 static OlmSession *
 new_session(void)
 {
@@ -186,6 +182,36 @@ decrypt_check(OlmSession *s, size_t type, char *m, size_t m_len, const uint8_t *
     free(pt);
 }
 
+/* An outbound session from `from` to the account with Curve25519 identity
+ * key `their_id`, using its one-time key `otk` (both base64). */
+static OlmSession *
+outbound_session(OlmAccount *from, const char *their_id, const char *otk)
+{
+    OlmSession *s = new_session();
+    size_t rn = olm_create_outbound_session_random_length(s);
+    void *r = random_bytes(rn);
+    if (failed(olm_create_outbound_session(s, from, their_id, KEY_B64, otk, KEY_B64, r, rn))) {
+        peer_fail("olm_create_outbound_session");
+    }
+    free(r);
+    return s;
+}
+
+/* The inbound session a pre-key message opens (from a copy: libolm decodes
+ * the message in place, and it is decrypted after). */
+static OlmSession *
+inbound_session(OlmAccount *to, const char *m, size_t len)
+{
+    OlmSession *s = new_session();
+    char *copy = xmalloc(len);
+    memcpy(copy, m, len);
+    if (failed(olm_create_inbound_session(s, to, copy, len))) {
+        peer_fail("olm_create_inbound_session");
+    }
+    free(copy);
+    return s;
+}
+
 /* Alice and Bob after an Olm setup and one message each way. */
 typedef struct {
     OlmAccount *alice_account, *bob_account;
@@ -203,23 +229,11 @@ make_pair(pair *p)
     p->bob_account = new_account();
     identity_key(p->bob_account, bob_id);
     char *otk = one_time_keys(p->bob_account, 1);
-    p->alice = new_session();
-    size_t rn = olm_create_outbound_session_random_length(p->alice);
-    void *r = random_bytes(rn);
-    if (failed(olm_create_outbound_session(p->alice, p->alice_account, bob_id, KEY_B64, otk, KEY_B64, r, rn))) {
-        peer_fail("olm_create_outbound_session");
-    }
-    free(r);
+    p->alice = outbound_session(p->alice_account, bob_id, otk);
     free(otk);
     peer_random(pt, sizeof pt);
     char *m = encrypt(p->alice, pt, sizeof pt, &len, &type);
-    p->bob = new_session();
-    char *copy = xmalloc(len);
-    memcpy(copy, m, len);
-    if (failed(olm_create_inbound_session(p->bob, p->bob_account, copy, len))) {
-        peer_fail("olm_create_inbound_session");
-    }
-    free(copy);
+    p->bob = inbound_session(p->bob_account, m, len);
     decrypt_check(p->bob, type, m, len, pt, sizeof pt);
     free(m);
     olm_remove_one_time_keys(p->bob_account, p->bob);
@@ -263,20 +277,9 @@ setup_run(void *vctx, size_t n)
     size_t len, type;
     for (size_t i = 0; i < n; i++) {
         const char *otk = c->keys + (i % c->key_count) * (KEY_B64 + 1);
-        OlmSession *a = new_session(), *b = new_session();
-        size_t rn = olm_create_outbound_session_random_length(a);
-        void *r = random_bytes(rn);
-        if (failed(olm_create_outbound_session(a, c->alice, c->bob_id, KEY_B64, otk, KEY_B64, r, rn))) {
-            return -1;
-        }
-        free(r);
+        OlmSession *a = outbound_session(c->alice, c->bob_id, otk);
         char *m = encrypt(a, c->pt, sizeof c->pt, &len, &type);
-        char *copy = xmalloc(len);
-        memcpy(copy, m, len);
-        if (failed(olm_create_inbound_session(b, c->bob, copy, len))) {
-            return -1;
-        }
-        free(copy);
+        OlmSession *b = inbound_session(c->bob, m, len);
         decrypt_check(b, type, m, len, c->pt, sizeof c->pt);
         /* Round-robin reuse keeps keys: removal only when each is used once. */
         if (n <= OTK_PER_ACCOUNT) {
@@ -525,10 +528,8 @@ main(int argc, char **argv)
         { "group_encrypt_100", &group, NULL, group_encrypt_run },
         { "group_decrypt_100", &group_in, group_decrypt_prepare, group_decrypt_run },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (peer_measure(&cases[i]) != 0) {
-            return 1;
-        }
+    if (peer_measure_all(cases, sizeof cases / sizeof cases[0]) != 0) {
+        return 1;
     }
 
     /* Sizes, for 100-byte plaintexts, as decoded bytes. */
@@ -542,13 +543,7 @@ main(int argc, char **argv)
         p.bob_account = new_account();
         identity_key(p.bob_account, bob_id);
         char *otk = one_time_keys(p.bob_account, 1);
-        p.alice = new_session();
-        size_t rn = olm_create_outbound_session_random_length(p.alice);
-        void *r = random_bytes(rn);
-        if (failed(olm_create_outbound_session(p.alice, p.alice_account, bob_id, KEY_B64, otk, KEY_B64, r, rn))) {
-            peer_fail("olm_create_outbound_session");
-        }
-        free(r);
+        p.alice = outbound_session(p.alice_account, bob_id, otk);
         free(otk);
         char *m = encrypt(p.alice, pt, sizeof pt, &len, &type);
         peer_report_size("first_message_100", decoded(len));

@@ -278,6 +278,16 @@ del(party *p, char *key)
     return 0;
 }
 
+/* Whether `key` is held (takes the key, like get). */
+static int
+has(party *p, char *key)
+{
+    signal_buffer *b = NULL;
+    int found = get(p, key, &b);
+    signal_buffer_free(b);
+    return found;
+}
+
 static int
 s_load(signal_buffer **record, signal_buffer **user_record, const signal_protocol_address *a, void *ud)
 {
@@ -306,10 +316,7 @@ s_store(const signal_protocol_address *a, uint8_t *record, size_t len, uint8_t *
 static int
 s_contains(const signal_protocol_address *a, void *ud)
 {
-    signal_buffer *b = NULL;
-    int found = get(ud, make_key('s', a->name, a->name_len, a->device_id, 0), &b);
-    signal_buffer_free(b);
-    return found;
+    return has(ud, make_key('s', a->name, a->name_len, a->device_id, 0));
 }
 
 static int
@@ -342,10 +349,7 @@ pk_store(uint32_t id, uint8_t *record, size_t len, void *ud)
 static int
 pk_contains(uint32_t id, void *ud)
 {
-    signal_buffer *b = NULL;
-    int found = get(ud, make_key('p', "", 0, id, 0), &b);
-    signal_buffer_free(b);
-    return found;
+    return has(ud, make_key('p', "", 0, id, 0));
 }
 
 static int
@@ -369,10 +373,7 @@ spk_store(uint32_t id, uint8_t *record, size_t len, void *ud)
 static int
 spk_contains(uint32_t id, void *ud)
 {
-    signal_buffer *b = NULL;
-    int found = get(ud, make_key('S', "", 0, id, 0), &b);
-    signal_buffer_free(b);
-    return found;
+    return has(ud, make_key('S', "", 0, id, 0));
 }
 
 static int
@@ -514,6 +515,19 @@ bundle(device *d, uint32_t pre_key_id, ec_public_key *pre_key)
     return b;
 }
 
+/* `from` processes `to`'s bundle with one-time pre-key `pre_key_id`, as a
+ * server hands it out: `from` then has a session with `to`. */
+static void
+process_bundle(device *from, device *to, uint32_t pre_key_id, ec_public_key *pre_key)
+{
+    session_pre_key_bundle *b = bundle(to, pre_key_id, pre_key);
+    session_builder *builder;
+    check(session_builder_create(&builder, from->store, &to->address, global), "session builder");
+    check(session_builder_process_pre_key_bundle(builder, b), "process bundle");
+    session_builder_free(builder);
+    SIGNAL_UNREF(b);
+}
+
 /* Encrypts pt from `from` to `to`; returns the serialized message and its type. */
 static signal_buffer *
 encrypt(session_cipher *c, const uint8_t *pt, size_t len, int *type)
@@ -565,12 +579,7 @@ pair_init(pair *p, size_t size)
     device_init(&p->alice, "alice");
     device_init(&p->bob, "bob");
     ec_public_key **pk = pre_keys(&p->bob, 1, 1);
-    session_pre_key_bundle *b = bundle(&p->bob, 1, pk[0]);
-    session_builder *builder;
-    check(session_builder_create(&builder, p->alice.store, &p->bob.address, global), "session builder");
-    check(session_builder_process_pre_key_bundle(builder, b), "process bundle");
-    session_builder_free(builder);
-    SIGNAL_UNREF(b);
+    process_bundle(&p->alice, &p->bob, 1, pk[0]);
     SIGNAL_UNREF(pk[0]);
     free(pk);
     check(session_cipher_create(&p->a, p->alice.store, &p->bob.address, global), "cipher a");
@@ -669,13 +678,8 @@ setup_run(void *ctx, size_t n)
 {
     setup_ctx *c = ctx;
     for (size_t i = 0; i < n; i++) {
-        /* Bob's bundle with this setup's one-time pre-key, as a server hands it out. */
-        session_pre_key_bundle *b = bundle(&c->bob, c->first + 1 + (uint32_t) i, c->keys[i]);
-        session_builder *builder;
-        check(session_builder_create(&builder, c->alice.store, &c->bob.address, global), "session builder");
-        check(session_builder_process_pre_key_bundle(builder, b), "process bundle");
-        session_builder_free(builder);
-        SIGNAL_UNREF(b);
+        /* Bob's bundle with this setup's one-time pre-key. */
+        process_bundle(&c->alice, &c->bob, c->first + 1 + (uint32_t) i, c->keys[i]);
         session_cipher *a, *bc;
         check(session_cipher_create(&a, c->alice.store, &c->bob.address, global), "cipher a");
         int type;
@@ -840,10 +844,8 @@ main(int argc, char **argv)
         { "group_encrypt_100", &group, NULL, group_encrypt_run },
         { "group_decrypt_100", &group_in, group_decrypt_prepare, group_decrypt_run },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (peer_measure(&cases[i]) != 0) {
-            return 1;
-        }
+    if (peer_measure_all(cases, sizeof cases / sizeof cases[0]) != 0) {
+        return 1;
     }
 
     /* Sizes, for 100-byte plaintexts. */
@@ -855,11 +857,9 @@ main(int argc, char **argv)
         device_init(&a, "a");
         device_init(&b, "b");
         ec_public_key **pk = pre_keys(&b, 1, 1);
-        session_pre_key_bundle *bn = bundle(&b, 1, pk[0]);
-        session_builder *builder;
-        check(session_builder_create(&builder, a.store, &b.address, global), "session builder");
-        check(session_builder_process_pre_key_bundle(builder, bn), "process bundle");
-        session_builder_free(builder);
+        process_bundle(&a, &b, 1, pk[0]);
+        SIGNAL_UNREF(pk[0]);
+        free(pk);
         session_cipher *ca;
         check(session_cipher_create(&ca, a.store, &b.address, global), "cipher");
         signal_buffer *m = encrypt(ca, pt, sizeof pt, &type);
