@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The tests that run work on several threads, under ThreadSanitizer: the
 # session manager from a thousand tasks (MemoryStore) and from many tasks over
-# one SQLite file, concurrent SQLite commits, batched AEAD split across threads
-# and the group backlog's parallel signature checks. Any report fails the run.
+# one SQLite file, concurrent SQLite commits, batched AEAD split across threads,
+# the group backlog's parallel signature checks, and empty plaintexts opened
+# on many threads. Any report fails the run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 filter='thousandAddressesInParallel|concurrentCommitsToDifferentAddresses|managerOverSQLiteFromManyTasks'
 filter+='|sealBatchEqualsSingleSeal|openBatchEqualsSingleOpenWithCorruptItems|largeParallelBatchMatchesSerial'
-filter+='|backlogAgreesWithOneByOneAndIsolatesBadMessages'
+filter+='|backlogAgreesWithOneByOneAndIsolatesBadMessages|emptyPlaintextsOpenOnManyThreads'
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -29,8 +30,8 @@ if [[ $status -ne 0 ]]; then
 fi
 # The filter must have matched: a run of nothing proves nothing.
 n=$(grep -Eo "Test run with [0-9]+ test" "$log" | grep -Eo "[0-9]+" | head -n 1)
-if [[ -z $n || $n -lt 7 ]]; then
-    echo "tsan.sh: expected at least 7 tests to run, got '${n:-none}'" >&2
+if [[ -z $n || $n -lt 8 ]]; then
+    echo "tsan.sh: expected at least 8 tests to run, got '${n:-none}'" >&2
     exit 1
 fi
 echo "tsan.sh: $n tests, no report"

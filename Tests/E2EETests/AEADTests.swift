@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 @testable import E2EE
 
@@ -160,6 +161,23 @@ struct AEADBatchTests {
                 Issue.record("batch and single disagree on item \(i)")
             }
         }
+    }
+
+    /// Empty plaintexts opened on many threads at once: the standard library's
+    /// shared empty array must never be written (scripts/tsan.sh runs this;
+    /// `Array(unsafeUninitializedCapacity: 0)` made ThreadSanitizer report a race).
+    @Test func emptyPlaintextsOpenOnManyThreads() throws {
+        let k = try key(pattern(32, seed: 9))
+        let sealed = try AEADv1.seal([], using: k, authenticating: [1, 2, 3])
+        let opened = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<200 {
+                guard let p = try? AEADv1.open(sealed, using: k, authenticating: [1, 2, 3]), p.isEmpty else { continue }
+                opened.withLock { $0 += 1 }
+            }
+        }
+        #expect(opened.withLock { $0 } == 8 * 200)
+        #expect(throws: CryptoError.authenticationFailure) { try AEADv1.open(sealed, using: k, authenticating: [1, 2]) }
     }
 
     @Test func emptyBatch() {

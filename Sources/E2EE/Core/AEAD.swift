@@ -56,10 +56,9 @@ public enum AEADv1 {
         guard sealed.count >= overhead else { throw .authenticationFailure }
         let n = sealed.count - overhead
         var rc: Int32 = 0
-        let out = [UInt8](unsafeUninitializedCapacity: n) { buf, initialized in
+        let out = [UInt8](writing: n) { buf in
             rc = e2ee_aead_open(buf.baseAddress, n, sealed.baseAddress, sealed.count,
                                 associatedData.baseAddress, associatedData.count, key.keyPointer)
-            initialized = n
         }
         guard rc == 0 else { throw .authenticationFailure }
         return out

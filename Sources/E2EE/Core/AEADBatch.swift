@@ -91,7 +91,7 @@ extension AEADv1 {
                                     minItemsPerWorker: minItemsPerWorker)
 
         var status = [Int32](repeating: -1, count: n)
-        let storage = [UInt8](unsafeUninitializedCapacity: outTotal) { out, initialized in
+        let storage = [UInt8](writing: outTotal) { out in
             status.withUnsafeMutableBufferPointer { st in
                 items.withUnsafeBufferPointer { its in
                     outOffsets.withUnsafeBufferPointer { offs in
@@ -102,7 +102,6 @@ extension AEADv1 {
                     }
                 }
             }
-            initialized = outTotal
         }
         return BatchResult(storage: storage, offsets: outOffsets, status: status, failureError: failure)
     }

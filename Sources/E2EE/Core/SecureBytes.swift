@@ -136,3 +136,25 @@ extension SecureBytes {
         self.init(raw)
     }
 }
+
+extension Array where Element == UInt8 {
+    /// `count` bytes written by `body`, as `init(unsafeUninitializedCapacity:)`
+    /// but never touching the standard library's shared empty-array storage:
+    /// for a count of 0 that initialiser stores a zero count into the global
+    /// empty array, a harmless write that ThreadSanitizer reports as a race
+    /// when two threads make empty arrays at once (an empty plaintext opened on
+    /// two threads). `body` always gets a valid base address.
+    @inline(__always)
+    init(writing count: Int, _ body: (UnsafeMutableBufferPointer<UInt8>) -> Void) {
+        guard count > 0 else {
+            var scratch: UInt8 = 0
+            withUnsafeMutablePointer(to: &scratch) { body(UnsafeMutableBufferPointer(start: $0, count: 0)) }
+            self = []
+            return
+        }
+        self.init(unsafeUninitializedCapacity: count) { buf, initialized in
+            body(buf)
+            initialized = count
+        }
+    }
+}

@@ -36,19 +36,8 @@ enum Workers {
     static func forEachRange(_ n: Int, workers: Int, _ body: @Sendable (Range<Int>) -> Void) {
         guard workers > 1 else { return body(0..<n) }
         let chunk = (n + workers - 1) / workers
-        // concurrentPerform already orders the caller before and after its
-        // workers, but Linux's libdispatch does it out of ThreadSanitizer's
-        // sight, which then reports the caller's later use of memory a worker
-        // read (its stack, say) as a race. A lock taken on both sides of each
-        // hand-off states the same order in a way the sanitizer sees; it costs
-        // one uncontended lock per worker.
-        let handOff = Lock()
-        handOff.withLock {}
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            handOff.withLock {}
             body(Swift.min(n, w * chunk)..<Swift.min(n, (w + 1) * chunk))
-            handOff.withLock {}
         }
-        handOff.withLock {}
     }
 }

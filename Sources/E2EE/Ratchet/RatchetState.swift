@@ -349,9 +349,8 @@ struct RatchetState: Sendable {
                 guard sealed.count >= AEADv1.overhead else { return nil }
                 let n = sealed.count - AEADv1.overhead
                 var rc: Int32 = -1
-                let plaintext = [UInt8](unsafeUninitializedCapacity: n) { out, initialized in
+                let plaintext = [UInt8](writing: n) { out in
                     rc = e2ee_aead_open(out.baseAddress, n, sealed.baseAddress, sealed.count, UnsafeRawPointer(ad), adCount, key)
-                    initialized = n
                 }
                 return rc == 0 ? plaintext : nil
             }

@@ -85,7 +85,7 @@ public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
         guard sealed.count >= Self.sealOverhead else { return nil }
         let n = sealed.count - Self.sealOverhead
         var rc: Int32 = 0
-        let out = [UInt8](unsafeUninitializedCapacity: n) { buf, initialized in
+        let out = [UInt8](writing: n) { buf in
             rc = sealed.withUnsafeBufferPointer { s in
                 ad.withUnsafeBufferPointer { a in
                     bytes.withUnsafeBytes { k in
@@ -94,7 +94,6 @@ public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
                     }
                 }
             }
-            initialized = n
         }
         return rc == 0 ? out : nil
     }
