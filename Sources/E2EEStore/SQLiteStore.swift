@@ -123,7 +123,7 @@ public final class SQLiteStore: E2EEStore {
             let record: InboundRecord
             do { record = try InboundRecord(serialized: bytes) } catch { throw .corruptRecord(kind: "inbound", error) }
             out.append(InboundMessage(sequence: sequence, sender: record.sender, plaintext: record.plaintext,
-                                      receivedAt: record.receivedAt))
+                                      receivedAt: record.receivedAt, heldReason: record.heldReason))
         }
         return out
     }
@@ -169,7 +169,8 @@ public final class SQLiteStore: E2EEStore {
             return (id, key.seal(bytes, kind: .group, id: id.rawValue))
         }
         var inbound = changes.inbound.map {
-            InboundRecord(sender: $0.sender, receivedAt: $0.receivedAt, plaintext: $0.plaintext).serialized()
+            InboundRecord(sender: $0.sender, receivedAt: $0.receivedAt, plaintext: $0.plaintext,
+                          heldReason: $0.heldReason).serialized()
         }
         defer { for i in inbound.indices { SecureBytes.wipe(&inbound[i]) } }
         try write { (c) throws(StorageError) in

@@ -51,19 +51,23 @@ func bigEndianBytes(_ v: UInt64) -> [UInt8] {
 
 /// An inbound message at rest (the sequence number is the row key and is
 /// bound through the associated data, not stored again):
-/// `u8 version(1) || u32 len || sender user id (UTF-8) || u32 sender device
-/// || u64 receivedAt || u32 len || plaintext`, integers big-endian.
+/// `u8 version || u32 len || sender user id (UTF-8) || u32 sender device
+/// || u64 receivedAt || u32 len || plaintext`, integers big-endian; version 2
+/// appends `u8 held (0 or 1) || [u32 len || reason (UTF-8)]` (the content
+/// policy's hold). Version 1 records (before 0.8.0) still open, never held.
 struct InboundRecord {
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
 
     var sender: ProtocolAddress
     var receivedAt: UInt64
     var plaintext: [UInt8]
+    var heldReason: String?
 
     func serialized() -> [UInt8] {
         let user = Array(sender.userID.utf8)
+        let reason = heldReason.map { Array($0.utf8) }
         var out = [UInt8]()
-        out.reserveCapacity(1 + 4 + user.count + 4 + 8 + 4 + plaintext.count)
+        out.reserveCapacity(1 + 4 + user.count + 4 + 8 + 4 + plaintext.count + 1 + 4 + (reason?.count ?? 0))
         out.append(Self.version)
         out += bigEndianBytes(UInt64(user.count)).suffix(4)
         out += user
@@ -71,24 +75,43 @@ struct InboundRecord {
         out += bigEndianBytes(receivedAt)
         out += bigEndianBytes(UInt64(plaintext.count)).suffix(4)
         out += plaintext
+        if let reason {
+            out.append(1)
+            out += bigEndianBytes(UInt64(reason.count)).suffix(4)
+            out += reason
+        } else {
+            out.append(0)
+        }
         return out
     }
 
-    init(sender: ProtocolAddress, receivedAt: UInt64, plaintext: [UInt8]) {
+    init(sender: ProtocolAddress, receivedAt: UInt64, plaintext: [UInt8], heldReason: String? = nil) {
         self.sender = sender
         self.receivedAt = receivedAt
         self.plaintext = plaintext
+        self.heldReason = heldReason
     }
 
     init(serialized bytes: [UInt8]) throws(RecordError) {
         var r = Reader(bytes: bytes)
         let version = try r.integer(1)
-        guard version == Self.version else { throw .unsupportedVersion(UInt16(version)) }
+        guard version == 1 || version == Self.version else { throw .unsupportedVersion(UInt16(version)) }
         let userBytes = try r.bytes(Int(r.integer(4)))
         guard let user = String(validating: userBytes, as: UTF8.self) else { throw .malformed("sender user id") }
         let device = UInt32(try r.integer(4))
         receivedAt = try r.integer(8)
         plaintext = Array(try r.bytes(Int(r.integer(4))))
+        heldReason = nil
+        if version >= 2 {
+            switch try r.integer(1) {
+            case 0: break
+            case 1:
+                let reasonBytes = try r.bytes(Int(r.integer(4)))
+                guard let reason = String(validating: reasonBytes, as: UTF8.self) else { throw .malformed("held reason") }
+                heldReason = reason
+            default: throw .malformed("held flag")
+            }
+        }
         guard r.remaining == 0 else { throw .trailingBytes(count: r.remaining) }
         sender = ProtocolAddress(userID: user, deviceID: device)
     }

@@ -86,6 +86,8 @@ enum Commands {
         switch received {
         case .message(let plaintext):
             try output.stage(plaintext).commit()
+        case .held(_, let reason):
+            try output.stage(Array(heldLine(reason, from: peer).utf8)).commit()
         case .groupUpdate(let id, let change):
             var line = "group update: \(GroupID.text(id)) revision \(change.revision) from \(peer.value)"
             if change.joined { line += " (joined)" }

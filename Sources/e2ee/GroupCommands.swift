@@ -104,11 +104,15 @@ enum GroupCommands {
         defer { lock.release() }
         let (_, manager) = try store.openManager()
         let message = try input.read()
-        let plaintext: [UInt8]
-        do { plaintext = try manager.groupDecrypt(message, in: id, from: Store.address(of: sender)) } catch {
+        let received: Received
+        do { received = try manager.groupDecrypt(message, in: id, from: Store.address(of: sender)) } catch {
             throw .failed(describe(error))
         }
-        try output.stage(plaintext).commit()
+        if case .held(_, let reason) = received {
+            try output.stage(Array(heldLine(reason, from: sender).utf8)).commit()
+        } else {
+            try output.stage(received.plaintext ?? []).commit()
+        }
     }
 
     // MARK: Helpers

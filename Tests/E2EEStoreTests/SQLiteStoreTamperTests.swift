@@ -28,11 +28,11 @@ struct SQLiteStoreTamperTests {
             c.sessions[Self.alice] = SessionSet(current: pair.bob)
             c.identities[Self.alice] = pair.aliceIdentity.publicKey
             c.groups[Self.group] = try GroupSession(distributionID: Self.group, local: Self.alice, identity: pair.aliceIdentity.publicKey, members: [])
-            c.inbound = [(Self.alice, Array("one".utf8), 1), (Self.alice, Array("two".utf8), 2)]
+            c.inbound = [(Self.alice, Array("one".utf8), 1, nil), (Self.alice, Array("two".utf8), 2, nil)]
             try store.commit(c)
             try store.acknowledgeInbound(through: 1)
             c = StoreChanges()
-            c.inbound = [(Self.alice, Array("three".utf8), 3)]
+            c.inbound = [(Self.alice, Array("three".utf8), 3, nil)]
             try store.commit(c)
             store.close()
         }
@@ -51,7 +51,7 @@ struct SQLiteStoreTamperTests {
 
     private static func newMessage() -> StoreChanges {
         var c = StoreChanges()
-        c.inbound = [(alice, [1], 4)]
+        c.inbound = [(alice, [1], 4, nil)]
         return c
     }
 

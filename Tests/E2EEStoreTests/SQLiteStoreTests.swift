@@ -40,7 +40,7 @@ private struct Fixture {
         c.account = pair.bobAccount
         c.sessions[alice] = sessions
         c.identities[alice] = pair.aliceIdentity.publicKey
-        c.inbound = [(alice, Array("first".utf8), 1_700_000_000), (alice, [], 1_700_000_001)]
+        c.inbound = [(alice, Array("first".utf8), 1_700_000_000, nil), (alice, [], 1_700_000_001, nil)]
         return c
     }
 }
@@ -191,7 +191,7 @@ struct SQLiteStoreTests {
             let path = dir.appendingPathComponent("store.sqlite").path
             let store = try SQLiteStore(path: path, key: key)
             var first = StoreChanges()
-            first.inbound = [(f.alice, [1], 1)]
+            first.inbound = [(f.alice, [1], 1, nil)]
             try store.commit(first)
 
             // Inbound rows are written last, after the account, sessions and identities.
@@ -221,7 +221,7 @@ struct SQLiteStoreTests {
             let sender = ProtocolAddress(userID: "erin", deviceID: 1)
             func append(_ store: SQLiteStore, _ n: Int) throws {
                 var c = StoreChanges()
-                c.inbound = (0..<n).map { (sender, [UInt8($0)], UInt64($0)) }
+                c.inbound = (0..<n).map { (sender, [UInt8($0)], UInt64($0), nil) }
                 try store.commit(c)
             }
             var store = try SQLiteStore(path: path, key: key)
@@ -286,7 +286,7 @@ struct SQLiteStoreTests {
                         for i in 0..<20 {
                             var c = StoreChanges()
                             c.sessions[address] = sessions
-                            c.inbound = [(address, [UInt8(task), UInt8(i)], UInt64(i))]
+                            c.inbound = [(address, [UInt8(task), UInt8(i)], UInt64(i), nil)]
                             try store.commit(c)
                         }
                     }

@@ -61,7 +61,7 @@ struct GroupManagerTests {
         #expect(info.roster.map(\.identityKey) == [alice, bob, carol].map { $0.manager.identity.publicKey })
 
         let m1 = try bob.manager.groupEncrypt(Array("hello".utf8), to: id)
-        for d in [alice, carol] { #expect(try d.manager.groupDecrypt(m1, in: id, from: bob.address) == Array("hello".utf8)) }
+        for d in [alice, carol] { #expect(try d.manager.groupDecrypt(m1, in: id, from: bob.address).plaintext == Array("hello".utf8)) }
         #expect(throws: MessagingError.group(.duplicate(iteration: 0))) {
             try carol.manager.groupDecrypt(m1, in: id, from: bob.address)
         }
@@ -72,7 +72,7 @@ struct GroupManagerTests {
         try settle(id, devices)
         #expect(throws: MessagingError.self) { try dave.manager.groupDecrypt(m1, in: id, from: bob.address) }
         let welcome = try bob.manager.groupEncrypt(Array("welcome".utf8), to: id)
-        #expect(try dave.manager.groupDecrypt(welcome, in: id, from: bob.address) == Array("welcome".utf8))
+        #expect(try dave.manager.groupDecrypt(welcome, in: id, from: bob.address).plaintext == Array("welcome".utf8))
 
         // Chain keys never reached any inbox: only the pairwise "hi"s and the group plaintexts did.
         for d in devices {
@@ -109,7 +109,7 @@ struct GroupManagerTests {
             #expect(throws: GroupError.self) { try copy.decrypt(m, from: sender.address) }
             #expect(throws: MessagingError.self) { try carol.manager.groupDecrypt(m, in: id, from: sender.address) }
             for r in [alice, bob, dave] where r.address != sender.address {
-                #expect(try r.manager.groupDecrypt(m, in: id, from: sender.address) == Array("without carol".utf8))
+                #expect(try r.manager.groupDecrypt(m, in: id, from: sender.address).plaintext == Array("without carol".utf8))
             }
         }
         // carol sends her old chain again, inside a genuine pairwise message: refused, nothing changes.
@@ -169,7 +169,7 @@ struct GroupManagerTests {
         try settle(id, devices)
         #expect(try alice.manager.groupInfo(id).roster.map(\.address) == [alice.address, carol.address])
         let m = try carol.manager.groupEncrypt([3], to: id)
-        #expect(try alice.manager.groupDecrypt(m, in: id, from: carol.address) == [3])
+        #expect(try alice.manager.groupDecrypt(m, in: id, from: carol.address).plaintext == [3])
         #expect(throws: MessagingError.self) { try bob.manager.groupDecrypt(m, in: id, from: carol.address) }
     }
 

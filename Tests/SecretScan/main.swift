@@ -173,7 +173,7 @@ scenario("group distribution processing (through pairwise sessions and SQLite)")
     for (_, m) in back { try alice.receive(m, from: b) }
     let sent = try alice.groupEncrypt([7], to: id)
     let read = try bob.groupDecrypt(sent, in: id, from: a)
-    precondition(read == [7])
+    precondition(read == .message([7]))
 }
 
 scenario("SQLite commit and load of every record") {

@@ -108,9 +108,9 @@ extension SessionManager {
             }
             if case .senderKey(let m) = wire {
                 do throws(MessagingError) {
-                    let (plaintext, changes) = try groupMessageChanges(item.message, m.distributionID, item.from, pending)
+                    let (received, changes) = try groupMessageChanges(item.message, m.distributionID, item.from, pending)
                     pending.merge(changes)
-                    results.append(.success(.message(plaintext)))
+                    results.append(.success(received))
                 } catch {
                     results.append(.failure(error))
                 }
@@ -138,13 +138,13 @@ extension SessionManager {
     /// A group message in a batch: what ``groupDecrypt(_:in:from:)`` would
     /// commit, reading the group through `pending`.
     private func groupMessageChanges(_ message: [UInt8], _ id: DistributionID, _ sender: ProtocolAddress,
-                                     _ pending: StoreChanges) throws(MessagingError) -> ([UInt8], StoreChanges) {
+                                     _ pending: StoreChanges) throws(MessagingError) -> (Received, StoreChanges) {
         guard var group = try loadGroupState(id, pending: pending) else { throw .unknownGroup(id) }
         let plaintext: [UInt8]
         do { plaintext = try group.decrypt(message, from: sender) } catch { throw .group(error) }
         var changes = StoreChanges()
         changes.groups[id] = group
-        changes.inbound.append((sender, plaintext, clock()))
-        return (plaintext, changes)
+        let received = deliver(plaintext, from: sender, group: id, into: &changes)
+        return (received, changes)
     }
 }

@@ -246,9 +246,15 @@ extension SessionManager {
 
     // MARK: Messages
 
-    /// One group message for every member; the chain advance is committed first.
+    /// One group message for every member; the chain advance is committed
+    /// first. With a ``ContentPolicy``, the plaintext is reviewed first (the
+    /// context names the group and its members).
     public func groupEncrypt(_ plaintext: [UInt8], to id: DistributionID) throws(MessagingError) -> [UInt8] {
-        try withAddressLock(groupLockAddress(id)) { () throws(MessagingError) in try groupEncryptLocked(plaintext, id) }
+        var plaintext = plaintext
+        if contentPolicy != nil {
+            plaintext = try screenOutgoing(plaintext, peers: try loadGroup(id).members, group: id)
+        }
+        return try withAddressLock(groupLockAddress(id)) { () throws(MessagingError) in try groupEncryptLocked(plaintext, id) }
     }
 
     private func groupEncryptLocked(_ plaintext: [UInt8], _ id: DistributionID) throws(MessagingError) -> [UInt8] {
@@ -262,35 +268,39 @@ extension SessionManager {
     }
 
     /// Decrypts a group message and commits the chain state with the plaintext
-    /// (inbound table), atomically.
+    /// (inbound table), atomically. Returns ``Received/message(_:)``, or
+    /// ``Received/held(_:reason:)`` if the ``ContentPolicy`` held it.
     @discardableResult
     public func groupDecrypt(_ message: [UInt8], in id: DistributionID,
-                             from sender: ProtocolAddress) throws(MessagingError) -> [UInt8] {
+                             from sender: ProtocolAddress) throws(MessagingError) -> Received {
         try withAddressLock(groupLockAddress(id)) { () throws(MessagingError) in try groupDecryptLocked(message, id, sender) }
     }
 
     private func groupDecryptLocked(_ message: [UInt8], _ id: DistributionID,
-                                    _ sender: ProtocolAddress) throws(MessagingError) -> [UInt8] {
+                                    _ sender: ProtocolAddress) throws(MessagingError) -> Received {
         var group = try loadGroup(id)
         let plaintext: [UInt8]
         do { plaintext = try group.decrypt(message, from: sender) } catch { throw .group(error) }
         var changes = StoreChanges()
         changes.groups[id] = group
-        changes.inbound.append((sender, plaintext, clock()))
+        let received = deliver(plaintext, from: sender, group: id, into: &changes)
         try commit(changes)
-        return plaintext
+        return received
     }
 
-    /// Decrypts a backlog from one sender in one call and one commit.
+    /// Decrypts a backlog from one sender in one call and one commit; each
+    /// message is ``Received/message(_:)`` or ``Received/held(_:reason:)`` as
+    /// in ``groupDecrypt(_:in:from:)``, or its own error.
     public func groupDecryptBacklog(_ messages: [[UInt8]], in id: DistributionID,
-                                    from sender: ProtocolAddress) throws(MessagingError) -> [Result<[UInt8], GroupError>] {
+                                    from sender: ProtocolAddress) throws(MessagingError) -> [Result<Received, GroupError>] {
         try withAddressLock(groupLockAddress(id)) { () throws(MessagingError) in
             var group = try loadGroup(id)
-            let results = group.decryptBacklog(messages, from: sender)
+            let decrypted = group.decryptBacklog(messages, from: sender)
             var changes = StoreChanges()
             changes.groups[id] = group
-            let now = clock()
-            for case .success(let pt) in results { changes.inbound.append((sender, pt, now)) }
+            let results = decrypted.map { result in
+                result.map { deliver($0, from: sender, group: id, into: &changes) }
+            }
             try commit(changes)
             return results
         }

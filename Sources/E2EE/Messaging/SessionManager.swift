@@ -24,6 +24,9 @@ public enum MessagingError: Error, Equatable, Sendable {
     /// distribution (`0x01 0x04`, `0x01 0x06`): reserved, so that a receiver
     /// can never mistake one for the other.
     case reservedPlaintext
+    /// The ``ContentPolicy`` refused to send this plaintext, for `reason`.
+    /// Nothing was encrypted.
+    case rejectedByPolicy(reason: String)
 }
 
 /// What ``SessionManager/receive(_:from:)`` did with a message.
@@ -34,8 +37,13 @@ public enum Received: Sendable, Equatable {
     case groupUpdate(DistributionID, GroupChange)
     /// A member's sender-key chain was stored (no plaintext is kept).
     case senderKey(DistributionID, from: ProtocolAddress)
+    /// An application message the ``ContentPolicy`` held for `reason`: it was
+    /// received (the session advanced) and stored in the inbound table marked
+    /// held, and is not to be shown as an ordinary message.
+    case held([UInt8], reason: String)
 
-    /// The application plaintext, if this was an application message.
+    /// The application plaintext, if this was an application message
+    /// delivered as usual (nil for a held one: see ``held(_:reason:)``).
     public var plaintext: [UInt8]? {
         if case .message(let p) = self { return p }
         return nil
@@ -66,12 +74,17 @@ public final class SessionManager: Sendable {
     /// prekey and a classical PreKeyMessage are refused with
     /// ``SessionSetupError/postQuantumRequired``.
     public let allowsClassicalSetup: Bool
+    /// The client-side moderation hook asked about every application
+    /// plaintext sent and received, if any.
+    public let contentPolicy: (any ContentPolicy)?
 
     /// Opens a manager over a store that already holds an account. Pass
-    /// `allowClassical: true` only to talk to peers that cannot do PQXDH.
+    /// `allowClassical: true` only to talk to peers that cannot do PQXDH, and
+    /// a `contentPolicy` to review plaintext before it is encrypted and after
+    /// it is decrypted.
     public init(store: any E2EEStore, localAddress: ProtocolAddress, random: any RandomSource = .system,
                 clock: @escaping @Sendable () -> UInt64 = SessionManager.systemClock,
-                allowClassical: Bool = false) throws(MessagingError) {
+                allowClassical: Bool = false, contentPolicy: (any ContentPolicy)? = nil) throws(MessagingError) {
         let account: Account?
         do { account = try store.loadAccount() } catch { throw .storage(error) }
         guard let account else { throw .noAccount }
@@ -80,6 +93,7 @@ public final class SessionManager: Sendable {
         self.random = random
         self.clock = clock
         self.allowsClassicalSetup = allowClassical
+        self.contentPolicy = contentPolicy
         self.identity = account.identity
         stripes = (0..<64).map { _ in Lock() }
     }
@@ -227,7 +241,8 @@ public final class SessionManager: Sendable {
     /// ciphertext is returned, so a crash can never make it reuse a key. The
     /// multi-device fan-out with one address: both give the same bytes.
     public func encrypt(_ plaintext: [UInt8], to address: ProtocolAddress) throws(MessagingError) -> [UInt8] {
-        try withAddressLock(address) { () throws(MessagingError) in try fanOutLocked(plaintext, [address])[0].message }
+        let plaintext = try screenOutgoing(plaintext, peers: [address])
+        return try withAddressLock(address) { () throws(MessagingError) in try fanOutLocked(plaintext, [address])[0].message }
     }
 
     func checkUsable(_ set: SessionSet, _ address: ProtocolAddress) throws(MessagingError) {
@@ -358,8 +373,7 @@ public final class SessionManager: Sendable {
             guard let identity else { throw .noSession(address) }
             received = try applyGroupControl(control, from: address, identity: identity, pending: pending, into: &changes)
         } else {
-            changes.inbound.append((address, plaintext, clock()))
-            received = .message(plaintext)
+            received = deliver(plaintext, from: address, into: &changes)
         }
         return .done(received, changes)
     }
@@ -400,6 +414,7 @@ public final class SessionManager: Sendable {
         }
         addresses.removeAll { $0 == localAddress }
         guard !addresses.isEmpty else { return [] }
+        let plaintext = try screenOutgoing(plaintext, peers: addresses)
         return try withAddressLocks(addresses) { () throws(MessagingError) in try fanOutLocked(plaintext, addresses) }
     }
 
@@ -409,6 +424,7 @@ public final class SessionManager: Sendable {
                         to addresses: [ProtocolAddress]) throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])] {
         let unique = Array(Set(addresses)).sorted()
         guard !unique.isEmpty else { return [] }
+        let plaintext = try screenOutgoing(plaintext, peers: unique)
         return try withAddressLocks(unique) { () throws(MessagingError) in try fanOutLocked(plaintext, unique) }
     }
 

@@ -72,7 +72,7 @@ public final class MemoryStore: E2EEStore {
             for (a, k) in changes.identities { s.identities[a] = k.rawRepresentation }
             for m in changes.inbound {
                 s.inbound.append(InboundMessage(sequence: s.nextSequence, sender: m.sender, plaintext: m.plaintext,
-                                                receivedAt: m.receivedAt))
+                                                receivedAt: m.receivedAt, heldReason: m.heldReason))
                 s.nextSequence += 1
             }
         }

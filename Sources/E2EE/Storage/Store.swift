@@ -6,13 +6,21 @@ public struct InboundMessage: Sendable, Equatable {
     public let plaintext: [UInt8]
     /// Seconds since 1970 at receipt.
     public let receivedAt: UInt64
+    /// Why the content policy held this message (``IncomingVerdict/hold(reason:)``);
+    /// nil for a message delivered as usual.
+    public let heldReason: String?
 
-    public init(sequence: UInt64, sender: ProtocolAddress, plaintext: [UInt8], receivedAt: UInt64) {
+    public init(sequence: UInt64, sender: ProtocolAddress, plaintext: [UInt8], receivedAt: UInt64,
+                heldReason: String? = nil) {
         self.sequence = sequence
         self.sender = sender
         self.plaintext = plaintext
         self.receivedAt = receivedAt
+        self.heldReason = heldReason
     }
+
+    /// Whether the content policy held this message.
+    public var isHeld: Bool { heldReason != nil }
 }
 
 /// What one operation changes, applied by ``E2EEStore/commit(_:)`` all at once
@@ -23,8 +31,9 @@ public struct StoreChanges: Sendable {
     public var identities: [ProtocolAddress: IdentityKey.PublicKey] = [:]
     /// Sender-key group states to write, by distribution id.
     public var groups: [DistributionID: GroupSession] = [:]
-    /// Decrypted messages to append to the inbound table (sequence assigned by the store).
-    public var inbound: [(sender: ProtocolAddress, plaintext: [UInt8], receivedAt: UInt64)] = []
+    /// Decrypted messages to append to the inbound table (sequence assigned by
+    /// the store), with the content policy's reason for those it held.
+    public var inbound: [(sender: ProtocolAddress, plaintext: [UInt8], receivedAt: UInt64, heldReason: String?)] = []
 
     public init() {}
 

@@ -135,8 +135,8 @@ extension RelayClient {
         do {
             if case .senderKey(let message)? = try? WireMessage(serialized: envelope.ciphertext) {
                 group = message.distributionID
-                outcome = .received(.message(try manager.groupDecrypt(envelope.ciphertext, in: message.distributionID,
-                                                                      from: sender)))
+                outcome = .received(try manager.groupDecrypt(envelope.ciphertext, in: message.distributionID,
+                                                             from: sender))
             } else {
                 outcome = .received(try manager.receive(envelope.ciphertext, from: sender))
             }
