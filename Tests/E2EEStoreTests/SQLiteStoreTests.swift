@@ -40,7 +40,7 @@ private struct Fixture {
         c.account = pair.bobAccount
         c.sessions[alice] = sessions
         c.identities[alice] = pair.aliceIdentity.publicKey
-        c.inbound = [(alice, Array("first".utf8), 1_700_000_000, nil), (alice, [], 1_700_000_001, nil)]
+        c.inbound = [(alice, Array("first".utf8), 1_700_000_000, nil), (alice, [], 1_700_000_001, "held: spam ✓")]
         return c
     }
 }
@@ -69,7 +69,8 @@ struct SQLiteStoreTests {
                 #expect(try s.deviceIDs(of: "bob") == [])
                 #expect(try s.inboundMessages(after: 0, limit: 10) == [
                     InboundMessage(sequence: 1, sender: f.alice, plaintext: Array("first".utf8), receivedAt: 1_700_000_000),
-                    InboundMessage(sequence: 2, sender: f.alice, plaintext: [], receivedAt: 1_700_000_001),
+                    InboundMessage(sequence: 2, sender: f.alice, plaintext: [], receivedAt: 1_700_000_001,
+                                   heldReason: "held: spam ✓"),
                 ])
                 #expect(try s.inboundMessages(after: 1, limit: 10).map(\.sequence) == [2])
                 #expect(try s.inboundMessages(after: 0, limit: 1).map(\.sequence) == [1])
@@ -90,6 +91,32 @@ struct SQLiteStoreTests {
                 #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "\(file)")
             }
         }
+    }
+
+    /// Inbound records: version 2 carries the content policy's hold; version 1
+    /// (0.7.0 and before) still opens, as not held; a bad flag or a truncated
+    /// reason is refused.
+    @Test func inboundRecordVersions() throws {
+        let alice = ProtocolAddress(userID: "alice", deviceID: 3)
+        for reason in [nil, "", "spam ✓"] as [String?] {
+            let r = InboundRecord(sender: alice, receivedAt: 9, plaintext: [1, 2], heldReason: reason)
+            let back = try InboundRecord(serialized: r.serialized())
+            #expect(back.heldReason == reason && back.plaintext == [1, 2] && back.sender == alice && back.receivedAt == 9)
+        }
+        // Version 1: no held field at all.
+        let v1: [UInt8] = [1, 0, 0, 0, 5] + Array("alice".utf8) + [0, 0, 0, 3] + [0, 0, 0, 0, 0, 0, 0, 9] + [0, 0, 0, 2, 1, 2]
+        let old = try InboundRecord(serialized: v1)
+        #expect(old.heldReason == nil && old.plaintext == [1, 2] && old.sender == alice)
+        #expect(throws: RecordError.trailingBytes(count: 1)) { try InboundRecord(serialized: v1 + [0]) }
+        var v2 = v1
+        v2[0] = 2
+        #expect(try InboundRecord(serialized: v2 + [0]).heldReason == nil)
+        #expect(throws: RecordError.truncated) { try InboundRecord(serialized: v2) }
+        #expect(throws: RecordError.malformed("held flag")) { try InboundRecord(serialized: v2 + [2]) }
+        #expect(throws: RecordError.truncated) { try InboundRecord(serialized: v2 + [1, 0, 0, 0, 4, 65]) }
+        #expect(throws: RecordError.malformed("held reason")) { try InboundRecord(serialized: v2 + [1, 0, 0, 0, 1, 0xff]) }
+        v2[0] = 3
+        #expect(throws: RecordError.unsupportedVersion(3)) { try InboundRecord(serialized: v2 + [0]) }
     }
 
     @Test func upsertsAndDevices() throws {

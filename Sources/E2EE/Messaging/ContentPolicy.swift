@@ -65,9 +65,10 @@ public enum IncomingVerdict: Sendable, Equatable {
 
 extension SessionManager {
     /// The plaintext to encrypt for `peers`: the original, or the policy's
-    /// replacement; throws if the policy rejects it. Reserved plaintexts are
-    /// refused before and after the policy (a replacement cannot smuggle a
-    /// group control message into a session).
+    /// replacement; throws if the policy rejects it. A reserved plaintext is
+    /// refused before the policy sees it; a reserved replacement is refused
+    /// by the pairwise send itself (`fanOutLocked`), so a policy cannot smuggle
+    /// a group control message into a session either.
     func screenOutgoing(_ plaintext: [UInt8], peers: [ProtocolAddress],
                         group: DistributionID? = nil) throws(MessagingError) -> [UInt8] {
         if group == nil { guard !GroupControl.isReserved(plaintext) else { throw .reservedPlaintext } }
@@ -78,7 +79,6 @@ extension SessionManager {
         case .reject(let reason):
             throw .rejectedByPolicy(reason: reason)
         case .replace(let replacement):
-            if group == nil { guard !GroupControl.isReserved(replacement) else { throw .reservedPlaintext } }
             return replacement
         }
     }
