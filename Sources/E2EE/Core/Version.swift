@@ -2,5 +2,5 @@
 /// is versioned on its own: ``WireMessage/version`` and PROTOCOL.md's suite.
 public enum E2EEVersion {
     /// This release, as in CHANGELOG.md's newest heading.
-    public static let current = "0.7.0"
+    public static let current = "0.8.0"
 }
