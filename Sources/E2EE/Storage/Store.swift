@@ -2,11 +2,14 @@
 public struct InboundMessage: Sendable, Equatable {
     /// Assigned by the store, increasing in commit order.
     public let sequence: UInt64
+    /// The device the message came from.
     public let sender: ProtocolAddress
+    /// The decrypted message.
     public let plaintext: [UInt8]
     /// Seconds since 1970 at receipt.
     public let receivedAt: UInt64
 
+    /// An inbound message as a store returns it.
     public init(sequence: UInt64, sender: ProtocolAddress, plaintext: [UInt8], receivedAt: UInt64) {
         self.sequence = sequence
         self.sender = sender
@@ -18,16 +21,21 @@ public struct InboundMessage: Sendable, Equatable {
 /// What one operation changes, applied by ``E2EEStore/commit(_:)`` all at once
 /// or not at all.
 public struct StoreChanges: Sendable {
+    /// The account to write, if it changed.
     public var account: Account?
+    /// Session sets to write, by peer device.
     public var sessions: [ProtocolAddress: SessionSet] = [:]
+    /// Identity keys to trust, by peer device.
     public var identities: [ProtocolAddress: IdentityKey.PublicKey] = [:]
     /// Sender-key group states to write, by distribution id.
     public var groups: [DistributionID: GroupSession] = [:]
     /// Decrypted messages to append to the inbound table (sequence assigned by the store).
     public var inbound: [(sender: ProtocolAddress, plaintext: [UInt8], receivedAt: UInt64)] = []
 
+    /// No changes.
     public init() {}
 
+    /// Whether committing these changes would write nothing.
     public var isEmpty: Bool {
         account == nil && sessions.isEmpty && identities.isEmpty && groups.isEmpty && inbound.isEmpty
     }
@@ -63,10 +71,13 @@ public enum StorageError: Error, Equatable, Sendable {
 /// Implementations must be safe to call from many threads; the session
 /// manager serialises work per address itself.
 public protocol E2EEStore: Sendable {
+    /// The account, or nil if none was committed yet.
     func loadAccount() throws(StorageError) -> Account?
+    /// The sessions with `address`, or nil if there are none.
     func loadSessions(for address: ProtocolAddress) throws(StorageError) -> SessionSet?
     /// Devices of `userID` with a stored session set, ascending.
     func deviceIDs(of userID: String) throws(StorageError) -> [UInt32]
+    /// The identity key trusted for `address` (trust on first use), or nil.
     func loadIdentity(for address: ProtocolAddress) throws(StorageError) -> IdentityKey.PublicKey?
     /// A sender-key group state.
     func loadGroup(_ id: DistributionID) throws(StorageError) -> GroupSession?
