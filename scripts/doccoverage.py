@@ -4,8 +4,11 @@
 Reads the documentation-coverage.json that `generate-documentation
 --experimental-documentation-coverage` writes into an archive. A symbol
 without an abstract (no doc comment, or a comment without a summary line) is
-undocumented; a top-level symbol that no topic group of the landing page
-lists is uncurated. Both fail, with the symbol's path and what to do.
+undocumented; a top-level symbol that no topic group of the catalog's landing
+page (Sources/<Module>/<Module>.docc/<Module>.md, "## Topics") lists is
+uncurated. Both fail, with the symbol's path and what to do. (docc's own
+`isCurated` also counts a symbol that is merely linked from some page, so the
+landing page is read here.)
 Compiler-synthesized members (`!=`, inherited defaults) are left out by
 generating with `--experimental-skip-synthesized-symbols`.
 
@@ -13,10 +16,22 @@ usage: doccoverage.py ARCHIVE...
 """
 import json
 import os
+import re
 import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 TOP_LEVEL_KINDS = {"Structure", "Enumeration", "Class", "Protocol", "Type Alias",
                    "Function", "Global Variable", "Operator", "Macro"}
+
+
+def landing_topics(module):
+    """The symbol links of the landing page's Topics section, without disambiguation suffixes."""
+    path = os.path.join(ROOT, "Sources", module, f"{module}.docc", f"{module}.md")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    topics = text.split("\n## Topics", 1)[1] if "\n## Topics" in text else ""
+    return {re.sub(r"-swift\.\w+$", "", link) for link in re.findall(r"``([^`/]+)``", topics)}
 
 
 def check(archive):
@@ -26,14 +41,16 @@ def check(archive):
     module = os.path.basename(archive.rstrip("/")).removesuffix(".doccarchive")
     symbols = [e for e in entries if e["kind"]["isSymbol"]]
     problems = []
+    listed = landing_topics(module)
     for e in symbols:
         ref = e["referencePath"].split("/documentation/", 1)[-1]
         if not e["hasAbstract"]:
             problems.append(f"{ref}: undocumented {e['kind']['name'].lower()}: add a /// summary line "
                             f"(or a documentation extension in the catalog for a compiler-made symbol)")
         depth = ref.count("/")   # "E2EE/Session" is top level
-        if depth == 1 and e["kind"]["name"] in TOP_LEVEL_KINDS and not e["isCurated"]:
-            problems.append(f"{ref}: not in a topic group of {module}.docc/{module}.md")
+        name = re.sub(r"-swift\.\w+$", "", ref.split("/", 1)[-1])
+        if depth == 1 and e["kind"]["name"] in TOP_LEVEL_KINDS and name not in listed:
+            problems.append(f"{ref}: in no topic group of Sources/{module}/{module}.docc/{module}.md: list it there")
     if len(symbols) < 2:
         problems.append(f"{path}: only {len(symbols)} symbols: was the archive built with the coverage flag?")
     for p in problems:
