@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         // ML-KEM-1024 for PQXDH (PROTOCOL.md §2b); nothing else is taken from it.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // `swift package generate-documentation` (scripts/docs.sh); a plugin only, nothing is linked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // The C core: hot-path KDFs and AEAD over libb2 and libsodium. Private to E2EE.

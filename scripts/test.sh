@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of swift-e2ee: vectors re-derived by the independent Python script,
-# a warning-free build, `swift test`, the Swift tests again under AddressSanitizer,
+# a warning-free build, `swift test`, the DocC documentation (warnings are
+# errors, every public symbol documented), the Swift tests again under AddressSanitizer,
 # and the C core's own test under ASan + UBSan.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,6 +29,9 @@ rm -f "$log"
 
 echo "== swift test"
 swift test
+
+echo "== documentation"
+bash scripts/docs.sh
 
 echo "== e2ee CLI: two stores converse through files"
 swift build --product e2ee

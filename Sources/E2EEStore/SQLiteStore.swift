@@ -7,18 +7,18 @@ import Musl
 import Darwin
 #endif
 
-/// A persistent ``E2EEStore`` in one SQLite file (WAL mode), every record
-/// sealed under a ``StorageKey`` and bound to its row (docs/STORAGE.md).
+/// A persistent `E2EEStore` (the storage protocol of `E2EE`) in one SQLite file (WAL mode), every record
+/// sealed under a `StorageKey` and bound to its row (docs/STORAGE.md).
 ///
 /// One connection behind a mutex: calls from many threads are serialised, and
 /// records are serialised, sealed and opened outside the lock. A store opened
-/// with the wrong key throws ``StorageError/sealedRecordRejected(kind:)`` for
+/// with the wrong key throws `StorageError.sealedRecordRejected(kind:)` for
 /// kind `"keycheck"`, never an empty store.
 ///
 /// Several processes may open one file (an app and its notification
 /// extension): ``exclusively(_:storageError:)`` runs a load-modify-commit as
 /// one `BEGIN IMMEDIATE` transaction, during which this process's other
-/// threads wait too (``SessionManager`` runs every operation that way).
+/// threads wait too (`SessionManager` runs every operation that way).
 public final class SQLiteStore: E2EEStore {
     /// `PRAGMA synchronous` in WAL mode. With `.normal` a commit survives a
     /// crash of the process; a power loss may lose the last commits but never
@@ -47,13 +47,14 @@ public final class SQLiteStore: E2EEStore {
     }
 
     /// Closes the connection now (it also closes when the store is released);
-    /// later calls throw ``StorageError/backend(_:)``.
+    /// later calls throw `StorageError.backend(_:)`.
     public func close() {
         connection.withLock { $0.close() }
     }
 
     // MARK: Loads
 
+    /// The account, or nil if none was committed yet.
     public func loadAccount() throws(StorageError) -> Account? {
         guard let sealed = try read({ (c) throws(StorageError) in
             try c.blob(SQL.selectMeta, [.text(SealedKind.account.rawValue)], table: "account", during: "load account")
@@ -63,6 +64,7 @@ public final class SQLiteStore: E2EEStore {
         do { return try Account(serialized: bytes) } catch { throw .corruptRecord(kind: "account", error) }
     }
 
+    /// The sessions with `address`, or nil if there are none.
     public func loadSessions(for address: ProtocolAddress) throws(StorageError) -> SessionSet? {
         guard let sealed = try read({ (c) throws(StorageError) in
             try c.blob(SQL.selectSessions, address.sqlArguments, table: "sessions", during: "load sessions")
@@ -72,6 +74,7 @@ public final class SQLiteStore: E2EEStore {
         do { return try SessionSet(serialized: bytes) } catch { throw .corruptRecord(kind: "sessions", error) }
     }
 
+    /// Devices of `userID` with a stored session set, ascending.
     public func deviceIDs(of userID: String) throws(StorageError) -> [UInt32] {
         try read { (c) throws(StorageError) in
             var out = [UInt32]()
@@ -86,6 +89,7 @@ public final class SQLiteStore: E2EEStore {
         }
     }
 
+    /// The identity key trusted for `address`, or nil.
     public func loadIdentity(for address: ProtocolAddress) throws(StorageError) -> IdentityKey.PublicKey? {
         guard let sealed = try read({ (c) throws(StorageError) in
             try c.blob(SQL.selectIdentity, address.sqlArguments, table: "identity", during: "load identity")
@@ -96,6 +100,7 @@ public final class SQLiteStore: E2EEStore {
         }
     }
 
+    /// A sender-key group state, or nil.
     public func loadGroup(_ id: DistributionID) throws(StorageError) -> GroupSession? {
         guard let sealed = try read({ (c) throws(StorageError) in
             try c.blob(SQL.selectGroup, [.blob(id.rawValue)], table: "group", during: "load group")
@@ -105,6 +110,7 @@ public final class SQLiteStore: E2EEStore {
         do { return try GroupSession(serialized: bytes) } catch { throw .corruptRecord(kind: "group", error) }
     }
 
+    /// Inbound messages with sequence greater than `after`, oldest first, at most `limit`.
     public func inboundMessages(after: UInt64, limit: Int) throws(StorageError) -> [InboundMessage] {
         guard limit > 0, after < UInt64(Int64.max) else { return [] }
         let rows = try read { (c) throws(StorageError) in
@@ -130,6 +136,7 @@ public final class SQLiteStore: E2EEStore {
 
     // MARK: Writes
 
+    /// Deletes inbound messages up to and including `through`; sequence numbers are never reused.
     public func acknowledgeInbound(through: UInt64) throws(StorageError) {
         let through = Int64(clamping: through)
         try write { (c) throws(StorageError) in
@@ -146,6 +153,7 @@ public final class SQLiteStore: E2EEStore {
         }
     }
 
+    /// Applies every change in one SQLite transaction: after a crash all or none of it is visible; on any error it is rolled back.
     public func commit(_ changes: StoreChanges) throws(StorageError) {
         guard !changes.isEmpty else { return }
         // Serialise and seal outside the lock; inbound records are sealed inside
@@ -222,6 +230,7 @@ public final class SQLiteStore: E2EEStore {
 
     // MARK: Exclusive sections
 
+    /// Runs `body` inside one `BEGIN IMMEDIATE` transaction (waiting up to 5 s for another process's), so that no other process commits between its loads and its commit; this process's other threads wait too.
     public func exclusively<R, E: Error>(_ body: () throws(E) -> R, storageError: (StorageError) -> E) throws(E) -> R {
         try gate.withLock { () throws(E) -> R in
             guard gate.depth == 0 else { return try body() }

@@ -4,7 +4,9 @@ internal import CE2EE
 /// ChaCha20-Poly1305-IETF under nonce `G || 0^8`. A rolled-back state that
 /// reuses a message key therefore still (almost surely) uses a fresh nonce.
 public enum AEADv1 {
+    /// Bytes of the random reuse guard `G` that prefixes every sealed message.
     public static let guardByteCount = 4
+    /// Bytes of the Poly1305 authentication tag.
     public static let tagByteCount = 16
     /// Bytes added to the plaintext: guard and tag.
     public static let overhead = guardByteCount + tagByteCount

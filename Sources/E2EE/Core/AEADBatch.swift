@@ -6,11 +6,14 @@ extension AEADv1 {
         /// Plaintext for ``AEADv1/sealBatch(_:parallelism:)``, sealed bytes for
         /// ``AEADv1/openBatch(_:parallelism:)``.
         public var input: [UInt8]
+        /// The message key for this item (each item has its own).
         public var key: MessageKey
+        /// The associated data the item is bound to.
         public var associatedData: [UInt8]
         /// Seal only: a fixed reuse guard (for vectors); nil draws a random one.
         var reuseGuard: [UInt8]?
 
+        /// An item with its own input, key and associated data.
         public init(input: [UInt8], key: MessageKey, associatedData: [UInt8]) {
             self.input = input
             self.key = key
@@ -41,7 +44,9 @@ extension AEADv1 {
         let offsets: [Int]      // item i is storage[offsets[i]..<offsets[i+1]]
         let status: [Int32]
 
+        /// The index of the first item's result (always 0).
         public var startIndex: Int { 0 }
+        /// One past the last item's index: the number of items.
         public var endIndex: Int { status.count }
 
         /// The output of item `i`, or the error it failed with.

@@ -3,10 +3,15 @@ internal import CE2EE
 /// BLAKE2b with key and 16-byte personalisation (zero salt), as PROTOCOL.md
 /// writes `BLAKE2b(key, in, outlen, personal)`. Computed by libb2.
 public enum BLAKE2b {
+    /// The largest digest BLAKE2b produces, in bytes.
     public static let maxOutputByteCount = 64
+    /// The longest key BLAKE2b takes, in bytes.
     public static let maxKeyByteCount = 64
+    /// The exact length of the personalisation string, in bytes.
     public static let personalByteCount = 16
 
+    /// `BLAKE2b(key, input, outputByteCount, personal)` with a zero salt.
+    ///
     /// - Parameters:
     ///   - input: the message.
     ///   - key: 0...64 bytes; empty for unkeyed hashing.

@@ -3,6 +3,7 @@ internal import CE2EE
 /// HKDF-SHA-512 (RFC 5869) over libsodium's HMAC-SHA-512; X3DH derives its
 /// shared key with it.
 public enum HKDF {
+    /// The longest output HKDF-SHA-512 can expand to: 255 blocks of 64 bytes.
     public static let maxOutputByteCount = 255 * 64
 
     /// Extract-then-expand. An empty salt means 64 zero bytes (RFC 5869 §2.2).

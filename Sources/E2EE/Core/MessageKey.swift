@@ -6,6 +6,7 @@ import Foundation
 
 /// A 32-byte message key: one per message, used once by ``AEADv1``.
 public struct MessageKey: Sendable, Equatable, CustomStringConvertible {
+    /// The key's length in bytes.
     public static let byteCount = 32
     let bytes: SecureBytes
 
@@ -18,6 +19,7 @@ public struct MessageKey: Sendable, Equatable, CustomStringConvertible {
         bytes = try SecureBytes(checkedKey: rawRepresentation)
     }
 
+    /// A redacted description: a message key never prints its bytes.
     public var description: String { "MessageKey(<redacted>)" }
 
     /// Pointer to the 32 key bytes, valid while `self` is alive.

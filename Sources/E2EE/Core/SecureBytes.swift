@@ -65,6 +65,7 @@ public struct SecureBytes: @unchecked Sendable {
         storage = s
     }
 
+    /// The number of bytes held.
     public var count: Int { storage.count }
 
     /// Wipes a plain byte array that held a secret (a serialised record, a
@@ -112,7 +113,9 @@ extension SecureBytes: Equatable {
 }
 
 extension SecureBytes: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The byte count only: the contents never print.
     public var description: String { "SecureBytes(\(count) bytes)" }
+    /// The same as ``description``: the contents never print.
     public var debugDescription: String { description }
 }
 

@@ -1,5 +1,6 @@
 /// What an accepted roster change did to this device's view of the group.
 public struct GroupChange: Sendable, Equatable {
+    /// The roster revision after the change.
     public let revision: UInt32
     /// Members that joined (or came back with another identity).
     public let added: [ProtocolAddress]

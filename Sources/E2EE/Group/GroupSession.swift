@@ -2,6 +2,7 @@ import Dispatch
 
 /// Why a group operation failed. A failed decryption changes no state.
 public enum GroupError: Error, Equatable, Sendable {
+    /// The message or distribution did not parse.
     case malformed(WireError)
     /// The message or distribution is for another group.
     case wrongGroup(DistributionID)
@@ -10,9 +11,11 @@ public enum GroupError: Error, Equatable, Sendable {
     case noSenderKey(ProtocolAddress, chainID: UInt32)
     /// The signature did not verify: checked before any state is touched.
     case invalidSignature
+    /// The message key for this iteration was already used: a replay.
     case duplicate(iteration: UInt32)
     /// The iteration is more than ``Limits/maxSenderKeyJump`` ahead of the chain.
     case tooFarAhead(got: UInt32, max: UInt32)
+    /// The signature verified but the ciphertext did not authenticate under the chain's key.
     case authenticationFailure
     /// The sending chain is exhausted (2^32 messages): rotate.
     case chainExhausted
@@ -84,9 +87,11 @@ struct SendingChain: Sendable {
 /// A device that left or was removed keeps the group as a tombstone (no chains,
 /// its last revision), so an old invitation cannot bring it back.
 public struct GroupSession: Sendable {
+    /// The group this state belongs to.
     public let distributionID: DistributionID
     /// This device and the identity it presents in rosters.
     public let localAddress: ProtocolAddress
+    /// The identity key this device presents in the group's roster.
     public let localIdentity: IdentityKey.PublicKey
     /// The roster's revision: only a greater one (or an equal one that wins the tie-break) replaces it.
     public internal(set) var revision: UInt32
@@ -147,6 +152,7 @@ public struct GroupSession: Sendable {
     /// Whether this device is in the roster (false after leaving or being removed).
     public var isMember: Bool { roster.contains { $0.address == localAddress } }
 
+    /// The roster entry for `address`, or nil if it is not a member.
     public func member(_ address: ProtocolAddress) -> GroupMember? { roster.first { $0.address == address } }
 
     /// The roster as the update that states it.

@@ -8,8 +8,11 @@ import Foundation
 /// Identity keys: Ed25519 signing keys that also take part in X3DH through
 /// libsodium's birational map to X25519 (PROTOCOL.md §1).
 public enum IdentityKey {
+    /// Bytes of an Ed25519 public key.
     public static let publicKeyByteCount = 32
+    /// Bytes of the Ed25519 seed a private key is made from.
     public static let seedByteCount = 32
+    /// Bytes of an Ed25519 signature.
     public static let signatureByteCount = 64
 
     /// An identity public key. Construction rejects non-canonical encodings,
@@ -17,6 +20,7 @@ public enum IdentityKey {
     public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
         let bytes: [UInt8]
 
+        /// Validates and wraps 32 raw bytes; throws ``CryptoError`` for a wrong length or a key that fails the checks above.
         public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
             let raw = rawRepresentation.withUnsafeBytes { Array($0) }
             guard raw.count == publicKeyByteCount else {
@@ -38,6 +42,7 @@ public enum IdentityKey {
             self.bytes = bytes
         }
 
+        /// The 32-byte Ed25519 encoding.
         public var rawRepresentation: [UInt8] { bytes }
 
         /// Whether `signature` is a valid Ed25519 signature of `message` by this key.
@@ -64,6 +69,7 @@ public enum IdentityKey {
             return try X25519.PublicKey(rawRepresentation: x)
         }
 
+        /// The first bytes of the key, in hex.
         public var description: String {
             "IdentityKey.PublicKey(\(bytes.prefix(4).map { String($0, radix: 16) }.joined())…)"
         }
@@ -74,6 +80,7 @@ public enum IdentityKey {
     public struct PrivateKey: Sendable, CustomStringConvertible {
         let secret: SecureBytes          // libsodium form: seed || public
         let agreementKey: X25519.PrivateKey
+        /// The matching public key.
         public let publicKey: PublicKey
 
         /// A fresh random identity.
@@ -133,6 +140,7 @@ public enum IdentityKey {
             try agreementKey.sharedSecret(with: peer)
         }
 
+        /// The public key only: the private key never prints.
         public var description: String { "IdentityKey.PrivateKey(public: \(publicKey))" }
     }
 }

@@ -14,10 +14,13 @@ import Foundation
 /// frees without wiping, and returns the shared secret through one such
 /// buffer (docs/THREAT-MODEL.md lists this under "limits").
 public enum MLKEM {
+    /// Bytes of an ML-KEM-1024 encapsulation (public) key.
     public static let publicKeyByteCount = 1568
+    /// Bytes of an ML-KEM-1024 ciphertext.
     public static let ciphertextByteCount = 1568
     /// `d || z`, from which FIPS 203's `KeyGen_internal` derives the key pair.
     public static let seedByteCount = 64
+    /// Bytes of the shared secret an encapsulation yields.
     public static let sharedSecretByteCount = 32
 
     /// An encapsulation key, checked on construction (FIPS 203's modulus check).
@@ -25,6 +28,7 @@ public enum MLKEM {
         let bytes: [UInt8]
         private let key: MLKEM1024.PublicKey
 
+        /// Validates and wraps a 1,568-byte encapsulation key; throws ``CryptoError`` for a wrong length or a key that fails FIPS 203's modulus check.
         public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
             let raw = rawRepresentation.withUnsafeBytes { Array($0) }
             guard raw.count == MLKEM.publicKeyByteCount else {
@@ -39,6 +43,7 @@ public enum MLKEM {
             bytes = Array(key.rawRepresentation)
         }
 
+        /// The 1,568-byte encoding.
         public var rawRepresentation: [UInt8] { bytes }
 
         /// `(shared secret, ciphertext)` for the owner of this key.
@@ -49,9 +54,12 @@ public enum MLKEM {
             return (secret, Array(result.encapsulated))
         }
 
+        /// Whether two keys have the same encoding.
         public static func == (a: Self, b: Self) -> Bool { a.bytes == b.bytes }
+        /// Hashes the encoding.
         public func hash(into h: inout Hasher) { h.combine(bytes) }
 
+        /// The first bytes of the key, in hex.
         public var description: String {
             "MLKEM.PublicKey(\(bytes.prefix(4).map { String($0, radix: 16) }.joined())…)"
         }
@@ -108,6 +116,7 @@ public enum MLKEM {
             return secret.withUnsafeBytes { SecureBytes($0) }
         }
 
+        /// The public key only: the private key never prints.
         public var description: String { "MLKEM.PrivateKey(public: \(publicKey))" }
     }
 }

@@ -1,15 +1,21 @@
 /// The id of a signed prekey (`SPK_id`).
 public struct SignedPreKeyID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The id as it is written on the wire.
     public let rawValue: UInt32
+    /// Wraps a wire id.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// `spk#` and the id.
     public var description: String { "spk#\(rawValue)" }
 }
 
 /// The id of a one-time prekey (`OPK_id`). `0xFFFFFFFF` is reserved on the
 /// wire for "no one-time prekey" and is never assigned.
 public struct PreKeyID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The id as it is written on the wire.
     public let rawValue: UInt32
+    /// Wraps a wire id.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// `opk#` and the id.
     public var description: String { "opk#\(rawValue)" }
     static let none: UInt32 = 0xFFFF_FFFF
 }
@@ -17,12 +23,16 @@ public struct PreKeyID: RawRepresentable, Hashable, Sendable, CustomStringConver
 /// A signed prekey: an X25519 key pair whose public half the identity key signs
 /// (`Ed25519-Sign(IK, Encode(SPK_pub))`, PROTOCOL.md §1).
 public struct SignedPreKey: Sendable, CustomStringConvertible {
+    /// The prekey's id, named in bundles and first messages.
     public let id: SignedPreKeyID
+    /// The X25519 private key.
     public let privateKey: X25519.PrivateKey
+    /// The identity key's Ed25519 signature over `Encode(SPK_pub)`.
     public let signature: [UInt8]
     /// When it was made, in seconds since 1970 (for rotation schedules).
     public let createdAt: UInt64
 
+    /// Makes a signed prekey: signs `privateKey`'s public half with `identity`.
     public init(id: SignedPreKeyID, signedBy identity: IdentityKey.PrivateKey,
                 privateKey: X25519.PrivateKey = X25519.PrivateKey(), createdAt: UInt64 = 0) {
         self.id = id
@@ -38,30 +48,40 @@ public struct SignedPreKey: Sendable, CustomStringConvertible {
         self.createdAt = createdAt
     }
 
+    /// The X25519 public key that bundles carry.
     public var publicKey: X25519.PublicKey { privateKey.publicKey }
+    /// The id only: the private key never prints.
     public var description: String { "SignedPreKey(\(id))" }
 }
 
 /// A one-time prekey: used by at most one session, then deleted.
 public struct OneTimePreKey: Sendable, CustomStringConvertible {
+    /// The prekey's id, named in bundles and first messages.
     public let id: PreKeyID
+    /// The X25519 private key.
     public let privateKey: X25519.PrivateKey
 
+    /// A one-time prekey; `id` must not be `0xFFFFFFFF` (reserved on the wire).
     public init(id: PreKeyID, privateKey: X25519.PrivateKey = X25519.PrivateKey()) {
         precondition(id.rawValue != PreKeyID.none, "0xFFFFFFFF is reserved for 'no prekey'")
         self.id = id
         self.privateKey = privateKey
     }
 
+    /// The X25519 public key that bundles carry.
     public var publicKey: X25519.PublicKey { privateKey.publicKey }
+    /// The id only: the private key never prints.
     public var description: String { "OneTimePreKey(\(id))" }
 }
 
 /// The id of an ML-KEM-1024 prekey (`KEM_id`): one-time and last-resort KEM
 /// prekeys share one id space, never reused.
 public struct KEMPreKeyID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The id as it is written on the wire.
     public let rawValue: UInt32
+    /// Wraps a wire id.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// `kem#` and the id.
     public var description: String { "kem#\(rawValue)" }
 }
 
@@ -76,10 +96,12 @@ public struct KEMPreKeyID: RawRepresentable, Hashable, Sendable, CustomStringCon
 /// signature made then (Ed25519 is deterministic, so it is the signature that
 /// was published).
 public struct KEMPreKey: Sendable, CustomStringConvertible {
+    /// The prekey's id, named in bundles and first messages.
     public let id: KEMPreKeyID
     let seed: SecureBytes
     /// `BLAKE2b(EncodeKEM(KEM_pub), 32, "E2EEv1 kem bind")` (PROTOCOL.md §2b).
     let binding: [UInt8]
+    /// Whether this is the reusable last-resort key rather than a one-time key.
     public let isLastResort: Bool
     /// When it was made, in seconds since 1970 (last-resort keys rotate).
     public let createdAt: UInt64
@@ -107,12 +129,13 @@ public struct KEMPreKey: Sendable, CustomStringConvertible {
     }
 
     /// The expanded key pair. A last-resort key is expanded once per process
-    /// and kept (``KEMKeyCache``): it serves every first message that finds
+    /// and kept (`KEMKeyCache`): it serves every first message that finds
     /// the one-time pool empty, and expanding costs a key generation.
     public func privateKey() -> MLKEM.PrivateKey {
         isLastResort ? KEMKeyCache.current.key(for: self) : MLKEM.PrivateKey(validSeed: seed)
     }
 
+    /// The id and kind only: the seed never prints.
     public var description: String { "KEMPreKey(\(id)\(isLastResort ? ", last resort" : ""))" }
 }
 

@@ -30,6 +30,7 @@ extension SecureBytes {
 
 /// libsodium's CSPRNG.
 public struct SystemRandomSource: RandomSource {
+    /// The system CSPRNG; it has no state.
     public init() {}
     public func makePrivateKey() -> X25519.PrivateKey { X25519.PrivateKey() }
     public func makeReuseGuard() -> [UInt8]? { nil }

@@ -7,9 +7,11 @@ import Foundation
 
 /// A sender-key chain key for group messages (PROTOCOL.md §5, `KDF_GK`).
 public struct SenderChainKey: Sendable, Equatable, CustomStringConvertible {
+    /// The key's length in bytes.
     public static let byteCount = 32
     var bytes: SecureBytes
 
+    /// A chain key from 32 raw bytes (test vectors); throws ``CryptoError`` for another length.
     public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
         bytes = try SecureBytes(checkedKey: rawRepresentation)
     }
@@ -23,6 +25,7 @@ public struct SenderChainKey: Sendable, Equatable, CustomStringConvertible {
         bytes = SecureBytes(randomCount: 32)
     }
 
+    /// A redacted description: a chain key never prints its bytes.
     public var description: String { "SenderChainKey(<redacted>)" }
 
     /// One `KDF_GK` step: returns the message key and moves the chain on.

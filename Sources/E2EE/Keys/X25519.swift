@@ -8,6 +8,7 @@ import Foundation
 /// X25519 key agreement keys (libsodium `crypto_scalarmult`). Roles built on
 /// these (signed prekeys, one-time prekeys, ratchet keys) wrap them.
 public enum X25519 {
+    /// Bytes of an X25519 key, public or private.
     public static let keyByteCount = 32
 
     /// A peer's X25519 public key, validated on construction: all-zero and
@@ -16,6 +17,7 @@ public enum X25519 {
     public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
         let bytes: [UInt8]
 
+        /// Validates and wraps 32 raw bytes; throws ``CryptoError`` for a wrong length, an all-zero or a low-order key.
         public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
             let raw = rawRepresentation.withUnsafeBytes { Array($0) }
             guard raw.count == keyByteCount else {
@@ -32,8 +34,10 @@ public enum X25519 {
             self.bytes = bytes
         }
 
+        /// The 32-byte encoding.
         public var rawRepresentation: [UInt8] { bytes }
 
+        /// The first bytes of the key, in hex.
         public var description: String {
             "X25519.PublicKey(\(bytes.prefix(4).map { String($0, radix: 16) }.joined())…)"
         }
@@ -42,6 +46,7 @@ public enum X25519 {
     /// An X25519 private key, wiped when released.
     public struct PrivateKey: Sendable, CustomStringConvertible {
         let secret: SecureBytes
+        /// The matching public key.
         public let publicKey: PublicKey
 
         /// A fresh random key.
@@ -79,6 +84,7 @@ public enum X25519 {
             try SharedSecret(privateKey: secret, peer: peer)
         }
 
+        /// The public key only: the private key never prints.
         public var description: String { "X25519.PrivateKey(public: \(publicKey))" }
     }
 }
@@ -103,5 +109,6 @@ public struct SharedSecret: Sendable, Equatable, CustomStringConvertible {
         bytes = unsafeBytes
     }
 
+    /// A redacted description: a shared secret never prints its bytes.
     public var description: String { "SharedSecret(<redacted>)" }
 }

@@ -1,9 +1,12 @@
 /// A group as the application sees it: the roster, never the chains.
 public struct GroupInfo: Sendable, Equatable {
+    /// The group's distribution id.
     public let id: DistributionID
+    /// The roster's revision, raised by every roster change.
     public let revision: UInt32
     /// Roster order; lists this device while it is a member.
     public let roster: [GroupMember]
+    /// Whether this device is in the roster (false after it left or was removed).
     public let isMember: Bool
     /// Members that still need our current chain (``SessionManager/sendPendingDistributions(in:)``).
     public let pendingDistribution: [ProtocolAddress]

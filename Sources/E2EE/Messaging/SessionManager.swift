@@ -11,14 +11,19 @@ public enum MessagingError: Error, Equatable, Sendable {
     /// The peer's identity key differs from the one trusted for this address.
     /// Nothing is decrypted or sent until ``SessionManager/acceptIdentity(_:for:)``.
     case untrustedIdentity(ProtocolAddress)
+    /// Session setup failed (a bad bundle or first message, or classical setup refused).
     case setup(SessionSetupError)
+    /// The message did not decrypt; the session is unchanged.
     case decrypt(DecryptError)
+    /// The message could not be encrypted.
     case encrypt(EncryptError)
+    /// The store failed; nothing was committed.
     case storage(StorageError)
     /// No state for this group: create or join it, or wait for a member's distribution.
     case unknownGroup(DistributionID)
     /// The address is not a member of the group.
     case notAMember(ProtocolAddress)
+    /// A group operation or group message failed.
     case group(GroupError)
     /// An application plaintext that starts like a group update or
     /// distribution (`0x01 0x04`, `0x01 0x06`): reserved, so that a receiver
@@ -61,7 +66,9 @@ public enum Received: Sendable, Equatable {
 /// address are serialised (striped locks), and changes to the account (new
 /// sessions consuming one-time prekeys, maintenance) take the account lock.
 public final class SessionManager: Sendable {
+    /// The store that holds this device's account, sessions, groups and inbox.
     public let store: any E2EEStore
+    /// This device's address.
     public let localAddress: ProtocolAddress
     let random: any RandomSource
     let clock: @Sendable () -> UInt64
@@ -113,6 +120,7 @@ public final class SessionManager: Sendable {
         return account
     }
 
+    /// The wall clock in seconds since 1970: the default `now` of the manager.
     public static let systemClock: @Sendable () -> UInt64 = {
         UInt64(ContinuousClockEpoch.secondsSince1970())
     }

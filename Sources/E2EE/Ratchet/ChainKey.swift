@@ -10,6 +10,7 @@ import Foundation
 /// Each step replaces the chain key in place and yields one message key, so
 /// an old chain key is gone as soon as the chain moves on.
 public struct ChainKey: Sendable, Equatable, CustomStringConvertible {
+    /// The key's length in bytes.
     public static let byteCount = 32
     var bytes: SecureBytes
 
@@ -17,10 +18,12 @@ public struct ChainKey: Sendable, Equatable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// A chain key from 32 raw bytes; throws ``CryptoError`` for another length.
     public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
         bytes = try SecureBytes(checkedKey: rawRepresentation)
     }
 
+    /// A redacted description: a chain key never prints its bytes.
     public var description: String { "ChainKey(<redacted>)" }
 
     /// One `KDF_CK` step: returns the message key and moves the chain on.

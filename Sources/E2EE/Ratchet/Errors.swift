@@ -1,5 +1,6 @@
 /// Why a message was not decrypted. In every case the session is unchanged.
 public enum DecryptError: Error, Equatable, Sendable {
+    /// The message did not parse.
     case malformed(WireError)
     /// Tampered, forged, or for another session.
     case authenticationFailure
@@ -17,6 +18,7 @@ public enum DecryptError: Error, Equatable, Sendable {
 
 /// Why a message could not be encrypted.
 public enum EncryptError: Error, Equatable, Sendable {
+    /// The plaintext is longer than the limit the caller set.
     case plaintextTooLarge(size: Int, max: Int)
     /// The sending chain is exhausted (2^32 messages without a reply).
     case counterExhausted

@@ -7,6 +7,7 @@ import Foundation
 
 /// The Double Ratchet root key (PROTOCOL.md §3, `KDF_RK`).
 public struct RootKey: Sendable, Equatable, CustomStringConvertible {
+    /// The key's length in bytes.
     public static let byteCount = 32
     var bytes: SecureBytes
 
@@ -14,10 +15,12 @@ public struct RootKey: Sendable, Equatable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// A root key from 32 raw bytes; throws ``CryptoError`` for another length.
     public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
         bytes = try SecureBytes(checkedKey: rawRepresentation)
     }
 
+    /// A redacted description: a root key never prints its bytes.
     public var description: String { "RootKey(<redacted>)" }
 
     /// One DH ratchet step: `(rk', ck) = KDF_RK(rk, dh)`. Returns the next

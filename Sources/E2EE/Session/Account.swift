@@ -7,6 +7,7 @@
 /// names it has authenticated (``acceptSession(from:random:now:allowClassical:)``):
 /// a forged first message consumes nothing.
 public struct Account: Sendable {
+    /// The device's long-term identity key.
     public let identity: IdentityKey.PrivateKey
     /// Current signed prekey last; older ones stay for messages still in flight.
     public internal(set) var signedPreKeys: [SignedPreKey]
@@ -71,6 +72,7 @@ public struct Account: Sendable {
         self.nextSignedPreKeyID = nextSignedPreKeyID
     }
 
+    /// The newest signed prekey: the one bundles publish.
     public var currentSignedPreKey: SignedPreKey { signedPreKeys[signedPreKeys.count - 1] }
 
     /// One-time prekeys not yet handed out in a bundle: when this runs low,
@@ -266,6 +268,7 @@ public struct Account: Sendable {
 }
 
 extension Account: CustomStringConvertible {
+    /// Public parts and counts only: no private key prints.
     public var description: String {
         "Account(\(identity.publicKey), signed prekeys: \(signedPreKeys.count), one-time prekeys: \(oneTimePreKeys.count), KEM prekeys: \(lastResortKEMPreKeys.count) last-resort + \(oneTimeKEMPreKeys.count) one-time)"
     }

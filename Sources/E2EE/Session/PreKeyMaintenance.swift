@@ -14,6 +14,8 @@ public struct PreKeyPolicy: Sendable, Equatable {
     /// Refill up to this many unpublished one-time KEM prekeys.
     public var targetOneTimeKEMPreKeys: Int
 
+    /// A policy. The defaults refill each kind of one-time prekey to 100 when fewer than 20 remain,
+    /// and rotate the signed prekey weekly, keeping a replaced one for 30 days.
     public init(minimumOneTimePreKeys: Int = 20, targetOneTimePreKeys: Int = 100,
                 signedPreKeyLifetime: UInt64 = 7 * 24 * 3600, signedPreKeyGracePeriod: UInt64 = 30 * 24 * 3600,
                 minimumOneTimeKEMPreKeys: Int = 20, targetOneTimeKEMPreKeys: Int = 100) {
@@ -45,12 +47,14 @@ public struct PreKeyUpload: Sendable, Equatable {
     /// One-time KEM prekeys consumed by sessions since the previous maintenance.
     public let consumedKEMPreKeyIDs: [KEMPreKeyID]
 
+    /// Whether there is nothing to upload or delete.
     public var isEmpty: Bool {
         newOneTimePreKeys.isEmpty && newSignedPreKey == nil && removedSignedPreKeyIDs.isEmpty
             && consumedOneTimePreKeyIDs.isEmpty && newKEMPreKeys.isEmpty && newLastResortKEMPreKey == nil
             && removedKEMPreKeyIDs.isEmpty && consumedKEMPreKeyIDs.isEmpty
     }
 
+    /// Whether two uploads carry the same keys, ids and signatures.
     public static func == (a: Self, b: Self) -> Bool {
         a.newOneTimePreKeys == b.newOneTimePreKeys && a.removedSignedPreKeyIDs == b.removedSignedPreKeyIDs
             && a.consumedOneTimePreKeyIDs == b.consumedOneTimePreKeyIDs

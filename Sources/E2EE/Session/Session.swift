@@ -3,20 +3,27 @@ internal import CE2EE
 /// the caller allows it, classical X3DH).
 ///
 /// The initiator makes one from the recipient's ``PreKeyBundle`` with
-/// ``initiate(identity:bundle:random:now:allowClassical:)``; the recipient makes its side from the
+/// ``initiate(identity:bundle:random:now:allowClassical:)-(_,PreKeyBundle,_,_,_)``; the recipient makes its side from the
 /// first message with ``Account/acceptSession(from:random:now:allowClassical:)``. Both then
 /// ``encrypt(_:random:)`` and ``decrypt(_:maxPlaintext:random:)`` freely.
 /// Sessions are values: persist them with ``serialized()`` and
 /// ``init(serialized:)``.
 public struct Session: Sendable {
+    /// Which side of the setup this session is: the initiator (who used the
+    /// bundle) or the recipient (who accepted the first message).
     public enum Role: UInt8, Sendable { case initiator = 0, recipient = 1 }
 
+    /// Whether this side initiated the session or accepted it.
     public let role: Role
+    /// This device's identity key.
     public let localIdentity: IdentityKey.PublicKey
+    /// The peer's identity key, as authenticated by the setup.
     public let remoteIdentity: IdentityKey.PublicKey
     /// The initiator's ephemeral key `EK_A`: the session's identity on both sides.
     public let baseKey: X25519.PublicKey
+    /// The recipient's signed prekey the setup used.
     public let signedPreKeyID: SignedPreKeyID
+    /// The recipient's one-time prekey the setup used, if the bundle had one.
     public let oneTimePreKeyID: PreKeyID?
     /// The PQXDH part of the setup; nil for a classical (X3DH) session.
     var pq: PQSetup?
@@ -270,6 +277,7 @@ public struct Session: Sendable {
 }
 
 extension Session: CustomStringConvertible {
+    /// The role, counters and the peer's key: no key material prints.
     public var description: String {
         "Session(\(role)\(pq == nil ? ", classical" : ""), remote: \(remoteIdentity), sent: \(ratchet.sendCounter), received: \(ratchet.receiveCounter))"
     }

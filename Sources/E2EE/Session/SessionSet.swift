@@ -15,9 +15,12 @@ public enum ReceiveError: Error, Equatable, Sendable {
 /// message costs at most one full attempt (MAX_SKIP + 1 chain steps), plus one
 /// X25519 per other candidate, their chain steps sharing a budget of MAX_SKIP.
 public struct SessionSet: Sendable {
+    /// The session new messages are sent on, if any.
     public internal(set) var current: Session?
+    /// Older sessions, newest first, kept to decrypt messages still in flight.
     public internal(set) var archived: [Session]
 
+    /// A set from sessions; at most ``Limits/maxArchivedSessions`` archived ones are kept.
     public init(current: Session? = nil, archived: [Session] = []) {
         self.current = current
         self.archived = Array(archived.prefix(Limits.maxArchivedSessions))

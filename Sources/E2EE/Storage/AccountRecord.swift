@@ -7,6 +7,7 @@ extension Account {
     /// account with no KEM prekeys (the next bundle or maintenance makes one).
     static let kemSectionTag: UInt8 = 0xA0
 
+    /// The account as a versioned record (PROTOCOL.md §6). It holds private keys: seal it (``StorageKey/seal(_:authenticating:)``) and wipe it (``SecureBytes/wipe(_:)``).
     public func serialized() -> [UInt8] {
         let kemCount = lastResortKEMPreKeys.count + oneTimeKEMPreKeys.count
         var w = RecordWriter(kind: .account, capacity: 160 + 168 * signedPreKeys.count + 70 * oneTimePreKeys.count
@@ -61,6 +62,7 @@ extension Account {
         return w.bytes
     }
 
+    /// Loads an account from a record written by ``serialized()`` (any record version still read).
     public init(serialized bytes: [UInt8]) throws(RecordError) {
         var r = try RecordReader(bytes, kind: .account)
         let identity = IdentityKey.PrivateKey(validSeed: try r.secret(IdentityKey.seedByteCount))

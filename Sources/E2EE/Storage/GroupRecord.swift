@@ -1,5 +1,6 @@
 /// Sender-key records: one group's state as a member holds it.
 extension GroupSession {
+    /// The group state as a versioned record (PROTOCOL.md §6). It holds chain and signing keys: seal it and wipe it.
     public func serialized() -> [UInt8] {
         var w = RecordWriter(kind: .group, capacity: 256 + senders.count * 120)
         w.raw(distributionID.rawValue)
@@ -39,6 +40,7 @@ extension GroupSession {
         return w.bytes
     }
 
+    /// Loads a group state from a record written by ``serialized()``.
     public init(serialized bytes: [UInt8]) throws(RecordError) {
         var r = try RecordReader(bytes, kind: .group)
         let id = DistributionID(unchecked: try r.bytes(DistributionID.byteCount))

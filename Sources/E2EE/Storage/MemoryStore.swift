@@ -14,13 +14,16 @@ public final class MemoryStore: E2EEStore {
 
     private let state = Locked(State())
 
+    /// An empty store.
     public init() {}
 
+    /// The account, or nil before ``SessionManager/createAccount(store:identity:now:)``.
     public func loadAccount() throws(StorageError) -> Account? {
         guard let bytes = state.withLock({ $0.account }) else { return nil }
         do { return try Account(serialized: bytes) } catch { throw .corruptRecord(kind: "account", error) }
     }
 
+    /// The sessions with `address`, or nil if there are none.
     public func loadSessions(for address: ProtocolAddress) throws(StorageError) -> SessionSet? {
         guard let bytes = state.withLock({ $0.sessions[address] }) else { return nil }
         do { return try SessionSet(serialized: bytes) } catch { throw .corruptRecord(kind: "sessions", error) }
@@ -30,6 +33,7 @@ public final class MemoryStore: E2EEStore {
         state.withLock { s in s.sessions.keys.filter { $0.userID == userID }.map(\.deviceID).sorted() }
     }
 
+    /// The identity key trusted for `address`, or nil if none is yet.
     public func loadIdentity(for address: ProtocolAddress) throws(StorageError) -> IdentityKey.PublicKey? {
         guard let bytes = state.withLock({ $0.identities[address] }) else { return nil }
         do { return try IdentityKey.PublicKey(rawRepresentation: bytes) } catch {

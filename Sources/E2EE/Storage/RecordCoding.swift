@@ -1,10 +1,15 @@
 /// Why a stored record was refused. A record that does not parse is an error,
 /// never a silently empty session (PROTOCOL.md §6).
 public enum RecordError: Error, Equatable, Sendable {
+    /// The record does not start with the `E2ES` magic.
     case badMagic
+    /// The record's version is newer than this build reads.
     case unsupportedVersion(UInt16)
+    /// The record is of another kind (for example a session where an account was expected).
     case wrongKind(expected: UInt8, got: UInt8)
+    /// The record ended early.
     case truncated
+    /// Bytes were left over after the record.
     case trailingBytes(count: Int)
     /// A field holds a value no writer produces (named).
     case malformed(String)

@@ -1,6 +1,7 @@
 /// The session-set record (PROTOCOL.md §6): the current session and the archived
 /// ones, each as its own session record.
 extension SessionSet {
+    /// The sessions as a versioned record (PROTOCOL.md §6). It holds root and chain keys: seal it and wipe it.
     public func serialized() -> [UInt8] {
         var w = RecordWriter(kind: .sessionSet)
         w.u8(current == nil ? 0 : 1)
@@ -16,6 +17,7 @@ extension SessionSet {
         return w.bytes
     }
 
+    /// Loads a session set from a record written by ``serialized()``.
     public init(serialized bytes: [UInt8]) throws(RecordError) {
         var r = try RecordReader(bytes, kind: .sessionSet)
         let hasCurrent = try r.u8()

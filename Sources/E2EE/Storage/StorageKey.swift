@@ -8,7 +8,9 @@ import Foundation
 /// The caller-held 32-byte key that seals records at rest (PROTOCOL.md §6):
 /// `XChaCha20-Poly1305-IETF(key, random 24-byte nonce, record, ad = kind || id)`.
 public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
+    /// The key's length in bytes.
     public static let byteCount = 32
+    /// The length of the salt for ``init(passphrase:salt:opsLimit:memLimit:)-(SecureBytes,_,_,_)``.
     public static let saltByteCount = 16
     /// What sealing adds to a record: the 24-byte nonce and the 16-byte tag.
     public static let sealOverhead = Int(E2EE_SEAL_OVERHEADBYTES)
@@ -19,6 +21,7 @@ public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
         bytes = SecureBytes(randomCount: Self.byteCount)
     }
 
+    /// A key from 32 raw bytes (a key file, a platform keystore); throws ``CryptoError`` for another length.
     public init<Bytes: ContiguousBytes>(rawRepresentation: Bytes) throws(CryptoError) {
         bytes = try SecureBytes(checkedKey: rawRepresentation)
     }
@@ -52,6 +55,7 @@ public struct StorageKey: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A redacted description: the key never prints.
     public var description: String { "StorageKey(<redacted>)" }
 
     /// The bytes, for writing a key file; the caller must protect them.

@@ -2,7 +2,9 @@
 public struct InboundMessage: Sendable, Equatable {
     /// Assigned by the store, increasing in commit order.
     public let sequence: UInt64
+    /// The device the message came from.
     public let sender: ProtocolAddress
+    /// The decrypted message.
     public let plaintext: [UInt8]
     /// Seconds since 1970 at receipt.
     public let receivedAt: UInt64
@@ -10,6 +12,7 @@ public struct InboundMessage: Sendable, Equatable {
     /// nil for a message delivered as usual.
     public let heldReason: String?
 
+    /// An inbound message as a store returns it.
     public init(sequence: UInt64, sender: ProtocolAddress, plaintext: [UInt8], receivedAt: UInt64,
                 heldReason: String? = nil) {
         self.sequence = sequence
@@ -26,8 +29,11 @@ public struct InboundMessage: Sendable, Equatable {
 /// What one operation changes, applied by ``E2EEStore/commit(_:)`` all at once
 /// or not at all.
 public struct StoreChanges: Sendable {
+    /// The account to write, if it changed.
     public var account: Account?
+    /// Session sets to write, by peer device.
     public var sessions: [ProtocolAddress: SessionSet] = [:]
+    /// Identity keys to trust, by peer device.
     public var identities: [ProtocolAddress: IdentityKey.PublicKey] = [:]
     /// Sender-key group states to write, by distribution id.
     public var groups: [DistributionID: GroupSession] = [:]
@@ -35,8 +41,10 @@ public struct StoreChanges: Sendable {
     /// the store), with the content policy's reason for those it held.
     public var inbound: [(sender: ProtocolAddress, plaintext: [UInt8], receivedAt: UInt64, heldReason: String?)] = []
 
+    /// No changes.
     public init() {}
 
+    /// Whether committing these changes would write nothing.
     public var isEmpty: Bool {
         account == nil && sessions.isEmpty && identities.isEmpty && groups.isEmpty && inbound.isEmpty
     }
@@ -72,10 +80,13 @@ public enum StorageError: Error, Equatable, Sendable {
 /// Implementations must be safe to call from many threads; the session
 /// manager serialises work per address itself.
 public protocol E2EEStore: Sendable {
+    /// The account, or nil if none was committed yet.
     func loadAccount() throws(StorageError) -> Account?
+    /// The sessions with `address`, or nil if there are none.
     func loadSessions(for address: ProtocolAddress) throws(StorageError) -> SessionSet?
     /// Devices of `userID` with a stored session set, ascending.
     func deviceIDs(of userID: String) throws(StorageError) -> [UInt32]
+    /// The identity key trusted for `address` (trust on first use), or nil.
     func loadIdentity(for address: ProtocolAddress) throws(StorageError) -> IdentityKey.PublicKey?
     /// A sender-key group state.
     func loadGroup(_ id: DistributionID) throws(StorageError) -> GroupSession?

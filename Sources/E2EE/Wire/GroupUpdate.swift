@@ -2,10 +2,14 @@
 /// identity key its pairwise session must present, and whether it may change
 /// the roster.
 public struct GroupMember: Sendable, Hashable, CustomStringConvertible {
+    /// The member device.
     public let address: ProtocolAddress
+    /// The identity key the member's pairwise session must present.
     public let identityKey: IdentityKey.PublicKey
+    /// Whether the member may change the roster.
     public let isAdmin: Bool
 
+    /// A roster entry.
     public init(address: ProtocolAddress, identityKey: IdentityKey.PublicKey, isAdmin: Bool = false) {
         self.address = address
         self.identityKey = identityKey
@@ -16,6 +20,7 @@ public struct GroupMember: Sendable, Hashable, CustomStringConvertible {
     /// orders the roster by its bytes.
     var rosterAddress: [UInt8] { Array(address.description.utf8) }
 
+    /// The address, marked `(admin)` for an admin.
     public var description: String { "\(address)\(isAdmin ? " (admin)" : "")" }
 }
 
@@ -44,10 +49,14 @@ extension ProtocolAddress {
 /// authenticated (PROTOCOL.md §5b). Members are sorted by address bytes,
 /// unique, at least one.
 public struct GroupUpdate: Sendable, Equatable, CustomStringConvertible {
+    /// The most members a roster can list (its count is a u16).
     public static let maxMembers = Int(UInt16.max)
     static let adminFlag: UInt8 = 0x01
+    /// The group.
     public let distributionID: DistributionID
+    /// The roster's revision: only a newer one replaces a member's view.
     public let revision: UInt32
+    /// The roster, in roster order.
     public let members: [GroupMember]
 
     /// A snapshot; members are put in roster order. Throws for an empty roster,
@@ -70,10 +79,12 @@ public struct GroupUpdate: Sendable, Equatable, CustomStringConvertible {
         self.members = members
     }
 
+    /// The entry for `address`, or nil if it is not in this roster.
     public func member(_ address: ProtocolAddress) -> GroupMember? {
         members.first { $0.address == address }
     }
 
+    /// The wire bytes.
     public var serialized: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(24 + members.count * 48)
@@ -91,6 +102,7 @@ public struct GroupUpdate: Sendable, Equatable, CustomStringConvertible {
         return out
     }
 
+    /// Parses a GroupUpdate; throws ``WireError`` for anything but a well-formed, sorted roster.
     public init(serialized bytes: [UInt8]) throws(WireError) {
         var r = ByteReader(bytes)
         try r.header(.groupUpdate)
@@ -123,6 +135,7 @@ public struct GroupUpdate: Sendable, Equatable, CustomStringConvertible {
         self.members = members
     }
 
+    /// The group, revision and members.
     public var description: String {
         "GroupUpdate(group: \(distributionID), revision: \(revision), members: \(members))"
     }

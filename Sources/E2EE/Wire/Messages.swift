@@ -2,11 +2,17 @@ internal import CE2EE
 
 /// Message type bytes (PROTOCOL.md §4).
 public enum MessageType: UInt8, Sendable {
+    /// `RatchetMessage`: a message in an established session.
     case ratchet = 0x01
+    /// `PreKeyMessage`: a first message of a classical (X3DH) session.
     case preKey = 0x02
+    /// `SenderKeyMessage`: a group message.
     case senderKey = 0x03
+    /// `SenderKeyDistribution`: a member's chain, sent inside a pairwise session.
     case senderKeyDistribution = 0x04
+    /// `PQPreKeyMessage`: a first message of a PQXDH session.
     case pqPreKey = 0x05
+    /// `GroupUpdate`: a roster snapshot, sent inside a pairwise session.
     case groupUpdate = 0x06
 }
 
@@ -39,15 +45,19 @@ extension Array where Element == UInt8 {
 
 /// The Double Ratchet header `H = (DHs_pub, PN, N)`; `Encode(H)` is 40 bytes.
 public struct MessageHeader: Sendable, Equatable {
+    /// Bytes of `Encode(H)`: the ratchet key and two u32 counters.
     public static let byteCount = 40
     /// The ratchet key's 32 bytes at `keyOffset`: in a parsed header, the
     /// message itself (shared, not copied: every message has one, and the
     /// receiver usually only compares it with the key it follows).
     private let keyStorage: [UInt8]
     private let keyOffset: Int
+    /// `PN`: the number of messages in the sender's previous sending chain.
     public let previousCounter: UInt32
+    /// `N`: the message's index in its sending chain.
     public let counter: UInt32
 
+    /// A header from its three fields.
     public init(ratchetKey: X25519.PublicKey, previousCounter: UInt32, counter: UInt32) {
         keyStorage = ratchetKey.bytes
         keyOffset = 0
@@ -71,6 +81,7 @@ public struct MessageHeader: Sendable, Equatable {
         }
     }
 
+    /// Whether the two headers have the same ratchet key and counters.
     public static func == (a: MessageHeader, b: MessageHeader) -> Bool {
         a.previousCounter == b.previousCounter && a.counter == b.counter && a.hasRatchetKey(b.ratchetKey)
     }
@@ -103,6 +114,7 @@ public struct MessageHeader: Sendable, Equatable {
 /// The part every ratchet-carrying message ends with: `Encode(H) || AEAD_v1 output`.
 /// Holds the whole wire message and reads the ciphertext in place.
 public struct RatchetPayload: Sendable, Equatable {
+    /// The Double Ratchet header.
     public let header: MessageHeader
     let bytes: [UInt8]
     let headerStart: Int
@@ -162,8 +174,11 @@ public struct RatchetPayload: Sendable, Equatable {
 
 /// `0x01 || 0x01 || Encode(H) || AEAD_v1 output`.
 public struct RatchetMessage: Sendable, Equatable {
+    /// The header and the sealed message.
     public let payload: RatchetPayload
+    /// The Double Ratchet header.
     public var header: MessageHeader { payload.header }
+    /// The wire bytes.
     public var serialized: [UInt8] { payload.bytes }
 
     init(payload: RatchetPayload) {
@@ -177,19 +192,29 @@ public struct RatchetMessage: Sendable, Equatable {
 public struct PreKeyMessage: Sendable, Equatable {
     /// The PQXDH part: which KEM prekey was encapsulated to, and the ciphertext.
     public struct KEMPart: Sendable, Equatable {
+        /// The recipient's KEM prekey that was encapsulated to.
         public let id: KEMPreKeyID
+        /// The 1,568-byte ML-KEM ciphertext.
         public let ciphertext: [UInt8]
     }
 
+    /// `IK_A`: the initiator's identity key.
     public let identityKey: IdentityKey.PublicKey
+    /// `EK_A`: the initiator's base key, the session's identity on both sides.
     public let baseKey: X25519.PublicKey
+    /// `SPK_id`: the recipient's signed prekey used.
     public let signedPreKeyID: SignedPreKeyID
+    /// `OPK_id`: the recipient's one-time prekey used, if any.
     public let oneTimePreKeyID: PreKeyID?
     /// Present in a PQPreKeyMessage (type 0x05), absent in a classical one (0x02).
     public let kem: KEMPart?
+    /// The header and the sealed first message.
     public let payload: RatchetPayload
+    /// The Double Ratchet header.
     public var header: MessageHeader { payload.header }
+    /// The wire bytes.
     public var serialized: [UInt8] { payload.bytes }
+    /// Whether this is a PQPreKeyMessage (PQXDH) rather than a classical one.
     public var isPostQuantum: Bool { kem != nil }
 
     static let prefixByteCount = 2 + 32 + 32 + 4 + 4
@@ -222,11 +247,14 @@ public struct PreKeyMessage: Sendable, Equatable {
 /// Any message of PROTOCOL.md §4, parsed: the one place that reads a type
 /// byte and hands the rest to that type's parser.
 public enum WireMessage: Sendable, Equatable {
+    /// The protocol version byte every message starts with (suite v1).
     public static let version: UInt8 = 0x01
 
+    /// A message in an established session (type 0x01).
     case ratchet(RatchetMessage)
     /// A PreKeyMessage (type 0x02) or a PQPreKeyMessage (type 0x05).
     case preKey(PreKeyMessage)
+    /// A group message (type 0x03).
     case senderKey(SenderKeyMessage)
     /// Carries a chain key: it arrives inside a pairwise session's plaintext.
     case senderKeyDistribution(SenderKeyDistribution)

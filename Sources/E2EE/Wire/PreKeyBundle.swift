@@ -1,6 +1,7 @@
 /// What a server publishes for a recipient (PROTOCOL.md §1):
 /// `0x01 || flags || IK || u32 SPK_id || SPK || SPK_sig || [u32 OPK_id || OPK] || [u32 KEM_id || KEM || KEM_sig]`.
 public struct PreKeyBundle: Sendable, Equatable {
+    /// The bundle format version (the first byte).
     public static let version: UInt8 = 0x01
     static let flagOneTime: UInt8 = 0x01
     static let flagKEM: UInt8 = 0x02
@@ -8,17 +9,22 @@ public struct PreKeyBundle: Sendable, Equatable {
 
     /// A one-time prekey offered in the bundle.
     public struct OneTime: Sendable, Equatable {
+        /// `OPK_id`.
         public let id: PreKeyID
+        /// `OPK`: the one-time prekey.
         public let publicKey: X25519.PublicKey
     }
 
     /// A signed ML-KEM-1024 prekey, for PQXDH (§2b).
     public struct KEM: Sendable, Equatable {
+        /// `KEM_id`.
         public let id: KEMPreKeyID
+        /// `KEM`: the ML-KEM-1024 encapsulation key.
         public let publicKey: MLKEM.PublicKey
         /// `Ed25519-Sign(IK, EncodeKEM(KEM_pub))`.
         public let signature: [UInt8]
 
+        /// A KEM prekey entry from its fields; the signature is checked when a session is started from the bundle.
         public init(id: KEMPreKeyID, publicKey: MLKEM.PublicKey, signature: [UInt8]) {
             self.id = id
             self.publicKey = publicKey
@@ -26,14 +32,20 @@ public struct PreKeyBundle: Sendable, Equatable {
         }
     }
 
+    /// `IK`: the recipient's identity key, which signs the prekeys.
     public let identityKey: IdentityKey.PublicKey
+    /// `SPK_id`.
     public let signedPreKeyID: SignedPreKeyID
+    /// `SPK`: the signed prekey.
     public let signedPreKey: X25519.PublicKey
+    /// `SPK_sig = Ed25519-Sign(IK, Encode(SPK))`.
     public let signedPreKeySignature: [UInt8]
+    /// A one-time prekey, if the server had one left.
     public let oneTimePreKey: OneTime?
     /// Present in a post-quantum bundle: session setup then runs PQXDH.
     public let kemPreKey: KEM?
 
+    /// A bundle from its fields; signatures are checked when a session is started from it.
     public init(identityKey: IdentityKey.PublicKey, signedPreKeyID: SignedPreKeyID, signedPreKey: X25519.PublicKey,
                 signedPreKeySignature: [UInt8], oneTimePreKey: OneTime? = nil, kemPreKey: KEM? = nil) {
         self.identityKey = identityKey

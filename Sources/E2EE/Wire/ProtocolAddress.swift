@@ -1,15 +1,20 @@
 /// A peer device: a user and one of their devices.
 public struct ProtocolAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The user's id, as the server knows it.
     public let userID: String
+    /// The device's number among the user's devices.
     public let deviceID: UInt32
 
+    /// The address of device `deviceID` of user `userID`.
     public init(userID: String, deviceID: UInt32) {
         self.userID = userID
         self.deviceID = deviceID
     }
 
+    /// `userID.deviceID`.
     public var description: String { "\(userID).\(deviceID)" }
 
+    /// Orders by user id, then device id (the order locks are taken in).
     public static func < (a: Self, b: Self) -> Bool {
         (a.userID, a.deviceID) < (b.userID, b.deviceID)
     }

@@ -1,8 +1,11 @@
 /// A group's 16-byte `distribution_id` (PROTOCOL.md §5).
 public struct DistributionID: Hashable, Sendable, CustomStringConvertible {
+    /// The id's length in bytes.
     public static let byteCount = 16
+    /// The id's 16 bytes.
     public let rawValue: [UInt8]
 
+    /// An id from 16 bytes; throws ``WireError/truncated(needed:available:)`` for another length.
     public init(rawValue: [UInt8]) throws(WireError) {
         guard rawValue.count == Self.byteCount else {
             throw .truncated(needed: Self.byteCount, available: rawValue.count)
@@ -17,6 +20,7 @@ public struct DistributionID: Hashable, Sendable, CustomStringConvertible {
 
     init(unchecked raw: [UInt8]) { rawValue = raw }
 
+    /// The id in hex.
     public var description: String { rawValue.map { String($0, radix: 16) }.joined() }
 }
 
@@ -24,11 +28,17 @@ public struct DistributionID: Hashable, Sendable, CustomStringConvertible {
 /// what a member sends, inside pairwise sessions, so others can read its chain
 /// from `iteration` on. It carries a chain key: never send it outside a session.
 public struct SenderKeyDistribution: Sendable, Equatable, CustomStringConvertible {
+    /// The distribution's length on the wire.
     public static let byteCount = 2 + 16 + 4 + 4 + 32 + 32
+    /// The group.
     public let distributionID: DistributionID
+    /// The sender's chain, random per chain.
     public let chainID: UInt32
+    /// The iteration `chainKey` is at: the first message the receiver can read.
     public let iteration: UInt32
+    /// The chain key at `iteration`.
     public let chainKey: SenderChainKey
+    /// The Ed25519 key that signs every message of the chain.
     public let signingKey: IdentityKey.PublicKey
 
     init(distributionID: DistributionID, chainID: UInt32, iteration: UInt32, chainKey: SenderChainKey,
@@ -54,6 +64,7 @@ public struct SenderKeyDistribution: Sendable, Equatable, CustomStringConvertibl
         return out
     }
 
+    /// Parses a distribution; throws ``WireError`` for malformed bytes or an invalid signing key.
     public init(serialized bytes: [UInt8]) throws(WireError) {
         var r = ByteReader(bytes)
         try r.header(.senderKeyDistribution)
@@ -72,6 +83,7 @@ public struct SenderKeyDistribution: Sendable, Equatable, CustomStringConvertibl
         try r.expectEnd()
     }
 
+    /// The group, chain and iteration: the chain key never prints.
     public var description: String {
         "SenderKeyDistribution(group: \(distributionID), chain: \(chainID), iteration: \(iteration))"
     }
@@ -81,8 +93,11 @@ public struct SenderKeyDistribution: Sendable, Equatable, CustomStringConvertibl
 public struct SenderKeyMessage: Sendable, Equatable {
     static let headerByteCount = 26
     static let signatureByteCount = 64
+    /// The group.
     public let distributionID: DistributionID
+    /// The sender's chain.
     public let chainID: UInt32
+    /// The message's iteration in its chain.
     public let iteration: UInt32
     let bytes: [UInt8]
 
@@ -91,8 +106,10 @@ public struct SenderKeyMessage: Sendable, Equatable {
     var signature: ArraySlice<UInt8> { bytes[(bytes.count - Self.signatureByteCount)...] }
     /// `AEAD_v1 output`: guard, ciphertext and tag, as ``RatchetPayload/sealed``.
     public var sealed: ArraySlice<UInt8> { bytes[sealedRange] }
+    /// The wire bytes.
     public var serialized: [UInt8] { bytes }
 
+    /// Parses a group message; throws ``WireError`` for malformed bytes or a plaintext longer than `maxPlaintext`.
     public init(serialized bytes: [UInt8], maxPlaintext: Int = Limits.defaultMaxPlaintext) throws(WireError) {
         var r = ByteReader(bytes)
         try r.header(.senderKey)

@@ -3,7 +3,9 @@
 public enum WireError: Error, Equatable, Sendable {
     /// The input ended early: `needed` more bytes, `available` left.
     case truncated(needed: Int, available: Int)
+    /// The first byte is not the protocol version this build reads.
     case unknownVersion(UInt8)
+    /// The type byte names no known message type.
     case unknownType(UInt8)
     /// Bytes left over where the layout is fixed.
     case trailingBytes(count: Int)
