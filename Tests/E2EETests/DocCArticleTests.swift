@@ -78,6 +78,49 @@ struct DocCArticleTests {
         }
     }
 
+    /// SessionsAndTheSessionManager.md: a content policy rejects and holds.
+    @Test func contentPolicy() throws {
+        // article SessionsAndTheSessionManager.md 3 begin
+        // Reviewed on the device: before encryption and after decryption.
+        struct NoPlainLinks: ContentPolicy {
+            func review(outgoing plaintext: [UInt8], context: ContentContext) -> OutgoingVerdict {
+                String(decoding: plaintext, as: UTF8.self).contains("http://") ? .reject(reason: "plain-HTTP link") : .allow
+            }
+            func review(incoming plaintext: [UInt8], context: ContentContext) -> IncomingVerdict {
+                String(decoding: plaintext, as: UTF8.self).contains("http://") ? .hold(reason: "plain-HTTP link") : .allow
+            }
+        }
+        let danaStore = MemoryStore(), erinStore = MemoryStore()
+        try SessionManager.createAccount(store: danaStore)
+        try SessionManager.createAccount(store: erinStore)
+        let danaAddress = ProtocolAddress(userID: "dana", deviceID: 1)
+        let erinAddress = ProtocolAddress(userID: "erin", deviceID: 1)
+        let dana = try SessionManager(store: danaStore, localAddress: danaAddress, contentPolicy: NoPlainLinks())
+        let erin = try SessionManager(store: erinStore, localAddress: erinAddress)
+        try dana.startSession(with: erinAddress, bundle: erin.publishBundle())
+
+        // Rejected before encryption: nothing is sent and no state changes.
+        do {
+            _ = try dana.encrypt(Array("see http://example.com".utf8), to: erinAddress)
+        } catch {
+            #expect(error == .rejectedByPolicy(reason: "plain-HTTP link"))
+        }
+        try erin.receive(dana.encrypt(Array("hello".utf8), to: erinAddress), from: danaAddress)
+
+        // Held after decryption: received (the ratchet advances) and kept, marked held.
+        let link = try erin.encrypt(Array("try http://example.com".utf8), to: danaAddress)
+        let held = try dana.receive(link, from: erinAddress)
+        #expect(held == .held(Array("try http://example.com".utf8), reason: "plain-HTTP link"))
+        #expect(try danaStore.inboundMessages(after: 0, limit: 10).map(\.heldReason) == ["plain-HTTP link"])
+        // article end
+        // The article's catch block ran: the link was refused, and only "hello" reached Erin.
+        #expect(throws: MessagingError.rejectedByPolicy(reason: "plain-HTTP link")) {
+            try dana.encrypt(Array("see http://example.com".utf8), to: erinAddress)
+        }
+        #expect(try erinStore.inboundMessages(after: 0, limit: 10).map(\.plaintext) == [Array("hello".utf8)])
+        #expect(throws: MessagingError.decrypt(.duplicate(index: 0))) { try dana.receive(link, from: erinAddress) }
+    }
+
     /// StoresAndCrashSafety.md: a sealed SQLite store, reopened.
     @Test func storesAndCrashSafety() throws {
         // article StoresAndCrashSafety.md 1 begin
@@ -144,8 +187,8 @@ struct DocCArticleTests {
 
         // One encryption for the whole group; the server copies it to each member.
         let hello = try bob.groupEncrypt(Array("hello group".utf8), to: group)
-        #expect(try alice.groupDecrypt(hello, in: group, from: bob.localAddress) == Array("hello group".utf8))
-        #expect(try carol.groupDecrypt(hello, in: group, from: bob.localAddress) == Array("hello group".utf8))
+        #expect(try alice.groupDecrypt(hello, in: group, from: bob.localAddress) == .message(Array("hello group".utf8)))
+        #expect(try carol.groupDecrypt(hello, in: group, from: bob.localAddress) == .message(Array("hello group".utf8)))
 
         // Alice (an admin) removes Carol; the others replace their chains.
         try deliver(alice.removeMember(carol.localAddress, from: group), from: alice, to: everyone)
@@ -153,7 +196,7 @@ struct DocCArticleTests {
             try deliver(member.sendPendingDistributions(in: group).messages, from: member, to: everyone)
         }
         let later = try bob.groupEncrypt(Array("without Carol".utf8), to: group)
-        #expect(try alice.groupDecrypt(later, in: group, from: bob.localAddress) == Array("without Carol".utf8))
+        #expect(try alice.groupDecrypt(later, in: group, from: bob.localAddress) == .message(Array("without Carol".utf8)))
         do {
             _ = try carol.groupDecrypt(later, in: group, from: bob.localAddress)
         } catch {

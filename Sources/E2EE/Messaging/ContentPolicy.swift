@@ -4,7 +4,7 @@
 /// scan can happen; nothing about it is visible on the wire.
 ///
 /// A ``SessionManager`` created with a policy asks it about every application
-/// plaintext: ``SessionManager/encrypt(_:to:)`` and the other pairwise sends,
+/// plaintext: ``SessionManager/encrypt(_:toUser:includeOwnDevices:)`` and the other pairwise sends,
 /// ``SessionManager/groupEncrypt(_:to:)``, ``SessionManager/receive(_:from:)``,
 /// ``SessionManager/receive(batch:commitEvery:)``, and the group receives.
 /// Group roster updates and sender-key distributions are protocol messages,
