@@ -32,6 +32,8 @@ swift test
 echo "== e2ee CLI: two stores converse through files"
 swift build --product e2ee
 bash Tests/cli/conversation.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
+echo "== e2ee CLI: usage errors, help, --version, completions, relay forwarding"
+bash Tests/cli/usage.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
 echo "== e2ee CLI: sender-key groups"
 bash Tests/cli/group.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
 echo "== atomic batched receive: SIGKILLs while receiving a queue"

@@ -119,7 +119,9 @@ struct PeerName {
 
     /// For `@Option(transform:)`: argument-parser reports the thrown text after the value.
     @Sendable static func argument(_ text: String) throws -> PeerName {
-        do { return try PeerName(text) } catch { throw ValidationError(error.message) }
+        do { return try PeerName(text) } catch {
+            throw ValidationError("a peer name is 1-64 of [A-Za-z0-9._-], not starting with '.'")
+        }
     }
 }
 
@@ -146,7 +148,7 @@ enum GroupID {
     }
 
     @Sendable static func argument(_ text: String) throws -> DistributionID {
-        do { return try parse(text) } catch { throw ValidationError(error.message) }
+        do { return try parse(text) } catch { throw ValidationError("a group id is 32 lowercase hex digits") }
     }
 
     /// The id as the command line spells it (``DistributionID/description``
