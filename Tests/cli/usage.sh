@@ -141,6 +141,9 @@ check "encrypt --in-dir makes its missing --out-dir" \
     "$E2EE" encrypt --store deep/er/alice --peer bob --in-dir plain --out-dir queue/for/bob
 check "bob receives the three" \
     test "$("$E2EE" receive --store bob --peer alice --dir queue/for/bob)" = "received 3, duplicates 0, rejected 0"
+mkdir nothing
+check "and makes it for an empty --in-dir too" \
+    bash -c "'$E2EE' encrypt --store deep/er/alice --peer bob --in-dir nothing --out-dir queue/empty && test -d queue/empty"
 
 # ---------------------------------------------------------------- relay forwarding
 # A stand-in e2ee-relay that prints its arguments one per line and exits 7.
