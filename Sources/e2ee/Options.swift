@@ -4,8 +4,10 @@ import E2EEStore
 import ToolSupport
 
 // The options that several commands share, one `@OptionGroup` each: a new
-// option for a family of commands (a content-policy hook on the sending and
-// receiving ones, say) is one more group here and one line in each command.
+// option for a family of commands is one more group here and one line in each
+// command. (A content-policy hook, `--policy CMD`, would be a `PolicyOption`
+// group in EncryptCommand, DecryptCommand, ReceiveCommand, GroupTool.Encrypt
+// and GroupTool.Decrypt, passed on to Commands/GroupCommands.)
 
 /// `--store DIR [--passphrase-file FILE]`: every command that opens a store.
 struct StoreOptions: ParsableArguments {

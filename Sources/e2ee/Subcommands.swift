@@ -47,8 +47,8 @@ struct EncryptCommand: CLICommand {
         commandName: "encrypt",
         abstract: "Encrypt a message to a peer.",
         usage: """
-            e2ee encrypt --store <dir> --peer <name> [--bundle <file>] [--in <file>] [--out <file>] [--allow-classical]
-            e2ee encrypt --store <dir> --peer <name> --in-dir <dir> --out-dir <dir>
+            e2ee encrypt --store <dir> [--passphrase-file <file>] --peer <name> [--bundle <file>] [--in <file>] [--out <file>] [--allow-classical]
+            e2ee encrypt --store <dir> [--passphrase-file <file>] --peer <name> --in-dir <dir> --out-dir <dir>
             """,
         discussion: """
             The first message to a peer needs its bundle (--bundle); once a session exists --bundle \
@@ -145,7 +145,7 @@ struct ReceiveCommand: CLICommand {
     var dir: String
     @Option(help: ArgumentHelp("Messages per transaction.", valueName: "n"))
     var commitEvery = 256
-    @Option(help: "normal, or full: fsync every commit (durable across power loss, slower).")
+    @Option(help: ArgumentHelp("full: fsync every commit (durable across power loss, slower).", valueName: "normal|full"))
     var sync = SyncMode.normal
     @OptionGroup var classical: ClassicalOption
 
@@ -171,7 +171,7 @@ struct InboxCommand: CLICommand {
     static let path = "inbox"
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "yes: delete the printed messages.")
+    @Option(help: ArgumentHelp("yes: delete the printed messages.", valueName: "yes|no"))
     var ack = YesNo.no
 
     func run() throws(CLIError) { try Commands.inbox(store: store.directory(), acknowledge: ack == .yes) }
