@@ -124,9 +124,10 @@ enum CLI {
     /// option it cannot place instead ("Unknown option '--store'").
     static func checkCommandWords(_ arguments: [String]) throws(WordError) {
         var command: any ParsableCommand.Type = E2EETool.self
-        for word in arguments {
+        // `e2ee help CMD…` (argument-parser's own) names commands the same way.
+        let words = arguments.first == "help" ? arguments.dropFirst() : arguments[...]
+        for word in words {
             let subcommands = command.configuration.subcommands
-            // `help` is argument-parser's own, a subcommand of the root only.
             guard !subcommands.isEmpty, !word.hasPrefix("-"), !(command == E2EETool.self && word == "help") else { return }
             guard let next = subcommands.first(where: { $0.configuration.commandName == word }) else {
                 let path = (command as? any CLICommand.Type)?.path ?? ""

@@ -90,6 +90,8 @@ check "names it" stderr_has "unknown command 'frobnicate'"
 expect_status "unknown command with options after it" 2 none "$E2EE" frobnicate --store none
 check "names the command, not the option" stderr_has "unknown command 'frobnicate'"
 expect_status "unknown group command" 2 none "$E2EE" group frobnicate --store none
+expect_status "help for an unknown command" 2 none "$E2EE" help frobnicate
+expect_status "help for an unknown group command" 2 none "$E2EE" help group frobnicate
 expect_status "unknown relay command (e2ee-relay not run)" 2 none "$E2EE" relay frobnicate
 expect_status "missing command" 2 none "$E2EE"
 expect_status "missing group command" 2 none "$E2EE" group
