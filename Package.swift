@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // `swift package generate-documentation` (scripts/docs.sh); a plugin only, nothing is linked.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The `e2ee` tool's command line (subcommands, help, completions); the libraries do not use it.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // The C core: hot-path KDFs and AEAD over libb2 and libsodium. Private to E2EE.
@@ -49,7 +51,8 @@ let package = Package(
         // The command-line tool: a thin layer over E2EE that keeps its state in a directory.
         .executableTarget(
             name: "e2ee",
-            dependencies: ["E2EE", "E2EEStore", "ToolSupport"],
+            dependencies: ["E2EE", "E2EEStore", "ToolSupport",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/e2ee"
         ),
         // Two processes sharing one SQLite store (Tests/cli/hammer.sh).

@@ -1,3 +1,4 @@
+import ArgumentParser
 import E2EE
 import ToolSupport
 
@@ -10,293 +11,164 @@ enum CLIError: Error {
     case failed(String)
 }
 
+/// A command of the tool. Its `run()` throws only ``CLIError``, which
+/// ``CLI/main(_:)`` turns into the exit status and the line on stderr.
+protocol CLICommand: ParsableCommand {
+    /// The words after `e2ee` that name the command in messages: "encrypt",
+    /// "group add" (`e2ee: group add failed: …`).
+    static var path: String { get }
+}
+
+/// `e2ee`: the root command. Run without a subcommand it is a usage error.
+struct E2EETool: CLICommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2ee",
+        abstract: "End-to-end encrypted conversations between store directories, through files.",
+        discussion: """
+            Each store directory holds one device's account: its keys, sessions, groups and \
+            received messages, in store.sqlite with every record sealed. A store's own name, \
+            which its peers use for it, is its directory's name. Every command that takes \
+            --store also takes --passphrase-file FILE: the store key is then derived from the \
+            passphrase (Argon2id) instead of kept in DIR/storage.key.
+
+            Without --in/--out, input is read from stdin and output written to stdout. The \
+            directories that --store (init), --out and --out-dir name are created (mode 0700) \
+            when missing.
+
+            Sessions are set up with PQXDH (X25519 + ML-KEM-1024, PROTOCOL.md §2b): 'bundle' \
+            includes a KEM prekey ('--classical' leaves it out, for peers without PQXDH), and a \
+            bundle without one or a classical first message is refused (postQuantumRequired) \
+            unless --allow-classical is given.
+
+            Peer names: 1-64 characters of [A-Za-z0-9._-], not starting with '.'. Group IDs: \
+            32 lowercase hex digits.
+
+            Exit status: 0 success, 1 rejected input or failure, 2 usage error.
+
+            Shell completions: e2ee --generate-completion-script bash|zsh|fish.
+            """,
+        version: "e2ee \(E2EEVersion.current)",
+        subcommands: [InitCommand.self, BundleCommand.self, EncryptCommand.self, DecryptCommand.self,
+                      ReceiveCommand.self, InboxCommand.self, InspectCommand.self, GroupTool.self, RelayTool.self]
+    )
+    static let path = ""
+
+    func run() throws(CLIError) { throw .usage("missing command") }
+}
+
+/// Parsing, running and reporting: the exit status of every outcome is decided here.
 enum CLI {
-    static let usage = """
-        usage:
-          e2ee --version
-          e2ee init    --store DIR
-          e2ee bundle  --store DIR [--out FILE] [--classical]
-          e2ee encrypt --store DIR --peer NAME [--bundle FILE] [--in FILE] [--out FILE] [--allow-classical]
-          e2ee encrypt --store DIR --peer NAME --in-dir DIR --out-dir DIR   (every file, in name order)
-          e2ee decrypt --store DIR --peer NAME [--in FILE] [--out FILE] [--allow-classical]
-          e2ee receive --store DIR --peer NAME --dir MESSAGES [--commit-every N] [--sync normal|full] [--allow-classical]
-          e2ee inbox   --store DIR [--ack yes]
-          e2ee inspect [--in FILE]
-          e2ee relay register|send|sync|remove-device …   (runs e2ee-relay; see 'e2ee-relay --help')
-          e2ee group create     --store DIR --members NAME[,NAME...] [--admins NAME[,...]] --out-dir DIR
-          e2ee group add        --store DIR --group ID --members NAME[,NAME...] [--admins NAME[,...]] --out-dir DIR
-          e2ee group remove     --store DIR --group ID --members NAME[,NAME...] --out-dir DIR
-          e2ee group leave      --store DIR --group ID --out-dir DIR
-          e2ee group distribute --store DIR --group ID --out-dir DIR
-          e2ee group info       --store DIR --group ID
-          e2ee group encrypt    --store DIR --group ID [--in FILE] [--out FILE]
-          e2ee group decrypt    --store DIR --group ID --peer SENDER [--in FILE] [--out FILE]
-        Every --store command also takes --passphrase-file FILE: the store key is then
-        derived from the passphrase (Argon2id) instead of kept in DIR/storage.key.
-        Without --in/--out, input is read from stdin and output written to stdout.
-        Sessions are set up with PQXDH (X25519 + ML-KEM-1024, PROTOCOL.md §2b): 'bundle'
-        includes a KEM prekey ('--classical' leaves it out, for peers without PQXDH), and a
-        bundle without one or a classical first message is refused (postQuantumRequired)
-        unless --allow-classical is given.
-        'decrypt' checks that --out can be written before it commits (a bad --out leaves
-        the store unchanged); if writing fails after the commit, the message is in the
-        inbox ('e2ee inbox').
-        Peer names: 1-64 characters of [A-Za-z0-9._-], not starting with '.'.
-        Exit status: 0 success, 1 rejected input or failure, 2 usage error.
-        A store's own name, which its peers use for it, is its directory's name.
-        Groups (sender keys, PROTOCOL.md §5b): ID is 32 lowercase hex digits. 'group
-        create' prints the new group's ID and makes this store its admin. create, add,
-        remove and leave write the pairwise messages to send as DIR/NAME.N.msg (N = 1, 2,
-        ... in delivery order; DIR is created if missing): the new roster to every member
-        (old and new), and our sender-key chain to those who need it. Members need a
-        pairwise session first. Only an admin adds or removes; anyone may leave. On a
-        removal every remaining member replaces its chain; 'group distribute' then sends
-        it (and, after an invitation, our chain) to the members that need it.
-        Roster updates and distributions are ordinary pairwise messages: 'decrypt'
-        applies them to the group state in the same commit and writes only the line
-        'group update: ID revision R from NAME' or 'group distribution: ID from NAME'.
-        Application messages that start with the bytes 01 04 or 01 06 are reserved.
-        """
-
-    /// Runs one command and returns the exit status.
-    static func run(_ arguments: [String]) -> Int32 {
+    /// Runs one command line (without the program name) and returns the exit status:
+    /// 0 success (help, `--version` and completion scripts too), 1 rejected input or
+    /// failure, 2 usage error.
+    static func main(_ arguments: [String]) -> Int32 {
+        var command: any ParsableCommand
         do {
-            try dispatch(arguments)
-            return 0
+            try checkCommandWords(arguments)
         } catch {
-            switch error {
-            case .usage(let message):
-                IO.printError("e2ee: \(message)\n\(usage)")
-                return 2
-            case .failed(let message):
-                var command = arguments[0]
-                if command == "group", arguments.count > 1 { command += " \(arguments[1])" }
-                IO.printError("e2ee: \(command) failed: \(message)")
-                return 1
+            return commandExit(error.error, of: error.command)
+        }
+        do {
+            command = try E2EETool.parseAsRoot(arguments)
+        } catch {
+            return parserExit(error)
+        }
+        do {
+            // e2ee-relay parses its own arguments.
+            if command is any CLICommand, !(command is any RelayForwarding) { try checkRepeats(arguments) }
+            try command.run()
+            return 0
+        } catch let error as CLIError {
+            return commandExit(error, of: type(of: command))
+        } catch {
+            // Only argument-parser's own commands (`e2ee help …`) get here: a clean exit or a usage error.
+            return parserExit(error)
+        }
+    }
+
+    /// An error of argument-parser: help, `--version` and completion scripts are clean
+    /// exits (stdout, 0); everything else (unknown command or option, missing or bad
+    /// value, a `ValidationError` of a command's `validate()`) is a usage error
+    /// (stderr, 2), never its own EX_USAGE (64) or 1.
+    static func parserExit(_ error: any Error) -> Int32 {
+        if E2EETool.exitCode(for: error) == .success {
+            let text = E2EETool.fullMessage(for: error)
+            if !text.isEmpty { IO.printOut(text) }
+            return 0
+        }
+        // "Error: <message>\n<usage>": the first line says "e2ee: " as every other error does.
+        let message = E2EETool.message(for: error)
+        let full = E2EETool.fullMessage(for: error)
+        let lead = "Error: " + message
+        let rest = full.hasPrefix(lead) ? String(full.dropFirst(lead.count)) : "\n" + full
+        IO.printError("e2ee: \(message.isEmpty ? "usage error" : message)\(rest)")
+        return 2
+    }
+
+    /// A command's own error: usage (2, with the command's usage) or failure (1,
+    /// one line `e2ee: <command> failed: <why>`).
+    static func commandExit(_ error: CLIError, of type: any ParsableCommand.Type) -> Int32 {
+        let path = (type as? any CLICommand.Type)?.path ?? ""
+        switch error {
+        case .usage(let message):
+            let help = path.isEmpty ? "e2ee --help" : "e2ee \(path) --help"
+            IO.printError("e2ee: \(message)\nUsage: \(E2EETool.usageString(for: type))\n  See '\(help)' for more information.")
+            return 2
+        case .failed(let message):
+            IO.printError("e2ee: \(path) failed: \(message)")
+            return 1
+        }
+    }
+
+    /// A wrong command word, said as such: argument-parser would name the first
+    /// option it cannot place instead ("Unknown option '--store'").
+    static func checkCommandWords(_ arguments: [String]) throws(WordError) {
+        var command: any ParsableCommand.Type = E2EETool.self
+        // `e2ee help CMD…` (argument-parser's own) names commands the same way.
+        let words = arguments.first == "help" ? arguments.dropFirst() : arguments[...]
+        for word in words {
+            let subcommands = command.configuration.subcommands
+            guard !subcommands.isEmpty, !word.hasPrefix("-"), !(command == E2EETool.self && word == "help") else { return }
+            guard let next = subcommands.first(where: { $0.configuration.commandName == word }) else {
+                let path = (command as? any CLICommand.Type)?.path ?? ""
+                throw WordError(error: .usage(path.isEmpty ? "unknown command '\(word)'" : "unknown \(path) command '\(word)'"),
+                                command: command)
             }
+            command = next
         }
     }
 
-    private static func dispatch(_ arguments: [String]) throws(CLIError) {
-        guard let command = arguments.first else { throw .usage("missing command") }
-        if command == "-h" || command == "--help" || command == "help" {
-            IO.printOut(usage)
-            return
-        }
-        if command == "--version" {
-            IO.printOut("e2ee \(E2EEVersion.current)")
-            return
-        }
-        let rest = Array(arguments.dropFirst())
-        switch command {
-        case "relay":
-            try RelayForward.run(rest)
-        case "init":
-            let o = try Options(rest, allowed: ["store", "passphrase-file"])
-            try Commands.initialize(store: o.store())
-        case "bundle":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "out"], switches: ["classical"])
-            try Commands.bundle(store: o.store(), output: Output(path: o["out"]), classical: o.isSet("classical"))
-        case "receive":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "sync", "peer", "dir", "commit-every"],
-                                switches: ["allow-classical"])
-            var commitEvery = 256
-            if let n = o["commit-every"] {
-                guard let value = Int(n), value > 0 else { throw .usage("--commit-every takes a positive number, not '\(n)'") }
-                commitEvery = value
+    struct WordError: Error {
+        let error: CLIError
+        let command: any ParsableCommand.Type
+    }
+
+    /// argument-parser keeps the last of a repeated option and takes an empty value;
+    /// the tool has always refused both as usage errors. Run after a successful parse,
+    /// so every `--word` is an option name (a value cannot start with a dash) and every
+    /// empty argument is an option's value.
+    static func checkRepeats(_ arguments: [String]) throws(CLIError) {
+        var seen = Set<String>()
+        var previous = ""
+        for argument in arguments {
+            if argument == "--" { break }
+            if argument.hasPrefix("--") {
+                let parts = argument.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = String(parts[0])
+                if parts.count == 2, parts[1].isEmpty { throw .usage("\(name) needs a value") }
+                guard seen.insert(name).inserted else { throw .usage("\(name) given twice") }
+            } else if argument.isEmpty {
+                throw .usage("\(previous) needs a value")
             }
-            try Commands.receive(store: o.store(), peer: PeerName(o.required("peer")), directory: o.required("dir"),
-                                 commitEvery: commitEvery)
-        case "inbox":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "ack"])
-            guard [nil, "yes", "no"].contains(o["ack"]) else { throw .usage("--ack takes yes or no") }
-            try Commands.inbox(store: o.store(), acknowledge: o["ack"] == "yes")
-        case "encrypt" where rest.contains("--in-dir"):
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "peer", "in-dir", "out-dir"])
-            try Commands.encryptAll(store: o.store(), peer: PeerName(o.required("peer")),
-                                    inputDirectory: o.required("in-dir"), outputDirectory: o.required("out-dir"))
-        case "encrypt":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "peer", "bundle", "in", "out"],
-                                switches: ["allow-classical"])
-            let store = try o.store()
-            let peer = try PeerName(try o.required("peer"))
-            try Commands.encrypt(store: store, peer: peer, bundlePath: o["bundle"],
-                                 input: Input(path: o["in"]), output: Output(path: o["out"]))
-        case "decrypt":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "peer", "in", "out"],
-                                switches: ["allow-classical"])
-            let store = try o.store()
-            let peer = try PeerName(try o.required("peer"))
-            try Commands.decrypt(store: store, peer: peer, input: Input(path: o["in"]), output: Output(path: o["out"]))
-        case "inspect":
-            let o = try Options(rest, allowed: ["in"])
-            try Inspect.run(input: Input(path: o["in"]))
-        case "group":
-            try dispatchGroup(rest)
-        default:
-            throw .usage("unknown command '\(command)'")
+            previous = argument
         }
-    }
-}
-
-extension CLI {
-    fileprivate static func dispatchGroup(_ arguments: [String]) throws(CLIError) {
-        guard let sub = arguments.first else { throw .usage("missing group command") }
-        let rest = Array(arguments.dropFirst())
-        switch sub {
-        case "create":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "members", "admins", "out-dir"])
-            let store = try o.store()
-            let members = try PeerName.list(o.required("members"))
-            try GroupCommands.create(store: store, members: members, admins: o["admins"].map { (t) throws(CLIError) in try PeerName.list(t) } ?? [],
-                                     outputDirectory: o.required("out-dir"))
-        case "add":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "members", "admins", "out-dir"])
-            let store = try o.store()
-            let id = try GroupID.parse(o.required("group"))
-            let members = try PeerName.list(o.required("members"))
-            try GroupCommands.add(store: store, group: id, members: members,
-                                  admins: o["admins"].map { (t) throws(CLIError) in try PeerName.list(t) } ?? [], outputDirectory: o.required("out-dir"))
-        case "remove":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "members", "out-dir"])
-            let store = try o.store()
-            let id = try GroupID.parse(o.required("group"))
-            let members = try PeerName.list(o.required("members"))
-            try GroupCommands.remove(store: store, group: id, members: members, outputDirectory: o.required("out-dir"))
-        case "leave", "distribute":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "out-dir"])
-            let store = try o.store()
-            let id = try GroupID.parse(o.required("group"))
-            if sub == "leave" {
-                try GroupCommands.leave(store: store, group: id, outputDirectory: o.required("out-dir"))
-            } else {
-                try GroupCommands.distribute(store: store, group: id, outputDirectory: o.required("out-dir"))
-            }
-        case "info":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "group"])
-            let store = try o.store()
-            try GroupCommands.info(store: store, group: GroupID.parse(o.required("group")))
-        case "encrypt":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "in", "out"])
-            let store = try o.store()
-            let id = try GroupID.parse(o.required("group"))
-            try GroupCommands.encrypt(store: store, group: id, input: Input(path: o["in"]), output: Output(path: o["out"]))
-        case "decrypt":
-            let o = try Options(rest, allowed: ["store", "passphrase-file", "group", "peer", "in", "out"])
-            let store = try o.store()
-            let id = try GroupID.parse(o.required("group"))
-            let sender = try PeerName(o.required("peer"))
-            try GroupCommands.decrypt(store: store, group: id, sender: sender,
-                                      input: Input(path: o["in"]), output: Output(path: o["out"]))
-        default:
-            throw .usage("unknown group command '\(sub)'")
-        }
-    }
-}
-
-/// A group id on the command line: 32 lowercase hex digits.
-enum GroupID {
-    static func parse(_ text: String) throws(CLIError) -> DistributionID {
-        let digits = Array(text.utf8)
-        // Hex.decode also takes uppercase digits: the command line does not.
-        let uppercase = UInt8(ascii: "A")...UInt8(ascii: "F")
-        guard digits.count == 2 * DistributionID.byteCount, !digits.contains(where: uppercase.contains),
-              let raw = Hex.decode(text) else {
-            throw .usage("bad group id '\(text)' (32 lowercase hex digits)")
-        }
-        do { return try DistributionID(rawValue: raw) } catch { throw .usage("bad group id '\(text)'") }
-    }
-
-    /// The id as the command line spells it (``DistributionID/description``
-    /// does not zero-pad its bytes).
-    static func text(_ id: DistributionID) -> String { Hex.encode(id.rawValue) }
-}
-
-/// `--flag VALUE` or `--flag=VALUE` pairs and `--switch`es without a value,
-/// each at most once, no positionals.
-struct Options {
-    private var values: [String: String] = [:]
-    private var set: Set<String> = []
-
-    init(_ arguments: [String], allowed: Set<String>, switches: Set<String> = []) throws(CLIError) {
-        var i = 0
-        while i < arguments.count {
-            let arg = arguments[i]
-            guard arg.hasPrefix("--"), arg.count > 2 else { throw .usage("unexpected argument '\(arg)'") }
-            var name = String(arg.dropFirst(2))
-            var value: String
-            if switches.contains(name) {
-                guard set.insert(name).inserted else { throw .usage("--\(name) given twice") }
-                i += 1
-                continue
-            }
-            if let eq = name.firstIndex(of: "=") {
-                value = String(name[name.index(after: eq)...])
-                name = String(name[..<eq])
-            } else {
-                guard allowed.contains(name) else { throw .usage("unknown flag '--\(name)'") }
-                guard i + 1 < arguments.count else { throw .usage("--\(name) needs a value") }
-                i += 1
-                value = arguments[i]
-            }
-            guard allowed.contains(name) else { throw .usage("unknown flag '--\(name)'") }
-            guard !value.isEmpty else { throw .usage("--\(name) needs a value") }
-            guard values[name] == nil else { throw .usage("--\(name) given twice") }
-            values[name] = value
-            i += 1
-        }
-    }
-
-    subscript(name: String) -> String? { values[name] }
-
-    func isSet(_ name: String) -> Bool { set.contains(name) }
-
-    func required(_ name: String) throws(CLIError) -> String {
-        guard let v = values[name] else { throw .usage("missing --\(name)") }
-        return v
-    }
-
-    func store() throws(CLIError) -> Store {
-        var store = Store(path: try required("store"), passphraseFile: values["passphrase-file"])
-        switch values["sync"] {
-        case nil, "normal": break
-        case "full": store.synchronous = .full
-        case let other?: throw .usage("--sync takes normal or full, not '\(other)'")
-        }
-        store.allowClassical = isSet("allow-classical")
-        return store
-    }
-}
-
-/// A peer's name, safe to use as a file name in the store.
-struct PeerName {
-    let value: String
-
-    init(_ value: String) throws(CLIError) {
-        let bytes = Array(value.utf8)
-        let ok = (1...64).contains(bytes.count) && bytes[0] != UInt8(ascii: ".") && bytes.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-                || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
-        }
-        guard ok else { throw .usage("bad peer name '\(value)' (1-64 of [A-Za-z0-9._-], not starting with '.')") }
-        self.value = value
-    }
-
-    /// `NAME[,NAME...]`, each a valid name, without repeats.
-    static func list(_ text: String) throws(CLIError) -> [PeerName] {
-        var names = [PeerName](), seen = Set<String>()
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let name = try PeerName(String(part))
-            guard seen.insert(name.value).inserted else { throw .usage("peer '\(name.value)' named twice") }
-            names.append(name)
-        }
-        return names
     }
 }
 
 /// A library error as one line: the case and its context without type
 /// prefixes (`malformed(truncated(needed: 40, available: 8))`);
-/// ``ReceiveError`` is unwrapped to the error inside it.
+/// ``ReceiveError`` is unwrapped to the error inside it. Every message the
+/// tool prints for a library error comes from here.
 func describe(_ error: any Error) -> String {
     var inner: any Error = error
     if let e = error as? ReceiveError {

@@ -19,6 +19,7 @@ enum Commands {
         let lock = try store.lock()
         defer { lock.release() }
         let (_, manager) = try store.openManager()
+        try output.prepare()
         let bundle: PreKeyBundle
         do { bundle = try manager.publishBundle(classical: classical) } catch { throw .failed(describe(error)) }
         try output.stage(bundle.serialized).commit()
@@ -46,6 +47,7 @@ enum Commands {
             }
         }
         let plaintext = try input.read()
+        try output.prepare()
         let message: [UInt8]
         do { message = try manager.encrypt(plaintext, to: address) } catch { throw .failed(describe(error)) }
         try output.stage(message).commit()
@@ -55,6 +57,7 @@ enum Commands {
     /// same name in `outputDirectory`: a queue of messages in one process.
     static func encryptAll(store: Store, peer: PeerName, inputDirectory: String,
                            outputDirectory: String) throws(CLIError) {
+        try IO.makeDirectories(outputDirectory)
         let lock = try store.lock()
         defer { lock.release() }
         let (_, manager) = try store.openManager()
@@ -76,7 +79,7 @@ enum Commands {
         // A bad --out fails here, before anything is committed. Should writing
         // still fail after the commit (disk full, stdout closed), the message
         // is not lost: it is in the inbox (`e2ee inbox`).
-        try output.checkWritable()
+        try output.prepare()
         let received: Received
         do { received = try manager.receive(message, from: address) } catch {
             throw .failed(describe(error))

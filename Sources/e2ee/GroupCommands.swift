@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import E2EE
 import E2EEStore
 import ToolSupport
@@ -16,7 +11,7 @@ enum GroupCommands {
     /// Creates a group with this store as its admin (and `admins` as admins
     /// too): each member gets the roster (its invitation) and our chain.
     static func create(store: Store, members: [PeerName], admins: [PeerName], outputDirectory: String) throws(CLIError) {
-        try makeDirectory(outputDirectory)
+        try IO.makeDirectories(outputDirectory)
         let lock = try store.lock()
         defer { lock.release() }
         let (_, manager) = try store.openManager()
@@ -56,7 +51,7 @@ enum GroupCommands {
     /// Sends our current chain to the members that still need it (after an
     /// invitation, a join or a removal); names those without a session on stderr.
     static func distribute(store: Store, group id: DistributionID, outputDirectory: String) throws(CLIError) {
-        try makeDirectory(outputDirectory)
+        try IO.makeDirectories(outputDirectory)
         let lock = try store.lock()
         defer { lock.release() }
         let (_, manager) = try store.openManager()
@@ -93,6 +88,7 @@ enum GroupCommands {
         defer { lock.release() }
         let (_, manager) = try store.openManager()
         let plaintext = try input.read()
+        try output.prepare()
         let message: [UInt8]
         do { message = try manager.groupEncrypt(plaintext, to: id) } catch { throw .failed(describe(error)) }
         try output.stage(message).commit()
@@ -104,6 +100,7 @@ enum GroupCommands {
         defer { lock.release() }
         let (_, manager) = try store.openManager()
         let message = try input.read()
+        try output.prepare()
         let received: Received
         do { received = try manager.groupDecrypt(message, in: id, from: Store.address(of: sender)) } catch {
             throw .failed(describe(error))
@@ -120,7 +117,7 @@ enum GroupCommands {
     private static func change(_ store: Store, _ outputDirectory: String,
                                _ body: (SessionManager) throws(MessagingError) -> [(address: ProtocolAddress, message: [UInt8])])
         throws(CLIError) {
-        try makeDirectory(outputDirectory)
+        try IO.makeDirectories(outputDirectory)
         let lock = try store.lock()
         defer { lock.release() }
         let (_, manager) = try store.openManager()
@@ -132,19 +129,6 @@ enum GroupCommands {
     /// The peers' addresses, without this device (the library skips it too).
     private static func addresses(_ names: [PeerName], _ store: Store) -> [ProtocolAddress] {
         names.map(Store.address(of:)).filter { $0 != store.localAddress }
-    }
-
-    /// Creates `path` and its missing parents (mode 0700), before anything is committed.
-    private static func makeDirectory(_ path: String) throws(CLIError) {
-        var prefix = path.hasPrefix("/") ? "/" : ""
-        for part in path.split(separator: "/") {
-            prefix += part
-            if mkdir(prefix, 0o700) != 0, errno != EEXIST { throw .failed("\(prefix): \(IO.errorText())") }
-            prefix += "/"
-        }
-        var st = stat()
-        guard stat(path, &st) == 0 else { throw .failed("\(path): \(IO.errorText())") }
-        guard st.st_mode & S_IFMT == S_IFDIR else { throw .failed("\(path): \(IO.errorText(ENOTDIR))") }
     }
 
     /// Writes the messages to `DIR/<peer name>.<N>.msg`, N counting each

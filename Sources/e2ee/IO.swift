@@ -85,6 +85,19 @@ enum IO {
         return names.sorted()
     }
 
+    /// Creates `path` and its missing parents (mode 0700); fails unless it is a directory then.
+    static func makeDirectories(_ path: String) throws(CLIError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part
+            if mkdir(prefix, 0o700) != 0, errno != EEXIST { throw .failed("\(prefix): \(errorText())") }
+            prefix += "/"
+        }
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw .failed("\(path): \(errorText())") }
+        guard st.st_mode & S_IFMT == S_IFDIR else { throw .failed("\(path): \(errorText(ENOTDIR))") }
+    }
+
     static func printError(_ text: String) {
         try? writeAll(fd: 2, Array((text + "\n").utf8))
     }
@@ -119,10 +132,11 @@ struct Input {
 struct Output {
     let path: String?
 
-    /// Fails unless the output can be created: its directory exists and is
-    /// writable (a file) or it opens for writing (a device). Checked before a
-    /// command commits, so that a bad `--out` leaves the store unchanged.
-    func checkWritable() throws(CLIError) {
+    /// Creates the missing directories above the output (mode 0700), then fails
+    /// unless it can be created: its directory is writable (a file) or it opens
+    /// for writing (a device). Called before a command commits, so that a bad
+    /// `--out` leaves the store unchanged.
+    func prepare() throws(CLIError) {
         guard let path, path != "-" else { return }
         var st = stat()
         if stat(path, &st) == 0, st.st_mode & S_IFMT != S_IFREG {
@@ -130,11 +144,13 @@ struct Output {
             return
         }
         let directory = splitPath(path).directory
+        try IO.makeDirectories(directory)
         guard access(directory, W_OK | X_OK) == 0 else { throw .failed("\(path): \(IO.errorText())") }
     }
 
     func stage(_ bytes: [UInt8]) throws(CLIError) -> StagedOutput {
         guard let path, path != "-" else { return .stdout(bytes) }
+        try prepare()
         var st = stat()
         if stat(path, &st) == 0, st.st_mode & S_IFMT != S_IFREG {
             // A device, FIFO or the like (/dev/null, /dev/stdout): write in place, never rename over it.

@@ -101,9 +101,10 @@ struct Store {
     }
 
     /// Takes an exclusive `flock` on the store directory until the returned lock
-    /// is released; with `creating`, makes the directory (mode 0700) first.
+    /// is released; with `creating`, makes the directory and its missing parents
+    /// (mode 0700) first.
     func lock(creating: Bool = false) throws(CLIError) -> StoreLock {
-        if creating, mkdir(path, 0o700) != 0, errno != EEXIST { throw .failed("\(path): \(IO.errorText())") }
+        if creating { try IO.makeDirectories(path) }
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw .failed("no store at \(path) (run 'e2ee init --store \(path)')") }

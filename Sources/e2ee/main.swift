@@ -7,4 +7,4 @@ import Darwin
 // A closed pipe should surface as a write error (EPIPE), not kill the process
 // between saving the store and reporting.
 signal(SIGPIPE, SIG_IGN)
-exit(CLI.run(Array(CommandLine.arguments.dropFirst())))
+exit(CLI.main(Array(CommandLine.arguments.dropFirst())))

@@ -234,10 +234,13 @@ check "stdin to stdout round trip" \
 # ---------------------------------------------------------------- output that cannot be written
 printf 'unwritten-marker-1' >lost.txt
 check "dave writes once more" "$E2EE" encrypt --store dave --peer carol --in lost.txt --out lost.msg
-expect_status "an --out in a missing directory is refused before anything is committed" 1 carol \
-    "$E2EE" decrypt --store carol --peer dave --in lost.msg --out no/such/dir/lost.dec
-check "and the message still decrypts" "$E2EE" decrypt --store carol --peer dave --in lost.msg --out lost.dec
-check "to its plaintext" cmp -s lost.txt lost.dec
+# lost.txt is a file, so no directory lost.txt/ can be made for the --out.
+expect_status "an --out that cannot be created is refused before anything is committed" 1 carol \
+    "$E2EE" decrypt --store carol --peer dave --in lost.msg --out lost.txt/lost.dec
+check "and the message still decrypts, into directories made for --out" \
+    "$E2EE" decrypt --store carol --peer dave --in lost.msg --out made/for/it/lost.dec
+check "to its plaintext" cmp -s lost.txt made/for/it/lost.dec
+check "the directories made are private (0700)" test "$(stat -c %a made/for/it)" = 700
 printf 'unwritten-marker-2' >closed.txt
 check "dave writes again" "$E2EE" encrypt --store dave --peer carol --in closed.txt --out closed.msg
 rc=0
