@@ -38,6 +38,8 @@ swift build --product e2ee
 bash Tests/cli/conversation.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
 echo "== e2ee CLI: usage errors, help, --version, completions, relay forwarding"
 bash Tests/cli/usage.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
+echo "== e2ee CLI: the content policy (--policy CMD)"
+bash Tests/cli/policy.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
 echo "== e2ee CLI: sender-key groups"
 bash Tests/cli/group.sh "$(swift build --product e2ee --show-bin-path)/e2ee"
 echo "== atomic batched receive: SIGKILLs while receiving a queue"

@@ -115,7 +115,7 @@ enum Commands {
         let (_, manager) = try store.openManager()
         let sender = Store.address(of: peer)
         let files = try IO.listDirectory(directory)
-        var received = 0, duplicates = 0, rejected = 0
+        var received = 0, duplicates = 0, rejected = 0, held = 0
         var storageFailure: (file: String, error: MessagingError)?
         var start = 0
         while start < files.count {
@@ -129,7 +129,12 @@ enum Commands {
             }
             for (file, outcome) in zip(batchNames, manager.receive(batch: batch, commitEvery: commitEvery)) {
                 switch outcome {
-                case .success: received += 1
+                case .success(let r):
+                    received += 1
+                    if case .held(_, let reason) = r {
+                        held += 1
+                        IO.printError("e2ee: \(file): held by policy: \(reason)")
+                    }
                 case .failure(.decrypt(.duplicate)): duplicates += 1
                 case .failure(.storage(let e)):
                     // Not received (with a failed commit, nothing of this chunk
@@ -142,7 +147,8 @@ enum Commands {
             }
             if storageFailure != nil { break }
         }
-        IO.printOut("received \(received), duplicates \(duplicates), rejected \(rejected)")
+        // Held messages are received (and counted so); the count is shown only when there are some.
+        IO.printOut("received \(received), duplicates \(duplicates), rejected \(rejected)" + (held > 0 ? ", held \(held)" : ""))
         if let (file, error) = storageFailure {
             throw .failed("\(file) and later: \(describe(error)) (not received; run again)")
         }
@@ -159,8 +165,10 @@ enum Commands {
                 let batch = try db.inboundMessages(after: after, limit: 1000)
                 guard let last = batch.last else { break }
                 for m in batch {
+                    // A message the content policy held says so (and why); others have no "held" key.
+                    let held = m.heldReason.map { ", \"held\": \(JSON.quoted($0))" } ?? ""
                     IO.printOut("{\"sequence\": \(m.sequence), \"sender\": \"\(m.sender.userID)\", "
-                                + "\"received_at\": \(m.receivedAt), \"plaintext_hex\": \"\(Hex.encode(m.plaintext))\"}")
+                                + "\"received_at\": \(m.receivedAt), \"plaintext_hex\": \"\(Hex.encode(m.plaintext))\"\(held)}")
                 }
                 after = last.sequence
             }

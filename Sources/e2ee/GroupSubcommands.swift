@@ -153,9 +153,11 @@ struct GroupTool: CLICommand {
         @OptionGroup var group: GroupOption
         @OptionGroup var input: InputOption
         @OptionGroup var output: OutputOption
+        @OptionGroup var policy: PolicyOption
 
         func run() throws(CLIError) {
-            try GroupCommands.encrypt(store: store.directory(), group: group.id, input: input.input, output: output.output)
+            try GroupCommands.encrypt(store: store.directory(policy: policy), group: group.id, input: input.input,
+                                      output: output.output)
         }
     }
 
@@ -171,9 +173,10 @@ struct GroupTool: CLICommand {
         @OptionGroup var sender: PeerOption
         @OptionGroup var input: InputOption
         @OptionGroup var output: OutputOption
+        @OptionGroup var policy: PolicyOption
 
         func run() throws(CLIError) {
-            try GroupCommands.decrypt(store: store.directory(), group: group.id, sender: sender.name,
+            try GroupCommands.decrypt(store: store.directory(policy: policy), group: group.id, sender: sender.name,
                                       input: input.input, output: output.output)
         }
     }

@@ -5,9 +5,8 @@ import ToolSupport
 
 // The options that several commands share, one `@OptionGroup` each: a new
 // option for a family of commands is one more group here and one line in each
-// command. (A content-policy hook, `--policy CMD`, would be a `PolicyOption`
-// group in EncryptCommand, DecryptCommand, ReceiveCommand, GroupTool.Encrypt
-// and GroupTool.Decrypt, passed on to Commands/GroupCommands.)
+// command (`PolicyOption`, say, is in every command that encrypts or decrypts
+// application messages).
 
 /// `--store DIR [--passphrase-file FILE]`: every command that opens a store.
 struct StoreOptions: ParsableArguments {
@@ -21,12 +20,27 @@ struct StoreOptions: ParsableArguments {
             completion: .file())
     var passphraseFile: String?
 
-    func directory(synchronous: SQLiteStore.Synchronous = .normal, allowClassical: Bool = false) -> Store {
+    func directory(synchronous: SQLiteStore.Synchronous = .normal, allowClassical: Bool = false,
+                   policy: PolicyOption? = nil) -> Store {
         var store = Store(path: path, passphraseFile: passphraseFile)
         store.synchronous = synchronous
         store.allowClassical = allowClassical
+        store.policyCommand = policy?.command
         return store
     }
+}
+
+/// `--policy CMD`: the content policy (seed 002), run on this device for every
+/// application plaintext: the commands that encrypt or decrypt one.
+struct PolicyOption: ParsableArguments {
+    @Option(name: .customLong("policy"),
+            help: ArgumentHelp("Run this shell command for every plaintext, outgoing before encryption and incoming "
+                               + "after decryption, with the plaintext on stdin and E2EE_POLICY_DIRECTION "
+                               + "(outgoing|incoming), E2EE_POLICY_PEERS and E2EE_POLICY_GROUP set. Exit 0 allows; "
+                               + "exit 1 rejects an outgoing message (nothing is sent) or holds an incoming one "
+                               + "(received and kept in the inbox, marked held), with stdout's first line as the "
+                               + "reason; any other outcome counts as exit 1.", valueName: "command"))
+    var command: String?
 }
 
 /// `--allow-classical`: the commands that can set up a session.

@@ -14,6 +14,7 @@ import E2EE
 /// (incoming) with stdout's first line as the reason. Anything else (another
 /// status, a signal, a command that cannot start) fails closed: outgoing is
 /// rejected and incoming held, with a reason that says the policy failed.
+/// The command's stderr is discarded.
 final class CommandPolicy: ContentPolicy {
     let command: String
 
@@ -70,6 +71,8 @@ final class CommandPolicy: ContentPolicy {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+        // Its stderr is not ours: the tool's errors stay one line (the status says it failed).
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         for fd in toChild + fromChild { posix_spawn_file_actions_addclose(&actions, fd) }
 
         var inherited = [String]()

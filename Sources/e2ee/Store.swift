@@ -17,6 +17,8 @@ struct Store {
     var synchronous: SQLiteStore.Synchronous = .normal
     /// `--allow-classical`: accept classical X3DH setup both ways (PROTOCOL.md §2b).
     var allowClassical = false
+    /// `--policy CMD`: the content policy command (``CommandPolicy``), if any.
+    var policyCommand: String?
 
     /// This device, as the library and its peers address it: the store
     /// directory's name (device 1) when that is a valid peer name, else `self`.
@@ -93,8 +95,10 @@ struct Store {
     /// The store and a session manager over it.
     func openManager() throws(CLIError) -> (SQLiteStore, SessionManager) {
         let store = try open(key: storageKey())
-        do { return (store, try SessionManager(store: store, localAddress: localAddress,
-                                                       allowClassical: allowClassical)) } catch {
+        do {
+            return (store, try SessionManager(store: store, localAddress: localAddress, allowClassical: allowClassical,
+                                              contentPolicy: policyCommand.map { CommandPolicy(command: $0) }))
+        } catch {
             if case .noAccount = error { throw .failed("no account in \(path) (run 'e2ee init --store \(path)')") }
             throw .failed(describe(error))
         }

@@ -68,6 +68,7 @@ struct EncryptCommand: CLICommand {
     @OptionGroup var input: InputOption
     @OptionGroup var output: OutputOption
     @OptionGroup var classical: ClassicalOption
+    @OptionGroup var policy: PolicyOption
     @Option(help: ArgumentHelp("Encrypt every file of this directory instead of one input.", valueName: "dir"),
             completion: .directory)
     var inDir: String?
@@ -85,7 +86,7 @@ struct EncryptCommand: CLICommand {
     }
 
     func run() throws(CLIError) {
-        let store = store.directory(allowClassical: classical.allowClassical)
+        let store = store.directory(allowClassical: classical.allowClassical, policy: policy)
         if let inDir, let outDir {
             try Commands.encryptAll(store: store, peer: peer.name, inputDirectory: inDir, outputDirectory: outDir)
         } else {
@@ -118,9 +119,11 @@ struct DecryptCommand: CLICommand {
     @OptionGroup var input: InputOption
     @OptionGroup var output: OutputOption
     @OptionGroup var classical: ClassicalOption
+    @OptionGroup var policy: PolicyOption
 
     func run() throws(CLIError) {
-        try Commands.decrypt(store: store.directory(allowClassical: classical.allowClassical), peer: peer.name,
+        try Commands.decrypt(store: store.directory(allowClassical: classical.allowClassical, policy: policy),
+                             peer: peer.name,
                              input: input.input, output: output.output)
     }
 }
@@ -148,13 +151,14 @@ struct ReceiveCommand: CLICommand {
     @Option(help: ArgumentHelp("full: fsync every commit (durable across power loss, slower).", valueName: "normal|full"))
     var sync = SyncMode.normal
     @OptionGroup var classical: ClassicalOption
+    @OptionGroup var policy: PolicyOption
 
     func validate() throws {
         guard commitEvery > 0 else { throw ValidationError("--commit-every takes a positive number, not '\(commitEvery)'") }
     }
 
     func run() throws(CLIError) {
-        let store = store.directory(synchronous: sync.synchronous, allowClassical: classical.allowClassical)
+        let store = store.directory(synchronous: sync.synchronous, allowClassical: classical.allowClassical, policy: policy)
         try Commands.receive(store: store, peer: peer.name, directory: dir, commitEvery: commitEvery)
     }
 }
