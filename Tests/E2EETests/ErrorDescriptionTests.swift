@@ -328,35 +328,98 @@ private let nested: [(any Error, String)] = [
     (GroupError.noSenderKey(ProtocolAddress(userID: "a b", deviceID: 4_294_967_295), chainID: 0), "noSenderKey(a b.4294967295, chainID: 0)"),
 ]
 
-/// What `String(describing:)` printed, less the prefixes the CLI stripped.
-private func legacy(_ error: any Error) -> String {
-    var text = String(describing: error)
-    for prefix in ["E2EE.", "WireError.", "DecryptError.", "SessionSetupError.", "EncryptError.",
-                   "RecordError.", "CryptoError.", "MessagingError.", "StorageError.", "GroupError.", "ReceiveError."] {
-        text = text.replacing(prefix, with: "")
+/// One type's examples, checked together.
+private struct Catalog {
+    let type: String
+    /// (code, description) of one example per case, and of the case each example is.
+    let rows: [(code: String, description: String, expected: String)]
+    /// Whether `key(example(k)) == k` for every mirror case.
+    let roundTrips: Bool
+
+    init<K: CaseIterable & Equatable, E: Error & CustomStringConvertible>(
+        _ type: String, _: K.Type, key: (E) -> K, example: (K) -> (E, String), code: (E) -> String
+    ) {
+        self.type = type
+        rows = K.allCases.map { k in
+            let (e, expected) = example(k)
+            return (code(e), e.description, expected)
+        }
+        roundTrips = K.allCases.allSatisfy { key(example($0).0) == $0 }
     }
-    return text
+}
+
+private let catalogs: [Catalog] = [
+    Catalog("MessagingError", MessagingCase.self, key: MessagingCase.key, example: \.example, code: \.code),
+    Catalog("RecordError", RecordCase.self, key: RecordCase.key, example: \.example, code: \.code),
+    Catalog("StorageError", StorageCase.self, key: StorageCase.key, example: \.example, code: \.code),
+    Catalog("ReceiveError", ReceiveCase.self, key: ReceiveCase.key, example: \.example, code: \.code),
+    Catalog("GroupError", GroupCase.self, key: GroupCase.key, example: \.example, code: \.code),
+    Catalog("SessionSetupError", SessionSetupCase.self, key: SessionSetupCase.key, example: \.example, code: \.code),
+    Catalog("CryptoError", CryptoCase.self, key: CryptoCase.key, example: \.example, code: \.code),
+    Catalog("WireError", WireCase.self, key: WireCase.key, example: \.example, code: \.code),
+    Catalog("DecryptError", DecryptCase.self, key: DecryptCase.key, example: \.example, code: \.code),
+    Catalog("EncryptError", EncryptCase.self, key: EncryptCase.key, example: \.example, code: \.code),
+]
+
+/// The explanation part of a description (after the code and ": ").
+private func explanation(_ description: String, code: String) -> Substring? {
+    guard description.hasPrefix(code + ": ") else { return nil }
+    return description.dropFirst(code.count + 2)
 }
 
 @Suite("Error descriptions")
 struct ErrorDescriptionTests {
-    /// Every example with its expected code, all types.
-    static var all: [(any Error, String)] {
-        MessagingCase.allCases.map { ($0.example.0 as any Error, $0.example.1) }
-            + RecordCase.allCases.map { ($0.example.0, $0.example.1) }
-            + StorageCase.allCases.map { ($0.example.0, $0.example.1) }
-            + ReceiveCase.allCases.map { ($0.example.0, $0.example.1) }
-            + GroupCase.allCases.map { ($0.example.0, $0.example.1) }
-            + SessionSetupCase.allCases.map { ($0.example.0, $0.example.1) }
-            + CryptoCase.allCases.map { ($0.example.0, $0.example.1) }
-            + WireCase.allCases.map { ($0.example.0, $0.example.1) }
-            + DecryptCase.allCases.map { ($0.example.0, $0.example.1) }
-            + EncryptCase.allCases.map { ($0.example.0, $0.example.1) }
+    @Test(arguments: catalogs.map(\.type))
+    func everyCaseHasAnExample(type: String) throws {
+        let catalog = try #require(catalogs.first { $0.type == type })
+        #expect(catalog.roundTrips, "\(type): an example is not of the case it stands for")
     }
 
-    @Test func baselineRendering() {
-        for (error, code) in Self.all + nested {
-            #expect(legacy(error) == code)
+    @Test(arguments: catalogs.map(\.type))
+    func codesAreTheOldDefaultRendering(type: String) throws {
+        let catalog = try #require(catalogs.first { $0.type == type })
+        for row in catalog.rows { #expect(row.code == row.expected, "\(type)") }
+    }
+
+    @Test func nestedCodesAreTheOldDefaultRendering() throws {
+        for (error, expected) in nested {
+            let code = try #require((error as? any ExplainedError)?.code)
+            #expect(code == expected)
         }
+    }
+
+    @Test(arguments: catalogs.map(\.type))
+    func descriptionsAreOneActionableLine(type: String) throws {
+        let catalog = try #require(catalogs.first { $0.type == type })
+        var seen: [Substring: String] = [:]
+        for row in catalog.rows {
+            let oneLine = !row.description.contains { $0.isNewline }
+            #expect(oneLine, "\(row.code)")
+            let text = try #require(explanation(row.description, code: row.code), "\(row.description)")
+            #expect(text.count > 20, "\(row.code): \(text)")
+            #expect(text.first?.isLowercase == true, "\(row.code): starts like a sentence continued after the code")
+            if let other = seen.updateValue(row.code, forKey: text) {
+                Issue.record("\(type): \(other) and \(row.code) share an explanation")
+            }
+        }
+    }
+
+    /// A wrapper reads as its own code, then the explanation of what it wraps.
+    @Test func wrappersExplainWhatTheyWrap() {
+        let inner = DecryptError.duplicate(index: 0)
+        let outer = MessagingError.decrypt(inner)
+        #expect(outer.description == "decrypt(duplicate(index: 0)): " + inner.explanation)
+        #expect(ReceiveError.decrypt(inner).description == "decrypt(duplicate(index: 0)): " + inner.explanation)
+        let wire = WireError.truncated(needed: 40, available: 8)
+        #expect(GroupError.malformed(wire).description == "malformed(truncated(needed: 40, available: 8)): " + wire.explanation)
+        #expect(MessagingError.group(.notAnAdmin(bob)).description.hasPrefix("group(notAnAdmin(bob.1)): a roster change"))
+    }
+
+    /// `String(describing:)` and interpolation give the description, which the CLI prints.
+    @Test func interpolationGivesTheDescription() {
+        let e = MessagingError.storage(.sealedRecordRejected(kind: "keycheck"))
+        #expect("\(e)" == e.description)
+        #expect(String(describing: e).hasPrefix("storage(sealedRecordRejected(kind: \"keycheck\")): "))
+        #expect(String(describing: e).contains("storage key"))
     }
 }
