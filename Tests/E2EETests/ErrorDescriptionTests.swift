@@ -372,7 +372,8 @@ struct ErrorDescriptionTests {
     @Test(arguments: catalogs.map(\.type))
     func everyCaseHasAnExample(type: String) throws {
         let catalog = try #require(catalogs.first { $0.type == type })
-        #expect(catalog.roundTrips, "\(type): an example is not of the case it stands for")
+        let roundTrips = catalog.roundTrips
+        #expect(roundTrips, "\(type): an example is not of the case it stands for")
     }
 
     @Test(arguments: catalogs.map(\.type))
