@@ -413,7 +413,7 @@ struct ErrorDescriptionTests {
         #expect(ReceiveError.decrypt(inner).description == "decrypt(duplicate(index: 0)): " + inner.explanation)
         let wire = WireError.truncated(needed: 40, available: 8)
         #expect(GroupError.malformed(wire).description == "malformed(truncated(needed: 40, available: 8)): " + wire.explanation)
-        #expect(MessagingError.group(.notAnAdmin(bob)).description.hasPrefix("group(notAnAdmin(bob.1)): a roster change"))
+        #expect(MessagingError.group(.notAnAdmin(bob)).description.hasPrefix("group(notAnAdmin(bob.1)): the roster change"))
     }
 
     /// `String(describing:)` and interpolation give the description, which the CLI prints.

@@ -113,9 +113,9 @@ extension GroupError: CustomStringConvertible, ExplainedError {
         case .chainExhausted:
             ("chainExhausted", "this device's sending chain in the group has used all 2^32 iterations; nothing was sent. Rotate the sender key (a new distribution), then send again.")
         case .notAMember:
-            ("notAMember", "the sender is not in the group's roster, or its pairwise session presents another identity than the roster lists for it; nothing changed. Drop the message; if the roster is out of date, apply the pending group update first.")
+            ("notAMember", "the address (a sender, or a member to remove) is not in the group's roster, or its pairwise session presents another identity than the roster lists for it; nothing changed. Check the address; drop a message from it, or apply a pending group update first if the roster is out of date.")
         case .notAnAdmin:
-            ("notAnAdmin", "a roster change came from a member who is not an admin; nothing changed. Only admins add or remove members: ask an admin to make the change.")
+            ("notAnAdmin", "the roster change is by a member who is not an admin (this device, or the sender of an update); nothing changed. Only admins add or remove members: ask an admin to make the change.")
         case .staleRevision:
             ("staleRevision", "a roster update older than the roster held (or as old, losing the tie-break) was not applied; nothing changed. Nothing to do: the newer roster stands.")
         case .chainClaimed:
@@ -123,7 +123,7 @@ extension GroupError: CustomStringConvertible, ExplainedError {
         case .notInGroup:
             ("notInGroup", "this device is not, or no longer, a member of the group; nothing changed. Ask an admin to add it again.")
         case .invalidRoster:
-            ("invalidRoster", "the roster change cannot be made, for the reason given; nothing changed. Change the request (an admin leaves with leaveGroup, and the last member cannot leave).")
+            ("invalidRoster", "the roster change cannot be made, for the reason given; nothing changed. Change the request if it is this device's own (an admin leaves with leaveGroup, the last member cannot leave); drop it if it came in an update.")
         }
     }
 }
