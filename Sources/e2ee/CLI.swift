@@ -294,8 +294,8 @@ struct PeerName {
     }
 }
 
-/// A library error as one line: the case and its context without type
-/// prefixes (`malformed(truncated(needed: 40, available: 8))`);
+/// A library error as one line: its description, the case and its context
+/// (`malformed(truncated(needed: 40, available: 8))`) then what to do;
 /// ``ReceiveError`` is unwrapped to the error inside it.
 func describe(_ error: any Error) -> String {
     var inner: any Error = error
@@ -313,11 +313,13 @@ func describe(_ error: any Error) -> String {
         case .storage(let x): inner = x
         case .group(let g): inner = g
         // DistributionID's description drops leading zeros: spell ids as the command line does.
-        case .unknownGroup(let id): return "unknownGroup(\(GroupID.text(id)))"
+        case .unknownGroup(let id): return "unknownGroup(\(GroupID.text(id)))" + e.description.dropFirst(e.code.count)
         default: break
         }
     }
-    if let e = inner as? GroupError, case .wrongGroup(let id) = e { return "wrongGroup(\(GroupID.text(id)))" }
+    if let e = inner as? GroupError, case .wrongGroup(let id) = e {
+        return "wrongGroup(\(GroupID.text(id)))" + e.description.dropFirst(e.code.count)
+    }
     var text = String(describing: inner)
     for prefix in ["E2EE.", "WireError.", "DecryptError.", "SessionSetupError.", "EncryptError.",
                    "RecordError.", "CryptoError.", "MessagingError.", "StorageError.", "GroupError.", "E2EEStore."] {
