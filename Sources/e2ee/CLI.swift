@@ -165,10 +165,12 @@ enum CLI {
     }
 }
 
-/// A library error as one line: the case and its context without type
-/// prefixes (`malformed(truncated(needed: 40, available: 8))`);
-/// ``ReceiveError`` is unwrapped to the error inside it. Every message the
-/// tool prints for a library error comes from here.
+/// A library error as one line: its code (the case with its context, as Swift
+/// spells it: `malformed(truncated(needed: 40, available: 8))`), then what
+/// happened and what to do (the error's description). ``ReceiveError`` and
+/// ``MessagingError``'s wrappers are unwrapped to the error inside; group ids
+/// are spelled as on the command line. Every message the tool prints for a
+/// library error comes from here.
 func describe(_ error: any Error) -> String {
     var inner: any Error = error
     if let e = error as? ReceiveError {
@@ -185,15 +187,12 @@ func describe(_ error: any Error) -> String {
         case .storage(let x): inner = x
         case .group(let g): inner = g
         // DistributionID's description drops leading zeros: spell ids as the command line does.
-        case .unknownGroup(let id): return "unknownGroup(\(GroupID.text(id)))"
+        case .unknownGroup(let id): return "unknownGroup(\(GroupID.text(id)))" + e.description.dropFirst(e.code.count)
         default: break
         }
     }
-    if let e = inner as? GroupError, case .wrongGroup(let id) = e { return "wrongGroup(\(GroupID.text(id)))" }
-    var text = String(describing: inner)
-    for prefix in ["E2EE.", "WireError.", "DecryptError.", "SessionSetupError.", "EncryptError.",
-                   "RecordError.", "CryptoError.", "MessagingError.", "StorageError.", "GroupError.", "E2EEStore."] {
-        text = text.replacing(prefix, with: "")
+    if let e = inner as? GroupError, case .wrongGroup(let id) = e {
+        return "wrongGroup(\(GroupID.text(id)))" + e.description.dropFirst(e.code.count)
     }
-    return text
+    return String(describing: inner)
 }
