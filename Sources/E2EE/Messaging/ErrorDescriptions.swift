@@ -46,7 +46,10 @@ enum ErrorText {
 }
 
 extension MessagingError: CustomStringConvertible, ExplainedError {
+    /// The case as Swift spells it, payload included (`duplicate(index: 0)`):
+    /// stable across releases, for logs, metrics and scripts.
     public var code: String { ErrorText.code(parts.name, of: self) }
+    /// One line: the ``code``, then what happened, what changed and what to do.
     public var description: String { ErrorText.line(self) }
     var explanation: String { parts.explanation }
 
@@ -78,7 +81,10 @@ extension MessagingError: CustomStringConvertible, ExplainedError {
 }
 
 extension ReceiveError: CustomStringConvertible, ExplainedError {
+    /// The case as Swift spells it, payload included (`duplicate(index: 0)`):
+    /// stable across releases, for logs, metrics and scripts.
     public var code: String { ErrorText.code(parts.name, of: self) }
+    /// One line: the ``code``, then what happened, what changed and what to do.
     public var description: String { ErrorText.line(self) }
     var explanation: String { parts.explanation }
 
@@ -91,7 +97,10 @@ extension ReceiveError: CustomStringConvertible, ExplainedError {
 }
 
 extension GroupError: CustomStringConvertible, ExplainedError {
+    /// The case as Swift spells it, payload included (`duplicate(index: 0)`):
+    /// stable across releases, for logs, metrics and scripts.
     public var code: String { ErrorText.code(parts.name, of: self) }
+    /// One line: the ``code``, then what happened, what changed and what to do.
     public var description: String { ErrorText.line(self) }
     var explanation: String { parts.explanation }
 
@@ -129,7 +138,10 @@ extension GroupError: CustomStringConvertible, ExplainedError {
 }
 
 extension SessionSetupError: CustomStringConvertible, ExplainedError {
+    /// The case as Swift spells it, payload included (`duplicate(index: 0)`):
+    /// stable across releases, for logs, metrics and scripts.
     public var code: String { ErrorText.code(parts.name, of: self) }
+    /// One line: the ``code``, then what happened, what changed and what to do.
     public var description: String { ErrorText.line(self) }
     var explanation: String { parts.explanation }
 
@@ -160,7 +172,10 @@ extension SessionSetupError: CustomStringConvertible, ExplainedError {
 }
 
 extension DecryptError: CustomStringConvertible, ExplainedError {
+    /// The case as Swift spells it, payload included (`duplicate(index: 0)`):
+    /// stable across releases, for logs, metrics and scripts.
     public var code: String { ErrorText.code(parts.name, of: self) }
+    /// One line: the ``code``, then what happened, what changed and what to do.
     public var description: String { ErrorText.line(self) }
     var explanation: String { parts.explanation }
 
@@ -184,7 +199,10 @@ extension DecryptError: CustomStringConvertible, ExplainedError {
 }
 
 extension EncryptError: CustomStringConvertible, ExplainedError {
+    /// The case as Swift spells it, payload included (`duplicate(index: 0)`):
+    /// stable across releases, for logs, metrics and scripts.
     public var code: String { ErrorText.code(parts.name, of: self) }
+    /// One line: the ``code``, then what happened, what changed and what to do.
     public var description: String { ErrorText.line(self) }
     var explanation: String { parts.explanation }
 
@@ -205,7 +223,10 @@ extension EncryptError: CustomStringConvertible, ExplainedError {
 }
 
 extension StorageError: CustomStringConvertible, ExplainedError {
+    /// The case as Swift spells it, payload included (`duplicate(index: 0)`):
+    /// stable across releases, for logs, metrics and scripts.
     public var code: String { ErrorText.code(parts.name, of: self) }
+    /// One line: the ``code``, then what happened, what changed and what to do.
     public var description: String { ErrorText.line(self) }
     var explanation: String { parts.explanation }
 
@@ -222,7 +243,10 @@ extension StorageError: CustomStringConvertible, ExplainedError {
 }
 
 extension RecordError: CustomStringConvertible, ExplainedError {
+    /// The case as Swift spells it, payload included (`duplicate(index: 0)`):
+    /// stable across releases, for logs, metrics and scripts.
     public var code: String { ErrorText.code(parts.name, of: self) }
+    /// One line: the ``code``, then what happened, what changed and what to do.
     public var description: String { ErrorText.line(self) }
     var explanation: String { parts.explanation }
 
@@ -245,7 +269,10 @@ extension RecordError: CustomStringConvertible, ExplainedError {
 }
 
 extension CryptoError: CustomStringConvertible, ExplainedError {
+    /// The case as Swift spells it, payload included (`duplicate(index: 0)`):
+    /// stable across releases, for logs, metrics and scripts.
     public var code: String { ErrorText.code(parts.name, of: self) }
+    /// One line: the ``code``, then what happened, what changed and what to do.
     public var description: String { ErrorText.line(self) }
     var explanation: String { parts.explanation }
 
@@ -270,7 +297,10 @@ extension CryptoError: CustomStringConvertible, ExplainedError {
 }
 
 extension WireError: CustomStringConvertible, ExplainedError {
+    /// The case as Swift spells it, payload included (`duplicate(index: 0)`):
+    /// stable across releases, for logs, metrics and scripts.
     public var code: String { ErrorText.code(parts.name, of: self) }
+    /// One line: the ``code``, then what happened, what changed and what to do.
     public var description: String { ErrorText.line(self) }
     var explanation: String { parts.explanation }
 
