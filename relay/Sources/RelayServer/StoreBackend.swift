@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import RelayProtocol
 import RelayStorage
 import ServiceLifecycle
@@ -57,7 +58,7 @@ extension RelayService {
 /// A storage failure is the relay's, never the client's: 503 with Retry-After when
 /// the database is unreachable (the client retries), 500 otherwise. The body
 /// names neither the query nor its data.
-extension RelayStoreError: @retroactive HTTPResponseError {
+extension RelayStoreError: HTTPResponseError {
     public var status: HTTPResponse.Status { isUnavailable ? .serviceUnavailable : .internalServerError }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

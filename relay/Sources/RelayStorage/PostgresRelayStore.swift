@@ -331,22 +331,20 @@ public final class PostgresRelayStore: RelayStore, Service {
                 ON CONFLICT DO NOTHING RETURNING 1
                 """, logger: logger).collect()
             if !inserted.isEmpty { return .added }
-            for try await stored in try await db.query("SELECT identity FROM devices WHERE user_id = \(user) AND device = \(device)",
-                                                       logger: logger).decode(ByteBuffer.self) {
-                return .exists(sameIdentity: stored == key)
-            }
-            throw RelayStoreError("postgres: \(address) neither inserted nor found")
+            // Rows are read to the end before the transaction goes on.
+            let stored = try await db.query("SELECT identity FROM devices WHERE user_id = \(user) AND device = \(device)",
+                                            logger: logger).collect()
+            guard let row = stored.first else { throw RelayStoreError("postgres: \(address) neither inserted nor found") }
+            return .exists(sameIdentity: try row.decode(ByteBuffer.self) == key)
         }
     }
 
     public func identity(of address: RelayAddress) async throws(RelayStoreError) -> IdentityKey.PublicKey? {
         let user = address.userID, device = Int64(address.deviceID)
         let raw = try await perform { db -> [UInt8]? in
-            for try await stored in try await db.query("SELECT identity FROM devices WHERE user_id = \(user) AND device = \(device)",
-                                                       logger: logger).decode(ByteBuffer.self) {
-                return Array(buffer: stored)
-            }
-            return nil
+            let rows = try await db.query("SELECT identity FROM devices WHERE user_id = \(user) AND device = \(device)",
+                                          logger: logger).collect()
+            return try rows.first.map { Array(buffer: try $0.decode(ByteBuffer.self)) }
         }
         guard let raw else { return nil }
         return try SQLiteRelayStore.identityKey(raw, of: address)
@@ -409,11 +407,9 @@ public final class PostgresRelayStore: RelayStore, Service {
     public func tokenOwner(hash: [UInt8], nowMs: UInt64) async throws(RelayStoreError) -> RelayAddress? {
         let hash = ByteBuffer(bytes: hash), now = Int64(clamping: nowMs)
         let row = try await perform { db -> (String, Int64)? in
-            for try await row in try await db.query("SELECT user_id, device FROM tokens WHERE hash = \(hash) AND expires_ms > \(now)",
-                                                    logger: logger).decode((String, Int64).self) {
-                return row
-            }
-            return nil
+            let rows = try await db.query("SELECT user_id, device FROM tokens WHERE hash = \(hash) AND expires_ms > \(now)",
+                                          logger: logger).collect()
+            return try rows.first?.decode((String, Int64).self)
         }
         guard let row else { return nil }
         return try SQLiteRelayStore.address(row.0, row.1)
@@ -458,13 +454,13 @@ public final class PostgresRelayStore: RelayStore, Service {
                         nowMs: UInt64) async throws(RelayStoreError) -> [Envelope] {
         guard limit > 0 else { return [] }
         let user = address.userID, device = Int64(address.deviceID)
-        let after = Int64(clamping: serverID), now = Int64(clamping: nowMs), limit = Int64(limit)
+        let after = Int64(clamping: serverID), now = Int64(clamping: nowMs), count = Int64(limit)
         let rows = try await perform { db in
             var rows: [(Int64, Int64, String, Int64, ByteBuffer)] = []
             for try await row in try await db.query("""
                 SELECT server_id, received_ms, sender_user, sender_device, body FROM messages
                 WHERE user_id = \(user) AND device = \(device) AND server_id > \(after) AND expires_ms > \(now)
-                ORDER BY server_id LIMIT \(limit)
+                ORDER BY server_id LIMIT \(count)
                 """, logger: logger).decode((Int64, Int64, String, Int64, ByteBuffer).self) {
                 rows.append(row)
             }

@@ -86,13 +86,12 @@ import Testing
             try await sender.add(bob)
             var iterator = events.makeAsyncIterator()
             // The listener starts just after the store is ready: send until it hears one.
-            let heard = try await withThrowingTaskGroup(of: RelayStoreEvent?.self) { group in
+            let heard = await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for _ in 0..<50 {
-                        _ = try await sender.enqueue(toUser: "bob", from: alice, messages: [2: [1]], nowMs: 1, expiresMs: 100)
-                        try await Task.sleep(for: .milliseconds(100))
+                        _ = try? await sender.enqueue(toUser: "bob", from: alice, messages: [2: [1]], nowMs: 1, expiresMs: 100)
+                        try? await Task.sleep(for: .milliseconds(100))
                     }
-                    return nil
                 }
                 let first = await iterator.next()
                 group.cancelAll()

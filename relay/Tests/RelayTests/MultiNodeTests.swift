@@ -103,7 +103,7 @@ struct MultiNodeTests {
                         try await alice.client.send(Array(text.utf8), to: "bob")
                         break
                     } catch {
-                        if case .status(let code, _) = error { statuses.append(code) }
+                        if case .status(let code, _)? = error as? RelayClientError { statuses.append(code) }
                         try await Task.sleep(for: .milliseconds(100))
                     }
                 }
