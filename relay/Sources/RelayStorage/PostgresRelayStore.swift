@@ -48,6 +48,8 @@ public final class PostgresRelayStore: RelayStore, Service {
     /// The notification channel (one per schema, so that test schemas do not hear each other).
     let channel: String
     private let isReady = Atomic<Bool>(false)
+    /// Set when the schema cannot be migrated (a newer one): calls fail at once.
+    private let isRefused = Atomic<Bool>(false)
     private let handler = Mutex<(@Sendable (RelayStoreEvent) -> Void)?>(nil)
 
     /// `url`: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require][&schema=NAME]`.
@@ -106,33 +108,47 @@ public final class PostgresRelayStore: RelayStore, Service {
 
     /// The pool, the migrations, then the listener and the safety-net poll, until
     /// graceful shutdown (as the first service of the group it stops last, after
-    /// the server finished its requests) or cancellation.
+    /// the server finished its requests) or cancellation. Throws if the database
+    /// cannot be migrated (a newer schema): the relay must not serve it.
     public func run() async throws {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.client.run() }
-            group.addTask { await self.migrateUntilDone() }
-            group.addTask { await self.listen() }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: self.pollInterval)
-                    if self.isReady.load(ordering: .acquiring) { self.emit(.resync) }
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await self.client.run() }
+                group.addTask { try await self.migrateUntilDone() }
+                group.addTask { await self.listen() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: self.pollInterval)
+                        if self.isReady.load(ordering: .acquiring) { self.emit(.resync) }
+                    }
+                }
+                // A child, not the body: the body would wait here even after a child failed.
+                group.addTask {
+                    try? await gracefulShutdown()
+                    throw Stop()
                 }
             }
-            try? await gracefulShutdown()
-            group.cancelAll()
+        } catch is Stop {
+            // Graceful shutdown or cancellation: every child has ended.
         }
     }
 
+    /// Ends `run()`'s task group, which a child can only do by throwing.
+    private struct Stop: Error {}
+
     /// Migrates, retrying while the database is unreachable (a node may start before it).
-    private func migrateUntilDone() async {
+    private func migrateUntilDone() async throws(RelayStoreError) {
         while !Task.isCancelled {
             do {
                 try await migrate()
                 isReady.store(true, ordering: .releasing)
                 return
-            } catch {
-                logger.error("postgres: migration failed, retrying", metadata: ["error": "\(error)"])
+            } catch where error.isUnavailable {
+                logger.warning("postgres: database unreachable, migration retried", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
+            } catch {
+                isRefused.store(true, ordering: .releasing)
+                throw error
             }
         }
     }
@@ -266,7 +282,7 @@ public final class PostgresRelayStore: RelayStore, Service {
     func waitUntilReady() async throws(RelayStoreError) {
         let deadline = ContinuousClock.now + Self.readyTimeout
         while !isReady.load(ordering: .acquiring) {
-            guard ContinuousClock.now < deadline, !Task.isCancelled else {
+            guard ContinuousClock.now < deadline, !Task.isCancelled, !isRefused.load(ordering: .acquiring) else {
                 throw RelayStoreError("postgres: the schema is not ready", isUnavailable: true)
             }
             try? await Task.sleep(for: .milliseconds(20))

@@ -10,6 +10,13 @@ import Testing
 /// starts one and sets it); without it only SQLite runs, and `postgresIsThereInCI` fails in CI.
 let testPostgresURL = ProcessInfo.processInfo.environment["E2EE_RELAY_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
 
+/// Logs of the stores under test: errors only.
+let quietLogger: Logger = {
+    var logger = Logger(label: "relay-store-test")
+    logger.logLevel = .error
+    return logger
+}()
+
 /// A backend every generic test runs on.
 enum Backend: String, Sendable, CaseIterable, CustomTestStringConvertible {
     case sqlite, postgres
@@ -55,7 +62,7 @@ final class StoreOpener: @unchecked Sendable {
     }
 
     func openPostgres(url override: String? = nil) async throws -> PostgresRelayStore {
-        let store = try PostgresRelayStore(url: override ?? url ?? "", logger: Logger(label: "test"))
+        let store = try PostgresRelayStore(url: override ?? url ?? "", logger: quietLogger)
         let run = Task { try await store.run() }
         postgres.append((store, run))
         try await store.waitUntilReady()
@@ -80,13 +87,13 @@ final class StoreOpener: @unchecked Sendable {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         if let last = postgres.last, !last.run.isCancelled {
             _ = try? await last.store.perform { db in
-                try await db.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE", logger: Logger(label: "test")).consume()
+                try await db.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE", logger: quietLogger).consume()
             }
         } else if backend == .postgres, let url {
             // Every store was closed by the test: one more to drop the schema.
             if let cleaner = try? await openPostgres(url: url) {
                 _ = try? await cleaner.perform { db in
-                    try await db.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE", logger: Logger(label: "test")).consume()
+                    try await db.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE", logger: quietLogger).consume()
                 }
             }
         }
