@@ -88,15 +88,14 @@ struct MultiNodeTests {
     /// cluster of its own, so that the other tests keep theirs.
     @Test func aPostgresRestartUnderLoadLosesNothing() async throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("relay-pg-\(UUID().uuidString)").path
-        let db = try postgresScript("start", state: state)
-        defer { _ = try? postgresScript("stop", state: state) }
+        let db = try await postgresScript("start", state: state)
         let relay = try await RelayProcess(database: db)
         let alice = try await Peer("alice", relay: relay), bob = try await Peer("bob", relay: relay)
         let sent = (0..<200).map { "message \($0)" }
         let statuses = Collector<Int>()
         let sender = Task {
             for (i, text) in sent.enumerated() {
-                if i == 50 { _ = try postgresScript("restart", state: state) }
+                if i == 50 { _ = try await postgresScript("restart", state: state) }
                 // Retried until stored: an outage answers 503, never a stored-and-lost 200.
                 while true {
                     do {
@@ -126,22 +125,30 @@ struct MultiNodeTests {
         // The same process served before and after: it never restarted.
         #expect(relay.process.isRunning)
         #expect(try await relay.stop(within: 10) == 0)
+        _ = try await postgresScript("stop", state: state)
     }
 }
 
 /// Runs `scripts/postgres.sh command` on the cluster of state file `state`; its stdout.
-func postgresScript(_ command: String, state: String) throws -> String {
+/// Waited for by polling, not `waitUntilExit` (which blocks a thread of the
+/// test's executor, and here never returned once the server had forked off).
+func postgresScript(_ command: String, state: String) async throws -> String {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../../scripts/postgres.sh").standardizedFileURL
+    let output = state + ".out"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = [script.path, command]
+    // The server started by `start` must not hold a pipe of ours: stdout goes to a file.
+    process.arguments = ["-c", "exec \"$0\" \"$1\" >\"$2\" </dev/null", script.path, command, output]
     process.environment = ProcessInfo.processInfo.environment.merging(["E2EE_PG_STATE": state]) { $1 }
-    let stdout = Pipe()
-    process.standardOutput = stdout
     try process.run()
-    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let deadline = ContinuousClock.now + .seconds(120)
+    while process.isRunning {
+        guard ContinuousClock.now < deadline else { throw HarnessError.timedOut("scripts/postgres.sh \(command)") }
+        try await Task.sleep(for: .milliseconds(50))
+    }
     guard process.terminationStatus == 0 else { throw HarnessError.exitedEarly(status: process.terminationStatus) }
-    return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+    try? FileManager.default.removeItem(atPath: output)
+    return text.trimmingCharacters(in: .whitespacesAndNewlines)
 }
