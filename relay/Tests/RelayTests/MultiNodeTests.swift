@@ -130,16 +130,18 @@ struct MultiNodeTests {
 }
 
 /// Runs `scripts/postgres.sh command` on the cluster of state file `state`; its stdout.
-/// Waited for by polling, not `waitUntilExit` (which blocks a thread of the
-/// test's executor, and here never returned once the server had forked off).
+/// Waited for by polling, not `waitUntilExit`, which blocks a thread of the test's executor.
 func postgresScript(_ command: String, state: String) async throws -> String {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../../scripts/postgres.sh").standardizedFileURL
     let output = state + ".out"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    // The server started by `start` must not hold a pipe of ours: stdout goes to a file.
-    process.arguments = ["-c", "exec \"$0\" \"$1\" >\"$2\" </dev/null", script.path, command, output]
+    // The server that `start` leaves running must hold no descriptor of ours: Foundation
+    // sees the script's exit through one it inherits. So stdout goes to a file, and
+    // every descriptor above 2 is closed first.
+    let closeInherited = "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\" 2>/dev/null; done; "
+    process.arguments = ["-c", closeInherited + "exec \"$0\" \"$1\" >\"$2\" </dev/null", script.path, command, output]
     process.environment = ProcessInfo.processInfo.environment.merging(["E2EE_PG_STATE": state]) { $1 }
     try process.run()
     let deadline = ContinuousClock.now + .seconds(120)
