@@ -24,7 +24,7 @@ public enum RelayStoreEvent: Sendable, Equatable {
 /// A `Service`: `run()` runs the pool, applies the schema migrations (under an
 /// advisory lock, so nodes starting together apply each once), then listens for
 /// the other nodes' notifications until shutdown. Calls made before the schema is
-/// ready wait for it up to ``readyTimeout``.
+/// ready wait for it up to `readyTimeout`.
 ///
 /// Each call is one transaction (or one statement) that has committed when it
 /// returns. A call that cannot reach the database throws a ``RelayStoreError``
@@ -32,10 +32,8 @@ public enum RelayStoreEvent: Sendable, Equatable {
 public final class PostgresRelayStore: RelayStore, Service {
     /// The schema this code writes; `schema_version` holds the database's.
     static let schemaVersion: Int64 = 1
-    /// Any fixed key: the lock that serialises migrations across nodes.
-    static let migrationLockKey: Int64 = 0x6532_6565_7265_6C61
-    /// How long a call waits for the first migration before it fails as unavailable.
-    static let readyTimeout: Duration = .seconds(10)
+    /// Any fixed key: with the schema's name, the lock that serialises migrations across nodes.
+    static let migrationLockKey: Int32 = 0x6532_6565
 
     let client: PostgresClient
     let logger: Logger
@@ -43,6 +41,8 @@ public final class PostgresRelayStore: RelayStore, Service {
     public let nodeID: String
     /// The safety net under NOTIFY: every local device's queue is read again this often.
     public let pollInterval: Duration
+    /// How long a call waits for the first migration before it fails as unavailable.
+    let readyTimeout: Duration
     /// The schema (PostgreSQL namespace) the tables live in; `public` unless the URL says `?schema=`.
     let schema: String?
     /// The notification channel (one per schema, so that test schemas do not hear each other).
@@ -53,7 +53,8 @@ public final class PostgresRelayStore: RelayStore, Service {
     private let handler = Mutex<(@Sendable (RelayStoreEvent) -> Void)?>(nil)
 
     /// `url`: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require][&schema=NAME]`.
-    public init(url: String, logger: Logger, pollInterval: Duration = .seconds(30)) throws(RelayStoreError) {
+    public init(url: String, logger: Logger, pollInterval: Duration = .seconds(30),
+                readyTimeout: Duration = .seconds(10)) throws(RelayStoreError) {
         let parsed = try Self.configuration(url)
         var configuration = parsed.configuration
         configuration.options.maximumConnections = 20
@@ -67,6 +68,7 @@ public final class PostgresRelayStore: RelayStore, Service {
         self.logger = logger
         self.nodeID = UUID().uuidString.lowercased()
         self.pollInterval = pollInterval
+        self.readyTimeout = readyTimeout
     }
 
     /// Parses the URL (credentials never go into an error message).
@@ -158,7 +160,9 @@ public final class PostgresRelayStore: RelayStore, Service {
         do {
             try await client.withTransaction(logger: logger) { db in
                 // Held to the end of the transaction: a second node waits here, then finds the work done.
-                try await db.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger).consume()
+                // One lock per schema: nodes of one deployment wait for each other, other schemas do not.
+                try await db.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey), hashtext(\(schema ?? "public")))",
+                                   logger: logger).consume()
                 if let schema {
                     try await db.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger).consume()
                 }
@@ -280,7 +284,7 @@ public final class PostgresRelayStore: RelayStore, Service {
 
     /// Waits for the first migration, or fails as unavailable after ``readyTimeout``.
     func waitUntilReady() async throws(RelayStoreError) {
-        let deadline = ContinuousClock.now + Self.readyTimeout
+        let deadline = ContinuousClock.now + readyTimeout
         while !isReady.load(ordering: .acquiring) {
             guard ContinuousClock.now < deadline, !Task.isCancelled, !isRefused.load(ordering: .acquiring) else {
                 throw RelayStoreError("postgres: the schema is not ready", isUnavailable: true)

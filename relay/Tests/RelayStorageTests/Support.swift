@@ -62,7 +62,8 @@ final class StoreOpener: @unchecked Sendable {
     }
 
     func openPostgres(url override: String? = nil) async throws -> PostgresRelayStore {
-        let store = try PostgresRelayStore(url: override ?? url ?? "", logger: quietLogger)
+        // A long wait for the schema: the whole suite runs at once on a small machine.
+        let store = try PostgresRelayStore(url: override ?? url ?? "", logger: quietLogger, readyTimeout: .seconds(60))
         let run = Task { try await store.run() }
         postgres.append((store, run))
         try await store.waitUntilReady()
