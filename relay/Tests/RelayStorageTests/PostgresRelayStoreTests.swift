@@ -97,6 +97,12 @@ import Testing
                 return first
             }
             #expect(heard == .queued(bob))
+            // Ends the wait below if the announcement never comes (the test then fails, not hangs).
+            let bound = Task {
+                try await Task.sleep(for: .seconds(10))
+                sink.finish()
+            }
+            defer { bound.cancel() }
             let announcer = try #require(sender as? PostgresRelayStore)
             try await announcer.announceConnected(bob)
             var connected: RelayStoreEvent?
