@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The relay's own bytes (envelope v1, WebSocket frames, request bodies, signed
@@ -43,13 +44,16 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // RelayStore, the storage protocol, and its SQLite backend.
+        // RelayStore, the storage protocol, and its SQLite and PostgreSQL backends.
         .target(
             name: "RelayStorage",
             dependencies: [
                 "RelayProtocol",
                 "CRelaySQLite",
                 .product(name: "E2EE", package: "swift-e2ee"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The Hummingbird application: a library so that tests can use its types.
@@ -107,12 +111,15 @@ let package = Package(
                 .product(name: "E2EE", package: "swift-e2ee"),
             ]
         ),
-        // Every store behind RelayStore passes these (SQLite here; PostgreSQL in #16).
+        // Every store behind RelayStore passes these: SQLite always, PostgreSQL
+        // when E2EE_RELAY_TEST_POSTGRES names a server.
         .testTarget(
             name: "RelayStorageTests",
             dependencies: [
                 "RelayStorage",
                 "RelayProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "E2EE", package: "swift-e2ee"),
             ]
         ),

@@ -15,8 +15,17 @@ fi
 rm -f "$log"
 bin="$(swift build --package-path relay --show-bin-path)"
 
-echo "== relay: swift test (servers on 127.0.0.1)"
-E2EE_RELAY_BIN="$bin/e2ee-relay" swift test --package-path relay --skip-build
+echo "== relay: PostgreSQL on 127.0.0.1 (scripts/postgres.sh; installed from Debian's packages if missing)"
+pg_started=$(date +%s)
+export E2EE_PG_STATE="$(mktemp -d)/postgres"
+trap 'scripts/postgres.sh stop; rm -rf "$(dirname "$E2EE_PG_STATE")"' EXIT
+pg_url=$(scripts/postgres.sh start)
+echo "postgres ready in $(( $(date +%s) - pg_started )) s"
+
+echo "== relay: swift test on SQLite and PostgreSQL (servers on 127.0.0.1)"
+# REQUIRE: a run without the PostgreSQL variants fails rather than passing quietly.
+E2EE_RELAY_BIN="$bin/e2ee-relay" E2EE_RELAY_TEST_POSTGRES="$pg_url" E2EE_RELAY_REQUIRE_POSTGRES=1 \
+    swift test --package-path relay --skip-build
 
 echo "== relay: two people talk through e2ee-relay with the README's commands"
 swift build --product e2ee

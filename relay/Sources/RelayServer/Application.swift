@@ -111,13 +111,12 @@ public enum Relay {
         logger: Logger,
         onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void
     ) async throws {
-        logger.info("starting e2ee-relay", metadata: ["db": "\(configuration.databasePath)"])
-        let store = try SQLiteRelayStore(path: configuration.databasePath)
+        let (store, storeServices) = try makeStore(configuration, logger: logger)
         let service = RelayService(store: store, limits: configuration.limits, logger: logger)
         let app = makeApplication(configuration, service: service, metrics: metrics, logger: logger,
                                   onListening: onListening)
         var group = ServiceGroupConfiguration(
-            services: [app, SweepService(service: service)],
+            services: storeServices + [app, SweepService(service: service)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

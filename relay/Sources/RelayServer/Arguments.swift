@@ -1,3 +1,5 @@
+import class Foundation.ProcessInfo
+
 /// What `e2ee-relay serve` was asked to run.
 public struct RelayConfiguration: Sendable, Equatable {
     /// Address to bind; loopback unless told otherwise, so a test never listens outside.
@@ -8,6 +10,8 @@ public struct RelayConfiguration: Sendable, Equatable {
     public var databasePath: String
     /// Rate limits, TTLs and lifetimes.
     public var limits: RelayLimits
+    /// PostgreSQL instead of SQLite (`--postgres URL` or `E2EE_RELAY_POSTGRES`): several nodes may share it.
+    public var postgresURL: String?
 
     public init(host: String = "127.0.0.1", port: Int, databasePath: String, limits: RelayLimits = RelayLimits()) {
         self.host = host
@@ -46,12 +50,14 @@ public enum RelayCommand: Equatable, Sendable {
     case serve(RelayConfiguration)
 
     public static let usage = """
-        usage: e2ee-relay serve --db PATH --port N [--host ADDRESS]
+        usage: e2ee-relay serve (--db PATH | --postgres URL) --port N [--host ADDRESS]
                                 [--send-rate N] [--fetch-limit N] [--message-ttl SECONDS]
           --send-rate N        send requests per second per device (burst 2N; default 500)
           --fetch-limit N      bundle fetches per device and target user per minute (burst N; default 10),
                                10N per minute for all targets
           --message-ttl S      seconds a queued message waits for its device (default 30 days)
+          --postgres URL       postgres://user[:password]@host[:port]/database: PostgreSQL instead of
+                               SQLite, shared by every node (also E2EE_RELAY_POSTGRES)
         """
 
     /// Parses the arguments after the executable's name.
@@ -61,9 +67,11 @@ public enum RelayCommand: Equatable, Sendable {
         guard command == "serve" else { throw .unknownCommand(command) }
 
         guard let values = try options(arguments.dropFirst(),
-                                       allowed: ["--db", "--port", "--host", "--send-rate", "--fetch-limit", "--message-ttl"])
+                                       allowed: ["--db", "--port", "--host", "--send-rate", "--fetch-limit", "--message-ttl",
+                                                 "--postgres"])
         else { return .help }
-        guard let db = values["--db"] else { throw .missingOption("--db") }
+        let postgres = values["--postgres"] ?? ProcessInfo.processInfo.environment["E2EE_RELAY_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let db = values["--db"] ?? (postgres == nil ? nil : "") else { throw .missingOption("--db") }
         guard let portText = values["--port"] else { throw .missingOption("--port") }
         guard let port = Int(portText), (0...65535).contains(port) else {
             throw .badValue(option: "--port", value: portText)
@@ -79,8 +87,10 @@ public enum RelayCommand: Equatable, Sendable {
         if let ttl = try positive(values, "--message-ttl") {
             limits.messageTTLMilliseconds = UInt64(ttl) * 1000
         }
-        return .serve(RelayConfiguration(host: values["--host"] ?? "127.0.0.1", port: port, databasePath: db,
-                                         limits: limits))
+        var configuration = RelayConfiguration(host: values["--host"] ?? "127.0.0.1", port: port, databasePath: db,
+                                               limits: limits)
+        configuration.postgresURL = postgres
+        return .serve(configuration)
     }
 
     /// `--option value` pairs, each allowed option at most once with a

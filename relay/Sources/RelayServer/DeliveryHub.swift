@@ -54,7 +54,12 @@ final class DeliveryHub: Sendable {
         _ = connections.withLock { $0[address] }?.wakeSink.yield()
     }
 
-    /// Ends the device's connection (the device was removed).
+    /// Wakes every connection here (notifications from other nodes may have been missed).
+    func notifyAll() {
+        for connection in connections.withLock({ Array($0.values) }) { connection.wakeSink.yield() }
+    }
+
+    /// Ends the device's connection (the device was removed, or it connected to another node).
     func disconnect(_ address: RelayAddress) {
         connections.withLock { $0.removeValue(forKey: address) }?.end()
     }

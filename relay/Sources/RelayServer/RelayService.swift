@@ -47,6 +47,7 @@ public final class RelayService: Sendable {
         self.limits = limits
         self.logger = logger
         self.clock = clock
+        connectToOtherNodes()
     }
 
     public static let wallClockMilliseconds: @Sendable () -> UInt64 = {

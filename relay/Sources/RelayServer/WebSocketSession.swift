@@ -39,6 +39,7 @@ struct WebSocketSession {
             return
         }
         let connection = service.hub.attach(address)
+        await service.announceConnected(address)
         let gauge = service.metrics.connected
         defer {
             service.hub.detach(connection)

@@ -5,9 +5,13 @@ import RelayProtocol
 /// never holds a key or a message body).
 public struct RelayStoreError: Error, Sendable, CustomStringConvertible {
     public let description: String
+    /// The database could not be reached (or is restarting): the server answers
+    /// 503 and the client retries later.
+    public let isUnavailable: Bool
 
-    public init(_ description: String) {
+    public init(_ description: String, isUnavailable: Bool = false) {
         self.description = description
+        self.isUnavailable = isUnavailable
     }
 }
 

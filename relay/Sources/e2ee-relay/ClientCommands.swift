@@ -119,6 +119,9 @@ enum ClientCommand {
                 FileHandle.standardError.write(Data("group \(group) updated by \(delivery.sender): \(change)\n".utf8))
             case .received(.senderKey(let group, let from)):
                 FileHandle.standardError.write(Data("sender key of \(from) for group \(group)\n".utf8))
+            case .received(.held(_, let reason)):
+                // Held by a content policy: not shown as a message (this CLI sets no policy).
+                FileHandle.standardError.write(Data("message \(delivery.serverID) from \(delivery.sender) held: \(reason)\n".utf8))
             case .duplicate:
                 break
             case .rejected(let error), .deferred(let error):

@@ -7,8 +7,8 @@ import Testing
 /// Real `e2ee-relay` processes on loopback, real clients over SessionManager.
 @Suite(.timeLimit(.minutes(3)))
 struct EndToEndTests {
-    @Test func twoUsersTalk() async throws {
-        let db = temporaryDatabase()
+    @Test(arguments: Backend.available) func twoUsersTalk(_ backend: Backend) async throws {
+        let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
         let relay = try await RelayProcess(database: db)
         let alice = try await Peer("alice", relay: relay), bob = try await Peer("bob", relay: relay)
@@ -29,8 +29,8 @@ struct EndToEndTests {
         #expect(try await relay.stop(within: 5) == 0)
     }
 
-    @Test func userWithThreeDevices() async throws {
-        let db = temporaryDatabase()
+    @Test(arguments: Backend.available) func userWithThreeDevices(_ backend: Backend) async throws {
+        let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
         let relay = try await RelayProcess(database: db)
         let alice = try await Peer("alice", relay: relay)
@@ -65,8 +65,8 @@ struct EndToEndTests {
         #expect(try await relay.stop(within: 5) == 0)
     }
 
-    @Test func offlineRecipientCatchesUpInOrder() async throws {
-        let db = temporaryDatabase()
+    @Test(arguments: Backend.available) func offlineRecipientCatchesUpInOrder(_ backend: Backend) async throws {
+        let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
         let relay = try await RelayProcess(database: db)
         let alice = try await Peer("alice", relay: relay), bob = try await Peer("bob", relay: relay)
@@ -78,8 +78,8 @@ struct EndToEndTests {
         #expect(try await relay.stop(within: 5) == 0)
     }
 
-    @Test func groupOfFive() async throws {
-        let db = temporaryDatabase()
+    @Test(arguments: Backend.available) func groupOfFive(_ backend: Backend) async throws {
+        let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
         let relay = try await RelayProcess(database: db)
         var members = [Peer]()
@@ -125,8 +125,8 @@ struct EndToEndTests {
         #expect(try await relay.stop(within: 5) == 0)
     }
 
-    @Test func oneTimePreKeyExhaustionAndFetchRateLimit() async throws {
-        let db = temporaryDatabase()
+    @Test(arguments: Backend.available) func oneTimePreKeyExhaustionAndFetchRateLimit(_ backend: Backend) async throws {
+        let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
         let relay = try await RelayProcess(database: db, arguments: ["--fetch-limit", "6"])
         let alice = try await Peer("alice", relay: relay)
@@ -158,8 +158,8 @@ struct EndToEndTests {
     }
 
     /// Many fetchers at once: no one-time prekey is ever handed to two of them.
-    @Test func concurrentFetchersNeverShareAKey() async throws {
-        let db = temporaryDatabase()
+    @Test(arguments: Backend.available) func concurrentFetchersNeverShareAKey(_ backend: Backend) async throws {
+        let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
         let relay = try await RelayProcess(database: db, arguments: ["--fetch-limit", "1000"])
         let bob = try await Peer("bob", relay: relay, oneTimeKeys: 30)
@@ -186,8 +186,8 @@ struct EndToEndTests {
         #expect(try await relay.stop(within: 5) == 0)
     }
 
-    @Test func secondConnectionReplacesTheFirst() async throws {
-        let db = temporaryDatabase()
+    @Test(arguments: Backend.available) func secondConnectionReplacesTheFirst(_ backend: Backend) async throws {
+        let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
         let relay = try await RelayProcess(database: db)
         let bob = try await Peer("bob", relay: relay)
@@ -204,8 +204,8 @@ struct EndToEndTests {
     }
 
     /// Sends over the sender's open WebSocket: the same rules and answers as the PUT.
-    @Test func sendsOverTheOpenConnection() async throws {
-        let db = temporaryDatabase()
+    @Test(arguments: Backend.available) func sendsOverTheOpenConnection(_ backend: Backend) async throws {
+        let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
         let relay = try await RelayProcess(database: db)
         let alice = try await Peer("alice", relay: relay), bob = try await Peer("bob", relay: relay)
@@ -230,8 +230,8 @@ struct EndToEndTests {
 
     /// The mailbox's limits: a per-sender rate limit, and a TTL after which a
     /// message that was never fetched is gone.
-    @Test func sendRateLimitAndMessageTTL() async throws {
-        let db = temporaryDatabase()
+    @Test(arguments: Backend.available) func sendRateLimitAndMessageTTL(_ backend: Backend) async throws {
+        let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
         let relay = try await RelayProcess(database: db, arguments: ["--send-rate", "1", "--message-ttl", "1"])
         let alice = try await Peer("alice", relay: relay), bob = try await Peer("bob", relay: relay)

@@ -9,8 +9,8 @@ import Testing
 struct FaultTests {
     /// Every endpoint refuses malformed, oversized and unauthenticated input
     /// with a 4xx, and none of it leaves a trace in the store.
-    @Test func badInputGets4xxAndStoresNothing() async throws {
-        let db = temporaryDatabase()
+    @Test(arguments: Backend.available) func badInputGets4xxAndStoresNothing(_ backend: Backend) async throws {
+        let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
         let relay = try await RelayProcess(database: db)
         let alice = try await Peer("alice", relay: relay), bob = try await Peer("bob", relay: relay)
@@ -139,8 +139,8 @@ struct FaultTests {
 
     /// SIGKILL mid-delivery, then a restart on the same database: every
     /// message is applied exactly once (a redelivered one is a duplicate).
-    @Test func killedMidDeliveryLosesNothingAndAppliesNothingTwice() async throws {
-        let db = temporaryDatabase()
+    @Test(arguments: Backend.available) func killedMidDeliveryLosesNothingAndAppliesNothingTwice(_ backend: Backend) async throws {
+        let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
         let relay = try await RelayProcess(database: db)
         let alice = try await Peer("alice", relay: relay), bob = try await Peer("bob", relay: relay)

@@ -78,7 +78,9 @@ final class RelayProcess: Sendable {
     init(database: String, arguments: [String] = [], log: String? = nil) async throws {
         let process = Process()
         process.executableURL = try relayExecutable()
-        process.arguments = ["serve", "--db", database, "--port", "0", "--host", "127.0.0.1"] + arguments
+        // A postgres:// URL (see temporaryDatabase(_:)) runs the PostgreSQL backend.
+        let store = database.hasPrefix("postgres://") ? ["--postgres", database] : ["--db", database]
+        process.arguments = ["serve"] + store + ["--port", "0", "--host", "127.0.0.1"] + arguments
         let stdout = Pipe()
         process.standardOutput = stdout
         if let log {

@@ -18,8 +18,33 @@ func temporaryDatabase() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("relay-test-\(UUID().uuidString).sqlite").path
 }
 
-/// Removes a database and its WAL files.
+/// The PostgreSQL server of the PostgreSQL variants (scripts/relay-test.sh sets it).
+let testPostgresURL = ProcessInfo.processInfo.environment["E2EE_RELAY_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+
+/// A backend the process tests run on: SQLite always, PostgreSQL when a server is given.
+enum Backend: String, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    static var available: [Backend] { testPostgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+    var testDescription: String { rawValue }
+}
+
+/// A fresh database of `backend`: a SQLite path, or a PostgreSQL URL naming a
+/// schema of its own (the relay creates it), which nodes of one test share.
+func temporaryDatabase(_ backend: Backend) -> String {
+    switch backend {
+    case .sqlite:
+        return temporaryDatabase()
+    case .postgres:
+        let base = testPostgresURL ?? ""
+        let schema = "p_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        return base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"
+    }
+}
+
+/// Removes a database and its WAL files (a PostgreSQL schema goes with the throwaway cluster).
 func removeDatabase(_ path: String) {
+    if path.hasPrefix("postgres://") { return }
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }
 

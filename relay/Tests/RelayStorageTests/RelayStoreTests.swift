@@ -5,8 +5,8 @@ import Testing
 @testable import RelayStorage
 
 @Suite struct DeviceAndTokenTests {
-    @Test func addExistsAndRemoveWithEverythingOfTheDevice() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.available) func addExistsAndRemoveWithEverythingOfTheDevice(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let alice1 = address("alice", 1), alice2 = address("alice", 2)
             #expect(try await store.addDevice(alice1, identity: Keys.identity.publicKey, nowMs: 5) == .added)
             #expect(try await store.addDevice(alice1, identity: Keys.identity.publicKey, nowMs: 6) == .exists(sameIdentity: true))
@@ -41,8 +41,8 @@ import Testing
         }
     }
 
-    @Test func tokensExpireAndNeedTheirDevice() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.available) func tokensExpireAndNeedTheirDevice(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let bob = address("bob", 1)
             try await store.add(bob)
             let hash = [UInt8](repeating: 0xAB, count: 32)
@@ -65,8 +65,8 @@ import Testing
 }
 
 @Suite struct KeyDirectoryTests {
-    @Test func claimsHandOutOneTimeKeysInIDOrderThenTheLastResort() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.available) func claimsHandOutOneTimeKeysInIDOrderThenTheLastResort(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let bob = address("bob", 1)
             try await store.add(bob)
             #expect(try await store.claimBundle(for: address("bob", 2)) == nil)
@@ -135,8 +135,8 @@ import Testing
     }
 
     /// The proof that no one-time key reaches two fetchers.
-    @Test func concurrentClaimsHandOutEveryOneTimeKeyExactlyOnce() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.available) func concurrentClaimsHandOutEveryOneTimeKeyExactlyOnce(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let bob = address("bob", 1)
             try await store.add(bob)
             let opkIDs = (1...40).map { UInt32($0 * 3) }
@@ -174,8 +174,8 @@ import Testing
 }
 
 @Suite struct MailboxTests {
-    @Test func aWrongDeviceListQueuesNothingAndNamesTheDifference() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.available) func aWrongDeviceListQueuesNothingAndNamesTheDifference(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let sender = address("alice", 1)
             try await store.add(sender)
             for device: UInt32 in [1, 2, 4] { try await store.add(address("bob", device)) }
@@ -207,8 +207,8 @@ import Testing
         }
     }
 
-    @Test func theSendersOwnDeviceIsLeftOut() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.available) func theSendersOwnDeviceIsLeftOut(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             for device: UInt32 in [1, 2, 3] { try await store.add(address("alice", device)) }
             let sender = address("alice", 2)
             #expect(try await store.enqueue(toUser: "alice", from: sender, messages: [1: [1], 2: [2], 3: [3]], nowMs: 1, expiresMs: 9)
@@ -223,8 +223,8 @@ import Testing
         }
     }
 
-    @Test func pendingIsOrderedAfterIDLimitedAndUnexpired() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.available) func pendingIsOrderedAfterIDLimitedAndUnexpired(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let bob = address("bob", 1), alice = address("alice", 1)
             try await store.add(bob)
             var ids: [UInt64] = []
@@ -250,8 +250,8 @@ import Testing
         }
     }
 
-    @Test func onlyTheRecipientDeviceCanAcknowledge() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: Backend.available) func onlyTheRecipientDeviceCanAcknowledge(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let bob1 = address("bob", 1), bob2 = address("bob", 2), alice = address("alice", 1)
             try await store.add(bob1)
             try await store.add(bob2)
@@ -271,8 +271,8 @@ import Testing
 }
 
 @Suite struct DurabilityTests {
-    @Test func serverIDsAreNeverReusedAfterDeletesAndReopening() async throws {
-        try await withStore { first, path in
+    @Test(arguments: Backend.available) func serverIDsAreNeverReusedAfterDeletesAndReopening(_ backend: Backend) async throws {
+        try await withStore(backend) { first, opener in
             let bob = address("bob", 1), alice = address("alice", 1)
             try await first.add(bob)
             var highest: UInt64 = 0
@@ -283,18 +283,17 @@ import Testing
                 highest = max(highest, id)
             }
             #expect(try await first.queueDepth(for: bob) == 0)
-            first.close()
+            await opener.close(first)
 
-            let second = try SQLiteRelayStore(path: path)
-            defer { second.close() }
+            let second = try await opener.open()
             let next = try #require(queuedIDs(try await second.enqueue(toUser: "bob", from: alice, messages: [1: [9]],
                                                                          nowMs: 1, expiresMs: 100))?[1])
             #expect(next > highest)
         }
     }
 
-    @Test func aReopenedFileHoldsTheQueueTheKeysAndTheTokens() async throws {
-        try await withStore { first, path in
+    @Test(arguments: Backend.available) func aReopenedFileHoldsTheQueueTheKeysAndTheTokens(_ backend: Backend) async throws {
+        try await withStore(backend) { first, opener in
             let bob = address("bob", 1), alice = address("alice", 1)
             try await first.add(bob)
             try await first.addToken(hash: [7, 7], for: bob, expiresMs: 1000)
@@ -303,11 +302,10 @@ import Testing
                                            for: bob, nowMs: 1)
             let ids = try #require(queuedIDs(try await first.enqueue(toUser: "bob", from: alice, messages: [1: [1, 2, 3]],
                                                                        nowMs: 4, expiresMs: 1000)))
-            first.close()
+            await opener.close(first)
             await #expect(throws: RelayStoreError.self) { try await first.queueDepth(for: bob) }
 
-            let second = try SQLiteRelayStore(path: path)
-            defer { second.close() }
+            let second = try await opener.open()
             let envelopes = try await second.pending(for: bob, after: 0, limit: 10, nowMs: 5)
             #expect(envelopes == [try Envelope(serverID: try #require(ids[1]), serverTimeMilliseconds: 4, sender: alice, ciphertext: [1, 2, 3])])
             #expect(try await second.tokenOwner(hash: [7, 7], nowMs: 5) == bob)
