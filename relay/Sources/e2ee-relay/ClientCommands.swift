@@ -112,9 +112,6 @@ enum ClientCommand {
             case .received(.message(let plaintext)):
                 let from = delivery.group.map { "\(delivery.sender) in \($0)" } ?? "\(delivery.sender)"
                 print("\(from): \(String(decoding: plaintext, as: UTF8.self))")
-            case .received(.held(_, let reason)):
-                // No content policy is set here; a manager with one would hold instead of showing.
-                FileHandle.standardError.write(Data("message from \(delivery.sender) held: \(reason)\n".utf8))
             case .received(.groupUpdate(let group, let change)):
                 FileHandle.standardError.write(Data("group \(group) updated by \(delivery.sender): \(change)\n".utf8))
             case .received(.senderKey(let group, let from)):
