@@ -52,7 +52,8 @@ public enum RelayCommand: Equatable, Sendable {
     public static let usage = """
         usage: e2ee-relay serve (--db PATH | --postgres URL) --port N [--host ADDRESS]
                                 [--send-rate N] [--fetch-limit N] [--message-ttl SECONDS]
-          --send-rate N        send requests per second per device (burst 2N; default 500)
+          --send-rate R        send requests per second per device, decimals allowed (burst 2R, at least 2;
+                               default 500)
           --fetch-limit N      bundle fetches per device and target user per minute (burst N; default 10),
                                10N per minute for all targets
           --message-ttl S      seconds a queued message waits for its device (default 30 days)
@@ -77,8 +78,8 @@ public enum RelayCommand: Equatable, Sendable {
             throw .badValue(option: "--port", value: portText)
         }
         var limits = RelayLimits()
-        if let rate = try positive(values, "--send-rate") {
-            limits.sendPerSender = RateLimit(burst: 2 * Double(rate), perSecond: Double(rate))
+        if let rate = try positiveRate(values, "--send-rate") {
+            limits.sendPerSender = RateLimit(burst: max(2, 2 * rate), perSecond: rate)
         }
         if let fetch = try positive(values, "--fetch-limit") {
             limits.fetchPerTarget = RateLimit(burst: Double(fetch), perSecond: Double(fetch) / 60)
@@ -107,6 +108,14 @@ public enum RelayCommand: Equatable, Sendable {
             values[option] = value
         }
         return values
+    }
+
+    /// A rate in requests per second: decimals allowed, so a slow refill
+    /// (one request a minute is 0.0167) can be configured.
+    private static func positiveRate(_ values: [String: String], _ option: String) throws(RelayArgumentError) -> Double? {
+        guard let text = values[option] else { return nil }
+        guard let r = Double(text), r.isFinite, r > 0, r <= 1_000_000_000 else { throw .badValue(option: option, value: text) }
+        return r
     }
 
     private static func positive(_ values: [String: String], _ option: String) throws(RelayArgumentError) -> Int? {

@@ -12,8 +12,22 @@ import Testing
         #expect(command == .serve(RelayConfiguration(host: "::1", port: 0, databasePath: "x")))
     }
 
+    /// The send rate takes decimals; its burst is twice the rate, never below 2.
+    @Test func sendRateTakesDecimals() throws {
+        for (text, burst, rate) in [("0.01", 2.0, 0.01), ("1", 2, 1), ("2.5", 5, 2.5), ("500", 1000, 500)] {
+            guard case .serve(let configuration) = try RelayCommand.parse(["serve", "--db", "x", "--port", "1", "--send-rate", text])
+            else { Issue.record("not serve"); continue }
+            #expect(configuration.limits.sendPerSender == RateLimit(burst: burst, perSecond: rate))
+        }
+    }
+
     @Test(arguments: [
         ([], RelayArgumentError.noCommand),
+        (["serve", "--db", "x", "--port", "1", "--send-rate", "0"], .badValue(option: "--send-rate", value: "0")),
+        (["serve", "--db", "x", "--port", "1", "--send-rate", "-1"], .badValue(option: "--send-rate", value: "-1")),
+        (["serve", "--db", "x", "--port", "1", "--send-rate", "nan"], .badValue(option: "--send-rate", value: "nan")),
+        (["serve", "--db", "x", "--port", "1", "--send-rate", "inf"], .badValue(option: "--send-rate", value: "inf")),
+        (["serve", "--db", "x", "--port", "1", "--send-rate", "fast"], .badValue(option: "--send-rate", value: "fast")),
         (["run"], .unknownCommand("run")),
         (["serve", "--db", "x"], .missingOption("--port")),
         (["serve", "--port", "1"], .missingOption("--db")),

@@ -233,9 +233,11 @@ struct EndToEndTests {
     @Test(arguments: Backend.available) func sendRateLimitAndMessageTTL(_ backend: Backend) async throws {
         let db = temporaryDatabase(backend)
         defer { removeDatabase(db) }
-        let relay = try await RelayProcess(database: db, arguments: ["--send-rate", "1", "--message-ttl", "1"])
+        // One token per 100 s: however slow a loaded machine is, the third send
+        // comes before a refill (a rate of 1 let a slow CI run refill one).
+        let relay = try await RelayProcess(database: db, arguments: ["--send-rate", "0.01", "--message-ttl", "1"])
         let alice = try await Peer("alice", relay: relay), bob = try await Peer("bob", relay: relay)
-        // A burst of two, then one a second.
+        // A burst of two, then nothing until a refill.
         try await alice.client.send(Array("one".utf8), to: "bob")
         try await alice.client.send(Array("two".utf8), to: "bob")
         #expect(await failureStatus { try await alice.client.send(Array("three".utf8), to: "bob") } == 429)
