@@ -52,7 +52,8 @@ extension RelayClient {
         let state = LoopState()
         let configuration = WebSocketClientConfiguration(maxFrameSize: Envelope.maxMessageBytes + 1024)
         do {
-            try await WebSocketClient.connect(url: webSocketURL, configuration: configuration, logger: logger) { [self]
+            try await WebSocketClient.connect(url: webSocketURL, configuration: configuration,
+                                             tlsConfiguration: tls?.configuration, logger: logger) { [self]
                 inbound, outbound, _ in
                 state.touch()
                 let connection = RelayConnection(outbound: outbound)
