@@ -64,7 +64,10 @@ extension RelayClient {
                     let limit = Int64(idle.components.seconds) * 1_000_000_000 + idle.components.attoseconds / 1_000_000_000
                     while !Task.isCancelled {
                         try await Task.sleep(for: .milliseconds(20))
-                        if Self.nowNanoseconds() - state.lastActivity.load(ordering: .relaxed) > limit {
+                        // Idle counts from `ready`: a slow handshake under load is not an idle queue
+                        // (closing then would race the client's own auth frame).
+                        if state.isReady.load(ordering: .relaxed),
+                           Self.nowNanoseconds() - state.lastActivity.load(ordering: .relaxed) > limit {
                             state.ended.withLock { $0 = .idle }
                             try await outbound.close(.normalClosure, reason: nil)
                             return
@@ -88,6 +91,7 @@ extension RelayClient {
                             try await outbound.write(.binary(ByteBuffer(bytes: auth.serialized)))
                         case .ready:
                             state.touch()
+                            state.isReady.store(true, ordering: .relaxed)
                             await onReady(connection)
                         case .envelope(let envelope):
                             if await handler(envelope) {
@@ -123,6 +127,7 @@ extension RelayClient {
         let ended = Mutex<ReceiveEnd>(.closed)
         let failure = Mutex<RelayClientError?>(nil)
         let lastActivity = Atomic<Int64>(RelayClient.nowNanoseconds())
+        let isReady = Atomic<Bool>(false)
 
         func touch() { lastActivity.store(RelayClient.nowNanoseconds(), ordering: .relaxed) }
     }
