@@ -79,9 +79,16 @@ struct HTTP: Sendable {
                 head.headers.add(name: "Content-Length", value: "\(body?.count ?? 0)")
                 if body != nil { head.headers.add(name: "Content-Type", value: "application/octet-stream") }
                 if let authorization { head.headers.add(name: "Authorization", value: authorization) }
-                try await outbound.write(.head(head))
-                if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-                try await outbound.write(.end(nil))
+                do {
+                    try await outbound.write(.head(head))
+                    if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                    try await outbound.write(.end(nil))
+                } catch {
+                    // A refused handshake closes the channel under the write; its own error
+                    // (the certificate's, say) is on the inbound side, and says more.
+                    for try await _ in inbound {}
+                    throw error
+                }
                 var status = 0
                 var answer = [UInt8]()
                 for try await part in inbound {

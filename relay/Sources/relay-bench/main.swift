@@ -117,7 +117,7 @@ if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit
     limit.rlim_cur = limit.rlim_max
     _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }
-if options.devices + options.clients > Int(limit.rlim_cur) / 2 - 100 {
+if options.devices + options.clients > Int(limit.rlim_cur) - 500 {
     fail(1, "open-file limit \(limit.rlim_cur) is too low for \(options.devices + options.clients) connections (raise ulimit -n)")
 }
 var relayProcess: Process?
