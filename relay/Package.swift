@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // TLS 1.3 on both ends (the server through HummingbirdTLS, the client's HTTPS and WSS).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The relay's own bytes (envelope v1, WebSocket frames, request bodies, signed
@@ -64,6 +67,9 @@ let package = Package(
                 "RelayStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -91,6 +97,10 @@ let package = Package(
                 .product(name: "E2EE", package: "swift-e2ee"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Round trips, every refusal, pinned bytes and a seeded random-input loop.
@@ -128,6 +138,7 @@ let package = Package(
             name: "RelayTests",
             dependencies: [
                 "RelayServer",
+                "RelayStorage",
                 "RelayProtocol",
                 "E2EERelayClient",
                 .product(name: "E2EE", package: "swift-e2ee"),

@@ -3,7 +3,8 @@
 # tools its checks use, only when something is missing. Debian/Ubuntu.
 set -euo pipefail
 
-packages=(libsodium-dev libb2-dev libsqlite3-dev pkg-config)
+packages=(libsodium-dev libb2-dev libsqlite3-dev pkg-config openssl)
+# openssl: the relay's TLS tests make a CA and certificates with it at test time.
 # --peers: what `scripts/bench.sh --peers` builds against: the peer libraries,
 # OpenSSL for libsignal-protocol-c's crypto provider, a C compiler.
 if [ "${1:-}" = "--peers" ]; then

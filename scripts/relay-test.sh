@@ -15,6 +15,9 @@ fi
 rm -f "$log"
 bin="$(swift build --package-path relay --show-bin-path)"
 
+# The TLS tests make their CA and certificates with Debian's openssl.
+command -v openssl >/dev/null || { echo "relay-test.sh: openssl is needed (apt-get install -y openssl)" >&2; exit 1; }
+
 echo "== relay: PostgreSQL on 127.0.0.1 (scripts/postgres.sh; installed from Debian's packages if missing)"
 pg_started=$(date +%s)
 export E2EE_PG_STATE="$(mktemp -d)/postgres"
@@ -33,3 +36,5 @@ bash relay/Tests/cli/relay_cli.sh "$bin"
 
 echo "== relay: relay-bench smoke run (debug build; figures need -c release)"
 "$bin/relay-bench" --clients 4 --seconds 1 --rate 200
+echo "== relay: relay-bench with idle connected devices (the relay's RSS per connection)"
+"$bin/relay-bench" --clients 4 --seconds 1 --rate 200 --devices 50

@@ -52,7 +52,8 @@ extension RelayClient {
         let state = LoopState()
         let configuration = WebSocketClientConfiguration(maxFrameSize: Envelope.maxMessageBytes + 1024)
         do {
-            try await WebSocketClient.connect(url: webSocketURL, configuration: configuration, logger: logger) { [self]
+            try await WebSocketClient.connect(url: webSocketURL, configuration: configuration,
+                                             tlsConfiguration: tls?.configuration, logger: logger) { [self]
                 inbound, outbound, _ in
                 state.touch()
                 let connection = RelayConnection(outbound: outbound)
@@ -63,7 +64,10 @@ extension RelayClient {
                     let limit = Int64(idle.components.seconds) * 1_000_000_000 + idle.components.attoseconds / 1_000_000_000
                     while !Task.isCancelled {
                         try await Task.sleep(for: .milliseconds(20))
-                        if Self.nowNanoseconds() - state.lastActivity.load(ordering: .relaxed) > limit {
+                        // Idle counts from `ready`: a slow handshake under load is not an idle queue
+                        // (closing then would race the client's own auth frame).
+                        if state.isReady.load(ordering: .relaxed),
+                           Self.nowNanoseconds() - state.lastActivity.load(ordering: .relaxed) > limit {
                             state.ended.withLock { $0 = .idle }
                             try await outbound.close(.normalClosure, reason: nil)
                             return
@@ -87,6 +91,7 @@ extension RelayClient {
                             try await outbound.write(.binary(ByteBuffer(bytes: auth.serialized)))
                         case .ready:
                             state.touch()
+                            state.isReady.store(true, ordering: .relaxed)
                             await onReady(connection)
                         case .envelope(let envelope):
                             if await handler(envelope) {
@@ -122,6 +127,7 @@ extension RelayClient {
         let ended = Mutex<ReceiveEnd>(.closed)
         let failure = Mutex<RelayClientError?>(nil)
         let lastActivity = Atomic<Int64>(RelayClient.nowNanoseconds())
+        let isReady = Atomic<Bool>(false)
 
         func touch() { lastActivity.store(RelayClient.nowNanoseconds(), ordering: .relaxed) }
     }

@@ -41,13 +41,24 @@ public final class RelayClient: Sendable {
     private let grant = Mutex<TokenGrant?>(nil)
     let logger: Logger
 
-    /// `server` is the relay's base URL (`http://127.0.0.1:8080`); the device
-    /// is the manager's local address, which must be a valid relay address.
-    public init(server: URL, manager: SessionManager, logger: Logger = Logger(label: "e2ee-relay-client")) throws(RelayClientError) {
+    /// How `wss://` is checked (nil for `ws://`).
+    let tls: RelayTLS?
+
+    /// `server` is the relay's base URL (`http://127.0.0.1:8080`, or
+    /// `https://relay.example:8443`); the device is the manager's local
+    /// address, which must be a valid relay address. `tls` says which CA an
+    /// `https` relay's certificate must chain to (the system's by default).
+    public init(server: URL, manager: SessionManager, tls: RelayTLS? = nil,
+                logger: Logger = Logger(label: "e2ee-relay-client")) throws(RelayClientError) {
         do { address = try RelayAddress(manager.localAddress) } catch { throw .invalidAddress(error) }
         self.manager = manager
         self.logger = logger
-        http = HTTP(base: server)
+        if server.scheme?.lowercased() == "https" {
+            if let tls { self.tls = tls } else { self.tls = try RelayTLS.system() }
+        } else {
+            self.tls = nil
+        }
+        http = HTTP(base: server, tls: self.tls)
         var ws = server.absoluteString
         while ws.hasSuffix("/") { ws.removeLast() }
         if ws.hasPrefix("https://") { ws = "wss://" + ws.dropFirst("https://".count) } else if ws.hasPrefix("http://") {

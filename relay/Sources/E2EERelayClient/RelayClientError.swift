@@ -20,6 +20,8 @@ public enum RelayClientError: Error, Sendable, CustomStringConvertible {
     case invalidAddress(RelayWireError)
     /// The user has no device with keys on the relay.
     case noDevices(String)
+    /// The CA certificates to trust could not be read.
+    case trustRoots(String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,7 @@ public enum RelayClientError: Error, Sendable, CustomStringConvertible {
         case .messaging(let e): "\(e)"
         case .invalidAddress(let e): "invalid address: \(e)"
         case .noDevices(let user): "\(user) has no device with keys on the relay"
+        case .trustRoots(let s): "cannot use the CA certificates: \(s)"
         }
     }
 }

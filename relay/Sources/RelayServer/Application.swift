@@ -1,7 +1,10 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOSSL
 import RelayProtocol
 import RelayStorage
 import ServiceLifecycle
@@ -12,17 +15,29 @@ public enum Relay {
     ///
     /// `onListening` is called once the socket is bound, with the bound address, so
     /// that `--port 0` can report the port the kernel chose.
+    /// `tls`: from ``tlsConfiguration(_:)``; nil serves plain HTTP.
     public static func makeApplication(
         _ configuration: RelayConfiguration,
         service: RelayService,
         metrics: PrometheusMetrics?,
+        tls: TLSConfiguration? = nil,
         logger: Logger,
         onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = Router()
+        // Liveness: the process serves requests.
         router.get("/health") { _, _ in "ok" }
+        // Readiness: the store answers and no shutdown began.
+        router.get("/ready") { _, _ -> Response in
+            await service.isReady()
+                ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready")))
+                : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready")))
+        }
         if let metrics {
-            router.get("/metrics") { _, _ in metrics.render() }
+            router.get("/metrics") { _, _ in
+                await service.refreshGauges()
+                return metrics.render()
+            }
         }
         addRoutes(to: router, service: service)
 
@@ -33,11 +48,12 @@ public enum Relay {
             try await WebSocketSession(service: service, inbound: inbound, outbound: outbound).run()
         }
 
+        let http: HTTPServerBuilder = .http1WebSocketUpgrade(
+            webSocketRouter: wsRouter,
+            configuration: .init(ws: .init(maxFrameSize: WebSocketSession.maxFrameBytes)))
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: wsRouter,
-                configuration: .init(ws: .init(maxFrameSize: WebSocketSession.maxFrameBytes))),
+            server: try tls.map { try HTTPServerBuilder.tls(http, tlsConfiguration: $0) } ?? http,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "e2ee-relay"
@@ -98,6 +114,17 @@ public enum Relay {
         }
     }
 
+    /// TLS 1.3 only, with the chain and key of `files` (PEM).
+    public static func tlsConfiguration(_ files: RelayTLSFiles) throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath)
+        guard !chain.isEmpty else { throw RelayTLSError("no certificate in \(files.certificatePath)") }
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: files.keyPath, format: .pem)))
+        tls.minimumTLSVersion = .tlsv13
+        return tls
+    }
+
     static func binary(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
         Response(status: status, headers: [.contentType: "application/octet-stream"],
                  body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -111,12 +138,17 @@ public enum Relay {
         logger: Logger,
         onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void
     ) async throws {
+        let tls = try configuration.tls.map { files in
+            do { return try tlsConfiguration(files) } catch { throw RelayTLSError("cannot load the certificate or key: \(error)") }
+        }
         let (store, storeServices) = try makeStore(configuration, logger: logger)
         let service = RelayService(store: store, limits: configuration.limits, logger: logger)
-        let app = makeApplication(configuration, service: service, metrics: metrics, logger: logger,
-                                  onListening: onListening)
+        let app = try makeApplication(configuration, service: service, metrics: metrics, tls: tls, logger: logger,
+                                      onListening: onListening)
         var group = ServiceGroupConfiguration(
-            services: storeServices + [app, SweepService(service: service)],
+            // The store first (it stops last, after the requests) and the drain last: the
+            // group stops services in reverse order, so the drain runs first.
+            services: storeServices + [app, SweepService(service: service), DrainService(service: service, bound: .seconds(7))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -124,6 +156,7 @@ public enum Relay {
         // shutdown escalates to cancellation.
         group.maximumGracefulShutdownDuration = .seconds(10)
         try await ServiceGroup(configuration: group).run()
+        logger.info("e2ee-relay stopped")
     }
 }
 
@@ -140,4 +173,10 @@ struct SweepService: Service {
             }
         }
     }
+}
+
+/// The server's certificate or key could not be used.
+public struct RelayTLSError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -65,4 +65,9 @@ final class DeliveryHub: Sendable {
     }
 
     var count: Int { connections.withLock { $0.count } }
+
+    /// Wakes every connection here (a drain began).
+    func wakeAll() {
+        for connection in connections.withLock({ Array($0.values) }) { connection.wakeSink.yield() }
+    }
 }

@@ -40,6 +40,8 @@ public final class RelayService: Sendable {
     private let tokens = Mutex<[[UInt8]: (address: RelayAddress, expiresMs: UInt64)]>([:])
     let clock: @Sendable () -> UInt64
     let metrics = RelayMetrics()
+    let lifecycle = Lifecycle()
+    let gauges = StoreGauges()
 
     public init(store: any RelayStore, limits: RelayLimits = RelayLimits(), logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = RelayService.wallClockMilliseconds) {

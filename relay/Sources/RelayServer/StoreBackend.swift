@@ -12,12 +12,16 @@ extension Relay {
     static func makeStore(_ configuration: RelayConfiguration, logger: Logger) throws -> (any RelayStore, [any Service]) {
         if let url = configuration.postgresURL {
             // Never the URL itself: it may hold a password.
-            logger.info("starting e2ee-relay", metadata: ["store": "postgres"])
+            logger.info("starting e2ee-relay", metadata: ["store": "postgres", "tls": "\(tlsState(configuration))"])
             let store = try PostgresRelayStore(url: url, logger: logger)
             return (store, [store])
         }
-        logger.info("starting e2ee-relay", metadata: ["db": "\(configuration.databasePath)"])
+        logger.info("starting e2ee-relay", metadata: ["db": "\(configuration.databasePath)", "tls": "\(tlsState(configuration))"])
         return (try SQLiteRelayStore(path: configuration.databasePath), [])
+    }
+
+    private static func tlsState(_ configuration: RelayConfiguration) -> String {
+        configuration.tls == nil ? "off" : "TLS 1.3"
     }
 }
 

@@ -21,7 +21,15 @@ struct WebSocketSession {
     let inbound: WebSocketInboundStream
     let outbound: WebSocketOutboundWriter
 
+    /// How long a draining connection waits for the acks of what it delivered.
+    static let drainAckWait: Duration = .seconds(5)
+
     func run() async throws {
+        // A relay shutting down takes no new device: it reconnects elsewhere, or after the restart.
+        if service.lifecycle.isDraining {
+            try? await outbound.close(.goingAway, reason: "shutting down")
+            return
+        }
         let nonce = AuthNonce.random()
         try await write(.challenge(nonce))
         var messages = inbound.messages(maxSize: Self.maxFrameBytes).makeAsyncIterator()
@@ -49,9 +57,11 @@ struct WebSocketSession {
         service.logger.debug("device connected", metadata: ["device": "\(address)"])
         try await write(.ready)
         let (acks, ackSink) = AsyncStream.makeStream(of: UInt64.self)
+        let outstanding = Outstanding(service.lifecycle)
+        defer { outstanding.forget() }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await deliver(connection) }
-            group.addTask { await acknowledge(acks, for: address) }
+            group.addTask { try await deliver(connection, outstanding) }
+            group.addTask { await acknowledge(acks, for: address, outstanding) }
             try await withThrowingTaskGroup(of: Void.self) { sends in
                 var inFlight = 0
                 // Acks and sends in; anything else from an authenticated client ends the connection.
@@ -97,20 +107,33 @@ struct WebSocketSession {
     /// The queue, oldest first, then whatever arrives, until the connection
     /// is replaced or ends. Unacked envelopes stay queued and come again on
     /// the next connection.
-    private func deliver(_ connection: DeliveryHub.Connection) async throws {
+    private func deliver(_ connection: DeliveryHub.Connection, _ outstanding: Outstanding) async throws {
         let delivered = service.metrics.delivered
+        let lifecycle = service.lifecycle
         var wake = connection.wake.makeAsyncIterator()
         var last: UInt64 = 0
-        while !connection.isReplaced.load(ordering: .sequentiallyConsistent) {
+        delivering: while !connection.isReplaced.load(ordering: .sequentiallyConsistent) && !lifecycle.isDraining {
             let envelopes = try await service.store.pending(for: connection.address, after: last, limit: Self.batch,
                                                             nowMs: service.clock())
             for envelope in envelopes {
+                if lifecycle.isDraining { break delivering }
+                outstanding.delivered(envelope.serverID)
                 try await write(.envelope(envelope))
                 last = envelope.serverID
+                delivered.increment()
             }
-            delivered.increment(by: envelopes.count)
             if envelopes.count == Self.batch { continue }
             guard await wake.next() != nil else { break }
+        }
+        if lifecycle.isDraining && service.hub.isCurrent(connection) {
+            // Shutting down: nothing more goes out, and what went out is acked
+            // (its ack applied) before the close, so it does not come again.
+            let deadline = ContinuousClock.now + Self.drainAckWait
+            while !outstanding.isEmpty && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            try? await outbound.close(.goingAway, reason: "shutting down")
+            return
         }
         if service.hub.isCurrent(connection) == false {
             // Another connection of the device took over: say so, then close.
@@ -120,13 +143,14 @@ struct WebSocketSession {
     }
 
     /// Applies acks as they come, many at once: they share the store's commits.
-    private func acknowledge(_ acks: AsyncStream<UInt64>, for address: RelayAddress) async {
+    private func acknowledge(_ acks: AsyncStream<UInt64>, for address: RelayAddress, _ outstanding: Outstanding) async {
         let counter = service.metrics.acks
         await withTaskGroup(of: Void.self) { group in
             for await id in acks {
                 group.addTask {
                     do {
                         if try await service.store.acknowledge(id, for: address) { counter.increment() }
+                        outstanding.acked(id)
                     } catch {
                         // Not deleted: the envelope comes again and is a duplicate to the device.
                         service.logger.error("ack failed", metadata: ["device": "\(address)", "error": "\(error)"])

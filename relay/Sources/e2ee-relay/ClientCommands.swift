@@ -11,10 +11,11 @@ import Synchronization
 /// them, plus `relay.conf` with the server and the device's address).
 enum ClientCommand {
     static let usage = """
-        usage: e2ee-relay register --store DIR --server URL --user NAME [--device N] [--approved-by DIR]
-               e2ee-relay send     --store DIR --to USER [--message TEXT] [--server URL]
-               e2ee-relay sync     --store DIR [--idle SECONDS] [--server URL]
-               e2ee-relay remove-device --store DIR --device N [--server URL]
+        usage: e2ee-relay register --store DIR --server URL --user NAME [--device N] [--approved-by DIR] [--ca PEM]
+               e2ee-relay send     --store DIR --to USER [--message TEXT] [--server URL] [--ca PEM]
+               e2ee-relay sync     --store DIR [--idle SECONDS] [--server URL] [--ca PEM]
+               e2ee-relay remove-device --store DIR --device N [--server URL] [--ca PEM]
+          --ca PEM     an https:// relay's certificate must chain to a CA in this file (else the system's roots)
           register     creates the store if missing, registers the device and publishes its prekeys;
                        a user's further device is approved by a registered one (--approved-by its store)
           send         encrypts for every device of USER (and this user's other devices) and sends;
@@ -35,10 +36,10 @@ enum ClientCommand {
     static func run(_ arguments: [String]) async -> Int32 {
         let name = arguments[0]
         let allowed: [String: Set<String>] = [
-            "register": ["--store", "--server", "--user", "--device", "--approved-by"],
-            "send": ["--store", "--to", "--message", "--server"],
-            "sync": ["--store", "--idle", "--server"],
-            "remove-device": ["--store", "--device", "--server"],
+            "register": ["--store", "--server", "--user", "--device", "--approved-by", "--ca"],
+            "send": ["--store", "--to", "--message", "--server", "--ca"],
+            "sync": ["--store", "--idle", "--server", "--ca"],
+            "remove-device": ["--store", "--device", "--server", "--ca"],
         ]
         let values: [String: String]
         do {
@@ -82,10 +83,10 @@ enum ClientCommand {
             throw RelayArgumentError.badValue(option: "--user", value: user)
         }
         let directory = try ClientDirectory(path: values["--store"]!, creating: true)
-        let client = try directory.openOrCreate(address: address, server: server)
+        let client = try directory.openOrCreate(address: address, server: server, ca: values["--ca"])
         var approver: RelayClient?
         if let other = values["--approved-by"] {
-            approver = try ClientDirectory(path: other).open(server: nil)
+            approver = try ClientDirectory(path: other).open(server: nil, ca: values["--ca"])
         }
         try await client.register(approvedBy: approver)
         FileHandle.standardError.write(Data("registered \(address) on \(server)\n".utf8))
@@ -94,7 +95,7 @@ enum ClientCommand {
     static func send(_ values: [String: String]) async throws {
         guard let to = values["--to"] else { throw RelayArgumentError.missingOption("--to") }
         do { try RelayAddress.checkUserID(to) } catch { throw RelayArgumentError.badValue(option: "--to", value: to) }
-        let client = try ClientDirectory(path: values["--store"]!).open(server: values["--server"])
+        let client = try ClientDirectory(path: values["--store"]!).open(server: values["--server"], ca: values["--ca"])
         let message = values["--message"].map { Array($0.utf8) } ?? Array(FileHandle.standardInput.readDataToEndOfFile())
         let result = try await client.send(message, to: to)
         FileHandle.standardError.write(Data("sent to \(result.serverIDs.count) device(s) of \(to)\n".utf8))
@@ -105,7 +106,7 @@ enum ClientCommand {
         guard let idle = Double(idleText), idle > 0, idle <= 3600 else {
             throw RelayArgumentError.badValue(option: "--idle", value: idleText)
         }
-        let client = try ClientDirectory(path: values["--store"]!).open(server: values["--server"])
+        let client = try ClientDirectory(path: values["--store"]!).open(server: values["--server"], ca: values["--ca"])
         let problems = Problems()
         try await client.receive(until: .idle(.milliseconds(Int(idle * 1000)))) { delivery in
             switch delivery.outcome {
@@ -136,7 +137,7 @@ enum ClientCommand {
         guard let device = UInt32(deviceText), device > 0 else {
             throw RelayArgumentError.badValue(option: "--device", value: deviceText)
         }
-        try await ClientDirectory(path: values["--store"]!).open(server: values["--server"]).removeDevice(device)
+        try await ClientDirectory(path: values["--store"]!).open(server: values["--server"], ca: values["--ca"]).removeDevice(device)
     }
 
     final class Problems: Sendable {

@@ -24,7 +24,8 @@ struct ClientDirectory {
 
     /// The device's client, creating the store, account and configuration
     /// when the directory has none; an existing store must be of `address`.
-    func openOrCreate(address: RelayAddress, server: String) throws -> RelayClient {
+    /// `ca`: a PEM file of the CA an `https` relay's certificate must chain to.
+    func openOrCreate(address: RelayAddress, server: String, ca: String? = nil) throws -> RelayClient {
         if FileManager.default.fileExists(atPath: keyPath) {
             let configured = try configuration()
             guard configured.address == address else {
@@ -37,11 +38,11 @@ struct ClientDirectory {
             try SessionManager.createAccount(store: store)
         }
         try writeConfiguration(address: address, server: server)
-        return try open(server: server)
+        return try open(server: server, ca: ca)
     }
 
     /// The device's client; `server` overrides the configured one.
-    func open(server: String?) throws -> RelayClient {
+    func open(server: String?, ca: String? = nil) throws -> RelayClient {
         let configured = try configuration()
         guard let raw = FileManager.default.contents(atPath: keyPath) else {
             throw ClientCommand.Failure("no store at \(path) (run 'e2ee-relay register --store \(path) …')")
@@ -50,7 +51,7 @@ struct ClientDirectory {
         let store = try SQLiteStore(path: databasePath, key: key, synchronous: .full)
         let manager = try SessionManager(store: store, localAddress: configured.address.protocolAddress)
         guard let url = URL(string: server ?? configured.server) else { throw ClientCommand.Failure("bad server URL") }
-        return try RelayClient(server: url, manager: manager)
+        return try RelayClient(server: url, manager: manager, tls: ca.map { try RelayTLS.trusting(caFile: $0) })
     }
 
     private func configuration() throws -> (address: RelayAddress, server: String) {

@@ -26,7 +26,7 @@ if let name = CommandLine.arguments.dropFirst().first, ClientCommand.names.conta
 
 let command: RelayCommand
 do {
-    command = try RelayCommand.parse(Array(CommandLine.arguments.dropFirst()))
+    command = try RelayCommand.parse(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
 } catch {
     writeLine("e2ee-relay: \(error)", to: .standardError)
     writeLine(RelayCommand.usage, to: .standardError)
@@ -38,7 +38,11 @@ case .help:
     writeLine(RelayCommand.usage, to: .standardOutput)
     writeLine(ClientCommand.usage, to: .standardOutput)
 case .serve(let configuration):
-    LoggingSystem.bootstrap(StreamLogHandler.standardError)
+    if configuration.jsonLogs {
+        LoggingSystem.bootstrap(JSONLogHandler.init)
+    } else {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+    }
     let metrics = PrometheusMetrics()
     MetricsSystem.bootstrap(metrics)
     let logger = Logger(label: "e2ee-relay")
