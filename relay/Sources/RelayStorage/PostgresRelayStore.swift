@@ -50,7 +50,7 @@ public final class PostgresRelayStore: RelayStore, Service {
     private let isReady = Atomic<Bool>(false)
     /// Set when the schema cannot be migrated (a newer one): calls fail at once.
     private let isRefused = Atomic<Bool>(false)
-    private let handler = Mutex<(@Sendable (RelayStoreEvent) -> Void)?>(nil)
+    private let handler = HandlerSlot<RelayStoreEvent>()
 
     /// `url`: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require][&schema=NAME]`.
     public init(url: String, logger: Logger, pollInterval: Duration = .seconds(30),
@@ -99,11 +99,11 @@ public final class PostgresRelayStore: RelayStore, Service {
 
     /// Where the other nodes' events go (the server sets it once, before `run()`).
     public func setEventHandler(_ body: @escaping @Sendable (RelayStoreEvent) -> Void) {
-        handler.withLock { $0 = body }
+        handler.set(body)
     }
 
     private func emit(_ event: RelayStoreEvent) {
-        handler.withLock { $0 }?(event)
+        handler(event)
     }
 
     // MARK: Lifecycle

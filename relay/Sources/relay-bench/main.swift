@@ -131,25 +131,26 @@ if options.devices + options.clients > Int(limit.rlim_cur) - 500 {
 }
 var relayProcesses = [Process]()
 var databasePath: String?
-var servers = [URL]()
+var started = [URL]()
 if let given = options.server {
     guard let url = URL(string: given) else { fail(2, "bad --server") }
-    servers = [url]
+    started = [url]
 } else if let postgres = options.postgres {
     let schema = "bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     let url = postgres + (postgres.contains("?") ? "&" : "?") + "schema=\(schema)"
     for _ in 0..<options.nodes {
         let (process, server) = try startRelay(["--postgres", url])
         relayProcesses.append(process)
-        servers.append(server)
+        started.append(server)
     }
 } else {
     let db = FileManager.default.temporaryDirectory.appendingPathComponent("relay-bench-\(UUID().uuidString).sqlite").path
     let (process, server) = try startRelay(["--db", db])
     relayProcesses = [process]
     databasePath = db
-    servers = [server]
+    started = [server]
 }
+let servers = started
 let backend = options.postgres != nil ? "PostgreSQL, \(options.nodes) node\(options.nodes == 1 ? "" : "s")"
     : options.server != nil ? "relay at \(servers[0])" : "SQLite, 1 node"
 

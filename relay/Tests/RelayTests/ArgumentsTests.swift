@@ -12,6 +12,23 @@ import Testing
         #expect(command == .serve(RelayConfiguration(host: "::1", port: 0, databasePath: "x")))
     }
 
+    /// `--postgres URL` (or `E2EE_RELAY_POSTGRES`) replaces `--db`; the flag wins over the variable.
+    @Test func postgresInsteadOfADatabaseFile() throws {
+        let url = "postgres://relay@127.0.0.1:5432/relay"
+        for (arguments, environment) in [(["serve", "--postgres", url, "--port", "1"], [String: String]()),
+                                         (["serve", "--port", "1"], ["E2EE_RELAY_POSTGRES": url]),
+                                         (["serve", "--postgres", url, "--port", "1"], ["E2EE_RELAY_POSTGRES": "postgres://other@h/x"])] {
+            guard case .serve(let configuration) = try RelayCommand.parse(arguments, environment: environment)
+            else { Issue.record("not serve"); continue }
+            #expect(configuration.postgresURL == url)
+            #expect(configuration.databasePath == "")
+        }
+        #expect(throws: RelayArgumentError.badValue(option: "E2EE_RELAY_POSTGRES", value: "")) {
+            try RelayCommand.parse(["serve", "--port", "1"], environment: ["E2EE_RELAY_POSTGRES": ""])
+        }
+        #expect(throws: RelayArgumentError.missingOption("--db")) { try RelayCommand.parse(["serve", "--port", "1"]) }
+    }
+
     /// The send rate takes decimals; its burst is twice the rate, never below 2.
     @Test func sendRateTakesDecimals() throws {
         for (text, burst, rate) in [("0.01", 2.0, 0.01), ("1", 2, 1), ("2.5", 5, 2.5), ("500", 1000, 500)] {
