@@ -51,13 +51,22 @@ public final class PostgresRelayStore: RelayStore, Service {
     /// Set when the schema cannot be migrated (a newer one): calls fail at once.
     private let isRefused = Atomic<Bool>(false)
     private let handler = HandlerSlot<RelayStoreEvent>()
+    /// Devices this node queued for, not yet announced to the other nodes
+    /// (``sendNotifications()`` announces them in batches, after the commits).
+    private let toNotify = Mutex<Set<RelayAddress>>([])
+    private let notifyWake = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    /// Acks waiting for a batched delete (``flushAcks()``), and how many flushes run.
+    private let ackQueue = Mutex<(pending: [PendingAck], flushing: Int)>(([], 0))
+    /// Acks deleted in one statement at most, and flushes at once (each holds a pooled connection).
+    static let ackBatch = 512
+    static let ackFlushers = 2
 
     /// `url`: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require][&schema=NAME]`.
     public init(url: String, logger: Logger, pollInterval: Duration = .seconds(30),
                 readyTimeout: Duration = .seconds(10)) throws(RelayStoreError) {
         let parsed = try Self.configuration(url)
         var configuration = parsed.configuration
-        configuration.options.maximumConnections = 20
+        configuration.options.maximumConnections = 50
         if let schema = parsed.schema {
             // A startup parameter is a setting for the whole session, so every pooled connection has it.
             configuration.options.additionalStartupParameters = [("search_path", schema)]
@@ -118,6 +127,7 @@ public final class PostgresRelayStore: RelayStore, Service {
                 group.addTask { await self.client.run() }
                 group.addTask { try await self.migrateUntilDone() }
                 group.addTask { await self.listen() }
+                group.addTask { await self.sendNotifications() }
                 group.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: self.pollInterval)
@@ -245,7 +255,12 @@ public final class PostgresRelayStore: RelayStore, Service {
                     try await connection.listen(on: channel) { notifications in
                         emit(.resync)
                         for try await notification in notifications {
-                            if let event = Self.event(notification.payload) { emit(event) }
+                            guard let (node, events) = Self.events(notification.payload) else { continue }
+                            for event in events {
+                                // This node woke its own connections when it queued.
+                                if case .queued = event, node == nodeID { continue }
+                                emit(event)
+                            }
                         }
                     }
                 }
@@ -257,21 +272,76 @@ public final class PostgresRelayStore: RelayStore, Service {
         }
     }
 
-    /// `q <device> <user>` or `c <node> <device> <user>` (the user id last: it is the only free-form part).
-    static func event(_ payload: String) -> RelayStoreEvent? {
-        let fields = payload.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+    /// `q <node>` and then a `<device> <user>` line per device queued for, or
+    /// `c <node> <device> <user>` (the user id last: it is the only free-form
+    /// part, and it holds neither spaces nor newlines). Nil for anything else; a
+    /// bad line of a `q` batch is skipped.
+    static func events(_ payload: String) -> (node: String, events: [RelayStoreEvent])? {
+        var lines = payload.split(separator: "\n", omittingEmptySubsequences: false)[...]
+        guard let head = lines.popFirst() else { return nil }
+        let fields = head.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
         switch fields.first {
-        case "q" where fields.count == 3:
-            guard let device = UInt32(fields[1]), let address = try? RelayAddress(userID: String(fields[2]), deviceID: device)
-            else { return nil }
-            return .queued(address)
-        case "c" where fields.count == 4:
+        case "q" where fields.count == 2 && !fields[1].isEmpty:
+            var events = [RelayStoreEvent]()
+            for line in lines {
+                let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2, let device = UInt32(parts[0]),
+                      let address = try? RelayAddress(userID: String(parts[1]), deviceID: device)
+                else { continue }
+                events.append(.queued(address))
+            }
+            return (String(fields[1]), events)
+        case "c" where fields.count == 4 && lines.isEmpty:
             guard let device = UInt32(fields[2]), let address = try? RelayAddress(userID: String(fields[3]), deviceID: device)
             else { return nil }
-            return .connected(address, node: String(fields[1]))
+            return (String(fields[1]), [.connected(address, node: String(fields[1]))])
         default:
             return nil
         }
+    }
+
+    /// The `q` payloads that announce `addresses`, each under PostgreSQL's 8,000-byte limit.
+    static func queuedPayloads(node: String, _ addresses: some Sequence<RelayAddress>) -> [String] {
+        var payloads = [String](), current = "q \(node)"
+        for address in addresses {
+            let line = "\n\(address.deviceID) \(address.userID)"
+            if current.utf8.count + line.utf8.count > 7_000 {
+                payloads.append(current)
+                current = "q \(node)"
+            }
+            current += line
+        }
+        if current.utf8.count > 2 + node.utf8.count { payloads.append(current) }
+        return payloads
+    }
+
+    /// Tells the other nodes which devices got messages: one statement for all
+    /// the devices queued for since the last one, so that sends neither wait for
+    /// it nor serialise on NOTIFY's commit lock. A notification lost here (the
+    /// database unreachable, or this node killed after the send's commit) is
+    /// made up by the other nodes' resync, at most ``pollInterval`` later.
+    private func sendNotifications() async {
+        for await _ in notifyWake.stream {
+            let addresses = toNotify.withLock { pending in
+                defer { pending.removeAll(keepingCapacity: true) }
+                return pending
+            }
+            guard !addresses.isEmpty else { continue }
+            let payloads = Self.queuedPayloads(node: nodeID, addresses)
+            do {
+                try await perform { db in
+                    try await db.query("SELECT pg_notify(\(channel), p) FROM unnest(\(payloads)::text[]) AS p", logger: logger).consume()
+                }
+            } catch {
+                logger.warning("postgres: notification not sent; the other nodes' resync covers it",
+                               metadata: ["devices": "\(addresses.count)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func announceQueued(_ addresses: some Sequence<RelayAddress>) {
+        toNotify.withLock { $0.formUnion(addresses) }
+        notifyWake.continuation.yield()
     }
 
     /// Tells every node that `address` is now connected here (they end their connection of it).
@@ -444,30 +514,46 @@ public final class PostgresRelayStore: RelayStore, Service {
         }
         let received = Int64(clamping: nowMs), expires = Int64(clamping: expiresMs)
         let senderUser = sender.userID, senderDevice = Int64(sender.deviceID)
-        return try await transaction { db in
-            // The user's devices stay as read until the commit (none removed meanwhile).
-            var expected = Set(try await Self.deviceIDs(userID, db, logger: logger, lock: true))
-            if sender.userID == userID { expected.remove(sender.deviceID) }
-            let named = Set(messages.keys)
-            guard named == expected else {
-                return .mismatch(missing: expected.subtracting(named).sorted(), extra: named.subtracting(expected).sorted())
-            }
-            var ids: [UInt32: UInt64] = [:]
-            for device in named.sorted() {
-                let body = ByteBuffer(bytes: messages[device] ?? [])
-                for try await id in try await db.query("""
+        let named = messages.keys.sorted()
+        let devices = named.map { Int64($0) }, bodies = named.map { ByteBuffer(bytes: messages[$0] ?? []) }
+        // The sender's own device is never among the recipients (-1 is no device).
+        let ownDevice: Int64 = sender.userID == userID ? senderDevice : -1
+        // One statement, so one round trip and its own transaction: the user's device
+        // rows are read FOR SHARE (none removed before the commit), compared with the
+        // devices named, and the messages inserted only if they are the same.
+        let (expected, inserted, ids) = try await perform { db in
+            var result: ([Int64], [Int64], [Int64]) = ([], [], [])
+            for try await row in try await db.query("""
+                WITH expected AS (
+                    SELECT coalesce(array_agg(device ORDER BY device), '{}'::bigint[]) AS devices
+                    FROM (SELECT device FROM devices WHERE user_id = \(userID) FOR SHARE) AS d
+                    WHERE device <> \(ownDevice)),
+                inserted AS (
                     INSERT INTO messages(user_id, device, sender_user, sender_device, received_ms, expires_ms, body)
-                    VALUES (\(userID), \(Int64(device)), \(senderUser), \(senderDevice), \(received), \(expires), \(body))
-                    RETURNING server_id
-                    """, logger: logger).decode(Int64.self) {
-                    ids[device] = UInt64(id)
-                }
-                guard ids[device] != nil else { throw RelayStoreError("postgres: insert returned no server id") }
-                // Sent at COMMIT, to every node's listener: the recipient's node wakes its connection.
-                try await db.query("SELECT pg_notify(\(channel), \("q \(device) \(userID)"))", logger: logger).consume()
+                    SELECT \(userID), m.device, \(senderUser), \(senderDevice), \(received), \(expires), m.body
+                    FROM unnest(\(devices)::bigint[], \(bodies)::bytea[]) AS m(device, body), expected
+                    WHERE expected.devices = \(devices)::bigint[]
+                    RETURNING device, server_id)
+                SELECT (SELECT devices FROM expected),
+                       coalesce((SELECT array_agg(device ORDER BY device) FROM inserted), '{}'::bigint[]),
+                       coalesce((SELECT array_agg(server_id ORDER BY device) FROM inserted), '{}'::bigint[])
+                """, logger: logger).decode(([Int64], [Int64], [Int64]).self) {
+                result = row
             }
-            return .queued(ids)
+            return result
         }
+        guard expected == devices else {
+            let want = Set(expected.compactMap { UInt32(exactly: $0) }), have = Set(named)
+            return .mismatch(missing: want.subtracting(have).sorted(), extra: have.subtracting(want).sorted())
+        }
+        guard inserted == devices, ids.count == devices.count else { throw RelayStoreError("postgres: insert returned no server id") }
+        var queued: [UInt32: UInt64] = [:]
+        for (device, id) in zip(named, ids) {
+            guard let id = UInt64(exactly: id) else { throw RelayStoreError("postgres: negative server id") }
+            queued[device] = id
+        }
+        announceQueued(named.compactMap { try? RelayAddress(userID: userID, deviceID: $0) })
+        return .queued(queued)
     }
 
     public func pending(for address: RelayAddress, after serverID: UInt64, limit: Int,
@@ -499,12 +585,60 @@ public final class PostgresRelayStore: RelayStore, Service {
         return envelopes
     }
 
+    /// Acks are deleted in batches: the ones that arrive while a delete runs go
+    /// in the next, one statement for up to ``ackBatch`` of them (every device's
+    /// connection acks on its own, so one statement each would cost a commit each).
+    /// Returns once the row is gone, as before.
     public func acknowledge(_ serverID: UInt64, for address: RelayAddress) async throws(RelayStoreError) -> Bool {
         guard let id = Int64(exactly: serverID) else { return false }
-        let user = address.userID, device = Int64(address.deviceID)
-        return try await perform { db in
-            try await !db.query("DELETE FROM messages WHERE server_id = \(id) AND user_id = \(user) AND device = \(device) RETURNING 1",
-                                logger: logger).collect().isEmpty
+        try await waitUntilReady()
+        let ack = (id: id, user: address.userID, device: Int64(address.deviceID))
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                let start = ackQueue.withLock { queue in
+                    queue.pending.append(PendingAck(id: ack.id, user: ack.user, device: ack.device, continuation: continuation))
+                    guard queue.flushing < Self.ackFlushers else { return false }
+                    queue.flushing += 1
+                    return true
+                }
+                if start { Task { await self.flushAcks() } }
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    /// Deletes waiting acks in batches until none is left.
+    private func flushAcks() async {
+        while true {
+            let batch: [PendingAck] = ackQueue.withLock { queue in
+                guard !queue.pending.isEmpty else {
+                    queue.flushing -= 1
+                    return []
+                }
+                let count = min(queue.pending.count, Self.ackBatch)
+                defer { queue.pending.removeFirst(count) }
+                return Array(queue.pending.prefix(count))
+            }
+            guard !batch.isEmpty else { return }
+            let ids = batch.map(\.id), users = batch.map(\.user), devices = batch.map(\.device)
+            do {
+                var deleted = Set<Int64>()
+                try await client.withConnection { db in
+                    for try await id in try await db.query("""
+                        DELETE FROM messages AS m
+                        USING unnest(\(ids)::bigint[], \(users)::text[], \(devices)::bigint[]) AS a(id, user_id, device)
+                        WHERE m.server_id = a.id AND m.user_id = a.user_id AND m.device = a.device
+                        RETURNING m.server_id
+                        """, logger: logger).decode(Int64.self) {
+                        deleted.insert(id)
+                    }
+                }
+                // An id acked twice in one batch was deleted once: the first ack says so.
+                for ack in batch { ack.continuation.resume(returning: deleted.remove(ack.id) != nil) }
+            } catch {
+                for ack in batch { ack.continuation.resume(throwing: error) }
+            }
         }
     }
 
@@ -540,4 +674,12 @@ extension PostgresRowSequence {
     func consume() async throws {
         for try await _ in self {}
     }
+}
+
+/// An ack waiting for ``PostgresRelayStore``'s next batched delete.
+struct PendingAck: Sendable {
+    let id: Int64
+    let user: String
+    let device: Int64
+    let continuation: CheckedContinuation<Bool, any Error>
 }

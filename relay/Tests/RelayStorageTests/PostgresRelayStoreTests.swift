@@ -114,13 +114,22 @@ import Testing
         }
     }
 
-    @Test func notificationPayloadsParseAndOddOnesAreIgnored() {
-        #expect(PostgresRelayStore.event("q 3 bob") == .queued(address("bob", 3)))
-        #expect(PostgresRelayStore.event("c node-1 3 bob") == .connected(address("bob", 3), node: "node-1"))
-        #expect(PostgresRelayStore.event("q x bob") == nil)
-        #expect(PostgresRelayStore.event("q 3") == nil)
-        #expect(PostgresRelayStore.event("z 3 bob") == nil)
-        #expect(PostgresRelayStore.event("") == nil)
+    @Test func notificationPayloadsParseAndOddOnesAreIgnored() throws {
+        let batch = try #require(PostgresRelayStore.events("q node-1\n3 bob\n1 alice"))
+        #expect(batch.node == "node-1" && batch.events == [.queued(address("bob", 3)), .queued(address("alice", 1))])
+        let connected = try #require(PostgresRelayStore.events("c node-1 3 bob"))
+        #expect(connected.node == "node-1" && connected.events == [.connected(address("bob", 3), node: "node-1")])
+        // Bad lines of a batch are skipped, the others kept.
+        #expect(PostgresRelayStore.events("q n\nx bob\n3\n\n2 carol")?.events == [.queued(address("carol", 2))])
+        for odd in ["q", "q \n3 bob", "c node-1 x bob", "c node-1 3", "c n 3 bob\n4 carol", "z 3 bob", ""] {
+            #expect(PostgresRelayStore.events(odd) == nil, "\(odd)")
+        }
+        // Payloads stay under PostgreSQL's 8,000 bytes, and every address is in one of them.
+        let many = (1...2_000).map { address("user\($0)", UInt32($0)) }
+        let payloads = PostgresRelayStore.queuedPayloads(node: "node-1", many)
+        #expect(payloads.count > 1 && payloads.allSatisfy { $0.utf8.count <= 7_000 })
+        #expect(payloads.flatMap { PostgresRelayStore.events($0)?.events ?? [] } == many.map { .queued($0) })
+        #expect(PostgresRelayStore.queuedPayloads(node: "node-1", []).isEmpty)
     }
 
     @Test func urlsAreParsedAndBadOnesRefused() throws {
