@@ -55,11 +55,10 @@ public final class PostgresRelayStore: RelayStore, Service {
     /// (``sendNotifications()`` announces them in batches, after the commits).
     private let toNotify = Mutex<Set<RelayAddress>>([])
     private let notifyWake = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-    /// Acks waiting for a batched delete (``flushAcks()``), and how many flushes run.
-    private let ackQueue = Mutex<(pending: [PendingAck], flushing: Int)>(([], 0))
-    /// Acks deleted in one statement at most, and flushes at once (each holds a pooled connection).
-    static let ackBatch = 512
-    static let ackFlushers = 2
+    /// Acks, deleted many in one statement (``deleteAcked``).
+    private let acks: Batcher<PendingAck, Bool>
+    /// Queue reads of many devices in one statement (``readQueues``).
+    private let reads: Batcher<QueueRead, [QueuedRow]>
 
     /// `url`: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require][&schema=NAME]`.
     public init(url: String, logger: Logger, pollInterval: Duration = .seconds(30),
@@ -73,7 +72,11 @@ public final class PostgresRelayStore: RelayStore, Service {
         }
         self.schema = parsed.schema
         self.channel = "e2ee_relay" + (parsed.schema.map { "_" + $0 } ?? "")
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        // Two batches of each at once: one runs while the next fills.
+        self.acks = Batcher(maxBatch: 512, maxRunning: 2) { batch in try await Self.deleteAcked(batch, client, logger) }
+        self.reads = Batcher(maxBatch: 256, maxRunning: 2) { batch in try await Self.readQueues(batch, client, logger) }
         self.logger = logger
         self.nodeID = UUID().uuidString.lowercased()
         self.pollInterval = pollInterval
@@ -556,24 +559,18 @@ public final class PostgresRelayStore: RelayStore, Service {
         return .queued(queued)
     }
 
+    /// Reads of many devices' queues go in one statement when they come together
+    /// (every connected device reads its queue when woken).
     public func pending(for address: RelayAddress, after serverID: UInt64, limit: Int,
                         nowMs: UInt64) async throws(RelayStoreError) -> [Envelope] {
         guard limit > 0 else { return [] }
-        let user = address.userID, device = Int64(address.deviceID)
-        let after = Int64(clamping: serverID), now = Int64(clamping: nowMs), count = Int64(limit)
-        let rows = try await perform { db in
-            var rows: [(Int64, Int64, String, Int64, ByteBuffer)] = []
-            for try await row in try await db.query("""
-                SELECT server_id, received_ms, sender_user, sender_device, body FROM messages
-                WHERE user_id = \(user) AND device = \(device) AND server_id > \(after) AND expires_ms > \(now)
-                ORDER BY server_id LIMIT \(count)
-                """, logger: logger).decode((Int64, Int64, String, Int64, ByteBuffer).self) {
-                rows.append(row)
-            }
-            return rows
-        }
+        try await waitUntilReady()
+        let read = QueueRead(user: address.userID, device: Int64(address.deviceID), after: Int64(clamping: serverID),
+                             limit: Int64(min(limit, 10_000)), now: Int64(clamping: nowMs))
+        let rows: [QueuedRow]
+        do { rows = try await reads.submit(read) } catch { throw Self.storeError(error) }
         var envelopes: [Envelope] = []
-        for (id, received, senderUser, senderDevice, body) in rows {
+        for (id, received, senderUser, senderDevice, body) in rows.map({ ($0.id, $0.received, $0.senderUser, $0.senderDevice, $0.body) }) {
             let sender = try SQLiteRelayStore.address(senderUser, senderDevice)
             do {
                 envelopes.append(try Envelope(serverID: UInt64(id), serverTimeMilliseconds: UInt64(clamping: received),
@@ -586,60 +583,60 @@ public final class PostgresRelayStore: RelayStore, Service {
     }
 
     /// Acks are deleted in batches: the ones that arrive while a delete runs go
-    /// in the next, one statement for up to ``ackBatch`` of them (every device's
-    /// connection acks on its own, so one statement each would cost a commit each).
-    /// Returns once the row is gone, as before.
+    /// in the next (every device's connection acks on its own, so one statement
+    /// each would cost a commit each). Returns once the row is gone, as before.
     public func acknowledge(_ serverID: UInt64, for address: RelayAddress) async throws(RelayStoreError) -> Bool {
         guard let id = Int64(exactly: serverID) else { return false }
         try await waitUntilReady()
-        let ack = (id: id, user: address.userID, device: Int64(address.deviceID))
         do {
-            return try await withCheckedThrowingContinuation { continuation in
-                let start = ackQueue.withLock { queue in
-                    queue.pending.append(PendingAck(id: ack.id, user: ack.user, device: ack.device, continuation: continuation))
-                    guard queue.flushing < Self.ackFlushers else { return false }
-                    queue.flushing += 1
-                    return true
-                }
-                if start { Task { await self.flushAcks() } }
-            }
+            return try await acks.submit(PendingAck(id: id, user: address.userID, device: Int64(address.deviceID)))
         } catch {
             throw Self.storeError(error)
         }
     }
 
-    /// Deletes waiting acks in batches until none is left.
-    private func flushAcks() async {
-        while true {
-            let batch: [PendingAck] = ackQueue.withLock { queue in
-                guard !queue.pending.isEmpty else {
-                    queue.flushing -= 1
-                    return []
-                }
-                let count = min(queue.pending.count, Self.ackBatch)
-                defer { queue.pending.removeFirst(count) }
-                return Array(queue.pending.prefix(count))
-            }
-            guard !batch.isEmpty else { return }
-            let ids = batch.map(\.id), users = batch.map(\.user), devices = batch.map(\.device)
-            do {
-                var deleted = Set<Int64>()
-                try await client.withConnection { db in
-                    for try await id in try await db.query("""
-                        DELETE FROM messages AS m
-                        USING unnest(\(ids)::bigint[], \(users)::text[], \(devices)::bigint[]) AS a(id, user_id, device)
-                        WHERE m.server_id = a.id AND m.user_id = a.user_id AND m.device = a.device
-                        RETURNING m.server_id
-                        """, logger: logger).decode(Int64.self) {
-                        deleted.insert(id)
-                    }
-                }
-                // An id acked twice in one batch was deleted once: the first ack says so.
-                for ack in batch { ack.continuation.resume(returning: deleted.remove(ack.id) != nil) }
-            } catch {
-                for ack in batch { ack.continuation.resume(throwing: error) }
+    /// One statement for a batch of acks: each deletes its row only if the row is
+    /// the acking device's.
+    static func deleteAcked(_ batch: [PendingAck], _ client: PostgresClient, _ logger: Logger) async throws -> [Bool] {
+        let ids = batch.map(\.id), users = batch.map(\.user), devices = batch.map(\.device)
+        var deleted = Set<Int64>()
+        try await client.withConnection { db in
+            for try await id in try await db.query("""
+                DELETE FROM messages AS m
+                USING unnest(\(ids)::bigint[], \(users)::text[], \(devices)::bigint[]) AS a(id, user_id, device)
+                WHERE m.server_id = a.id AND m.user_id = a.user_id AND m.device = a.device
+                RETURNING m.server_id
+                """, logger: logger).decode(Int64.self) {
+                deleted.insert(id)
             }
         }
+        // An id acked twice in one batch was deleted once: the first ack says so.
+        return batch.map { deleted.remove($0.id) != nil }
+    }
+
+    /// One statement for a batch of queue reads: each device's oldest unexpired
+    /// messages after its last id, at most its limit, in order.
+    static func readQueues(_ batch: [QueueRead], _ client: PostgresClient, _ logger: Logger) async throws -> [[QueuedRow]] {
+        let users = batch.map(\.user), devices = batch.map(\.device), afters = batch.map(\.after)
+        let limits = batch.map(\.limit), nows = batch.map(\.now)
+        var rows = [[QueuedRow]](repeating: [], count: batch.count)
+        try await client.withConnection { db in
+            for try await (index, id, received, senderUser, senderDevice, body) in try await db.query("""
+                SELECT r.i, m.server_id, m.received_ms, m.sender_user, m.sender_device, m.body
+                FROM unnest(\(users)::text[], \(devices)::bigint[], \(afters)::bigint[], \(limits)::bigint[], \(nows)::bigint[])
+                     WITH ORDINALITY AS r(user_id, device, after, lim, now, i)
+                CROSS JOIN LATERAL (
+                    SELECT server_id, received_ms, sender_user, sender_device, body FROM messages
+                    WHERE user_id = r.user_id AND device = r.device AND server_id > r.after AND expires_ms > r.now
+                    ORDER BY server_id LIMIT r.lim) AS m
+                ORDER BY r.i, m.server_id
+                """, logger: logger).decode((Int64, Int64, Int64, String, Int64, ByteBuffer).self) {
+                guard index >= 1, index <= rows.count else { throw RelayStoreError("postgres: queue read out of range") }
+                rows[Int(index) - 1].append(QueuedRow(id: id, received: received, senderUser: senderUser,
+                                                      senderDevice: senderDevice, body: body))
+            }
+        }
+        return rows
     }
 
     public func deleteExpired(nowMs: UInt64) async throws(RelayStoreError) -> Int {
@@ -676,10 +673,27 @@ extension PostgresRowSequence {
     }
 }
 
-/// An ack waiting for ``PostgresRelayStore``'s next batched delete.
+/// An ack for ``PostgresRelayStore``'s batched delete.
 struct PendingAck: Sendable {
     let id: Int64
     let user: String
     let device: Int64
-    let continuation: CheckedContinuation<Bool, any Error>
+}
+
+/// A device's queue read for ``PostgresRelayStore``'s batched read.
+struct QueueRead: Sendable {
+    let user: String
+    let device: Int64
+    let after: Int64
+    let limit: Int64
+    let now: Int64
+}
+
+/// A queued message as read.
+struct QueuedRow: Sendable {
+    let id: Int64
+    let received: Int64
+    let senderUser: String
+    let senderDevice: Int64
+    let body: ByteBuffer
 }
